@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+import '../polyfill.js'
+import { Command } from 'commander'
+import { registerDemoCommand } from './demo.js'
+import { registerNodeCommand } from './node-command.js'
+import { registerSwarmKeyCommand } from './swarm-key-command.js'
+import { VERSION } from '../mesh/libp2p.js'
+
+const program = new Command()
+  .name('p2pfaas')
+  .description('Decentralised Function-as-a-Service at the edge, on a libp2p mesh')
+  .version(VERSION)
+  .showHelpAfterError('(run with --help for usage)')
+
+registerNodeCommand(program)
+registerDemoCommand(program)
+registerSwarmKeyCommand(program)
+
+// Usage errors exit 2, the convention the CLI's other exit codes build on.
+program.exitOverride(err => {
+  process.exit(err.exitCode === 0 ? 0 : 2)
+})
+
+await program.parseAsync(process.argv)

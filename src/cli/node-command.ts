@@ -1,0 +1,59 @@
+import type { Command } from 'commander'
+import { ConfigError, DEFAULT_HTTP, DEFAULT_LISTEN, DEFAULT_MDNS_INTERVAL_MS, ENV, resolveNodeConfig, type NodeFlags } from '../node/config.js'
+import { createNode } from '../node/node.js'
+import { createLogger } from '../log.js'
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value]
+
+export function registerNodeCommand (program: Command): void {
+  program.command('node')
+    .description('run a P2PFaaS node: joins the mesh on this LAN and serves HTTP')
+    .option('--listen <multiaddr>', `libp2p listen address, repeatable [${DEFAULT_LISTEN}] (${ENV.listen})`, collect, [])
+    .option('--http <host:port>', `HTTP API and dashboard address [${DEFAULT_HTTP}] (${ENV.http})`)
+    .option('--data-dir <dir>', `identity key and state [~/.local/share/p2pfaas] (${ENV.dataDir})`)
+    .option('--bootstrap <multiaddr>', `peer to stay connected to, repeatable (${ENV.bootstrap})`, collect, [])
+    .option('--no-mdns', `do not discover peers with mDNS (${ENV.noMdns}=1)`)
+    .option('--mdns-interval <ms>', `mDNS query interval [${DEFAULT_MDNS_INTERVAL_MS}] (${ENV.mdnsInterval})`)
+    .option('--swarm-key <file>', `private network key; without it the mesh is open (${ENV.swarmKey})`)
+    .option('--announce <multiaddr>', `address to announce instead of the listen ones, repeatable (${ENV.announce})`, collect, [])
+    .option('--heartbeat <ms>', `load gossip heartbeat [1000] (${ENV.heartbeat})`)
+    .option('--log-level <level>', `trace|debug|info|warn|error [info] (${ENV.logLevel})`)
+    .addHelpText('after', `
+Examples:
+  p2pfaas node                                   # on a LAN: finds its peers by mDNS
+  p2pfaas node --swarm-key /etc/p2pfaas/swarm.key
+  p2pfaas node --no-mdns --listen /ip4/127.0.0.1/tcp/4002 --http 127.0.0.1:18081 \\
+               --bootstrap /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...`)
+    .action(async (flags: NodeFlags) => {
+      let config
+      try {
+        config = resolveNodeConfig(flags)
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          process.stderr.write(`p2pfaas node: ${err.message}\n`)
+          process.exit(2)
+        }
+        throw err
+      }
+      const log = createLogger({ level: config.logLevel })
+      let node
+      try {
+        node = await createNode(config, log)
+        await node.start()
+      } catch (err: any) {
+        log.fatal({ err: err.message }, 'node failed to start')
+        process.exit(1)
+      }
+      let stopping = false
+      const shutdown = (signal: string): void => {
+        if (stopping) process.exit(1)
+        stopping = true
+        log.info({ signal }, 'stopping')
+        const force = setTimeout(() => { log.warn('stop took too long; exiting'); process.exit(1) }, 10_000)
+        force.unref()
+        node.stop().then(() => process.exit(0), err => { log.error({ err: err.message }, 'stop failed'); process.exit(1) })
+      }
+      process.on('SIGINT', () => { shutdown('SIGINT') })
+      process.on('SIGTERM', () => { shutdown('SIGTERM') })
+    })
+}

@@ -1,0 +1,42 @@
+import type { MeshView } from '../mesh/view.js'
+import type { FastifyInstance } from 'fastify'
+
+export interface MeshRouteDeps {
+  view: MeshView
+  self: () => { peerId: string, addrs: string[] }
+}
+
+/** The JSON shape of `GET /mesh`; the dashboard and the CLI read the same. */
+export interface MeshResponse {
+  self: { peerId: string, addrs: string[] }
+  peers: Array<{
+    peerId: string
+    addrs: string[]
+    connected: boolean
+    /** Milliseconds since its last load message reached this node. */
+    lastSeenMs: number
+    functions: string[]
+    load: { functions: Array<{ name: string, queued: number, running: number, capacity: number }>, totals: { queued: number, running: number, capacity: number } }
+  }>
+}
+
+export function meshSnapshot (deps: MeshRouteDeps): MeshResponse {
+  const now = performance.now()
+  return {
+    self: deps.self(),
+    peers: deps.view.all()
+      .sort((a, b) => a.peerId < b.peerId ? -1 : 1)
+      .map(p => ({
+        peerId: p.peerId,
+        addrs: [...p.addrs],
+        connected: p.connected,
+        lastSeenMs: Math.round(now - p.lastSeen),
+        functions: [...p.functions],
+        load: p.load
+      }))
+  }
+}
+
+export function registerMeshRoutes (app: FastifyInstance, deps: MeshRouteDeps): void {
+  app.get('/mesh', async () => meshSnapshot(deps))
+}

@@ -1,0 +1,57 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Logger } from '../log.js'
+
+export interface GatewayInit {
+  host: string
+  port: number
+  log: Logger
+  /** Largest request body accepted (bytes). */
+  bodyLimit?: number
+}
+
+export interface Gateway {
+  readonly app: FastifyInstance
+  /** The URL it listens on, once started (port 0 resolved). */
+  url(): string
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+/**
+ * The node's HTTP front door. Route families register themselves on `app` before start (one
+ * module each: health, mesh, later functions, invoke, metrics). Every request is bounded in size
+ * and time, and every error answers JSON with a stable code.
+ */
+export function createGateway (init: GatewayInit): Gateway {
+  const log = init.log.child({ component: 'gateway' })
+  const app = Fastify({
+    logger: false,
+    bodyLimit: init.bodyLimit ?? 1024 * 1024,
+    connectionTimeout: 60_000,
+    requestTimeout: 60_000,
+    keepAliveTimeout: 10_000,
+    maxParamLength: 200,
+    return503OnClosing: true
+  })
+  app.setErrorHandler((err: any, _req, reply) => {
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500
+    if (status >= 500) log.error({ err }, 'request failed')
+    void reply.status(status).send({ code: status === 413 ? 'PAYLOAD_TOO_LARGE' : status >= 500 ? 'INTERNAL' : 'BAD_REQUEST', message: err.message })
+  })
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send({ code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` })
+  })
+  let url = ''
+  return {
+    app,
+    url: () => url,
+    async start () {
+      const address = await app.listen({ host: init.host, port: init.port })
+      url = address
+      log.info({ url }, 'http listening')
+    },
+    async stop () {
+      await app.close()
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { createPeerScoreParams, createTopicScoreParams } from '@libp2p/gossipsub/score'
+import { identify, type Identify } from '@libp2p/identify'
+import { mdns } from '@libp2p/mdns'
+import { noise } from '@libp2p/noise'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { LOAD_TOPIC, MAX_LOAD_MESSAGE_BYTES } from './load-message.js'
+import type { PeerDiscovery, PrivateKey } from '@libp2p/interface'
+
+/** Our own mDNS service name: unrelated libp2p nodes (IPFS, ...) on the LAN use `_p2p._udp.local`. */
+export const MDNS_SERVICE_TAG = '_p2pfaas._udp.local'
+export const AGENT_PREFIX = 'p2pfaas/'
+export const VERSION = '0.1.0'
+
+export interface MeshServices {
+  identify: Identify
+  pubsub: GossipSub
+  mdns?: PeerDiscovery
+}
+
+export type MeshLibp2p = Libp2p<MeshServices & Record<string, unknown>>
+
+export interface MeshLibp2pInit {
+  privateKey: PrivateKey
+  listen: string[]
+  announce?: string[]
+  /** Private-network key file contents; without it the mesh is open to any libp2p node. */
+  swarmKey?: Uint8Array
+  mdns?: { interval: number } | false
+  /** Extra identify suffix, e.g. "node" or "cli". */
+  role?: string
+}
+
+/**
+ * The libp2p node as P2PFaaS needs it: TCP, Noise, yamux, identify, gossipsub with signed
+ * messages and scoring for the load topic, optional pnet and mDNS. Nothing here knows functions.
+ */
+export async function createMeshLibp2p (init: MeshLibp2pInit): Promise<MeshLibp2p> {
+  const services: Record<string, any> = {
+    identify: identify(),
+    pubsub: gossipsub({
+      globalSignaturePolicy: 'StrictSign',
+      allowPublishToZeroTopicPeers: true,
+      emitSelf: false,
+      allowedTopics: [LOAD_TOPIC],
+      maxInboundDataLength: MAX_LOAD_MESSAGE_BYTES * 4,
+      scoreParams: createPeerScoreParams({
+        // Many nodes behind one address is normal here (one host, many emulated nodes).
+        IPColocationFactorThreshold: 64,
+        topics: {
+          [LOAD_TOPIC]: createTopicScoreParams({
+            topicWeight: 1,
+            // Low-rate topic: delivery-rate penalties would punish honest idle peers.
+            meshMessageDeliveriesWeight: 0,
+            meshFailurePenaltyWeight: 0,
+            // Every rejected load message costs its propagator; a few put it below the gossip threshold.
+            invalidMessageDeliveriesWeight: -10,
+            invalidMessageDeliveriesDecay: 0.9
+          })
+        }
+      })
+    })
+  }
+  if (init.mdns !== false && init.mdns != null) {
+    services.mdns = mdns({ interval: init.mdns.interval, serviceTag: MDNS_SERVICE_TAG })
+  }
+
+  return await createLibp2p({
+    privateKey: init.privateKey,
+    addresses: { listen: init.listen, announce: init.announce ?? [] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionProtector: init.swarmKey != null ? preSharedKey({ psk: init.swarmKey }) : undefined,
+    nodeInfo: { name: 'p2pfaas', version: VERSION, userAgent: `${AGENT_PREFIX}${VERSION}${init.role != null ? ` (${init.role})` : ''}` },
+    services
+  }) as unknown as MeshLibp2p
+}

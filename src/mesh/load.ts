@@ -1,0 +1,45 @@
+import { TypedEventEmitter } from 'main-event'
+
+/** What one function looks like on one node right now. */
+export interface FunctionLoad {
+  name: string
+  queued: number
+  running: number
+  capacity: number
+}
+
+export interface LoadTotals {
+  queued: number
+  running: number
+  capacity: number
+}
+
+/** A node's load as it gossips it and as schedulers read it. */
+export interface NodeLoad {
+  functions: FunctionLoad[]
+  totals: LoadTotals
+}
+
+export const EMPTY_LOAD: NodeLoad = Object.freeze({
+  functions: [],
+  totals: Object.freeze({ queued: 0, running: 0, capacity: 0 })
+}) as NodeLoad
+
+export interface LoadSourceEvents {
+  change: CustomEvent<void>
+}
+
+/**
+ * The owner of "my load" (the executor, from the next issue on). The mesh reads snapshots and
+ * listens for changes; it never writes.
+ */
+export interface LoadSource extends TypedEventEmitter<LoadSourceEvents> {
+  snapshot(): NodeLoad
+}
+
+/** A node that runs nothing yet: it gossips an empty load so peers still see it alive. */
+export function createIdleLoadSource (): LoadSource {
+  return Object.assign(new TypedEventEmitter<LoadSourceEvents>(), {
+    snapshot: (): NodeLoad => EMPTY_LOAD
+  })
+}

@@ -1,0 +1,133 @@
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { z } from 'zod'
+
+/** The node's settings after flags, env and defaults are merged and checked. Trusted inside. */
+export interface NodeConfig {
+  listen: string[]
+  http: { host: string, port: number }
+  dataDir: string
+  bootstrap: Multiaddr[]
+  /** mDNS query interval (ms), or false when mDNS is off. */
+  mdns: number | false
+  swarmKeyFile?: string
+  announce: string[]
+  heartbeatMs: number
+  logLevel: string
+}
+
+/** Raw option values as commander hands them over: anything may be missing. */
+export interface NodeFlags {
+  listen?: string[]
+  http?: string
+  dataDir?: string
+  bootstrap?: string[]
+  mdns?: boolean
+  mdnsInterval?: string
+  swarmKey?: string
+  announce?: string[]
+  heartbeat?: string
+  logLevel?: string
+}
+
+export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/4001'
+export const DEFAULT_HTTP = '0.0.0.0:18080'
+export const DEFAULT_MDNS_INTERVAL_MS = 5000
+
+export function defaultDataDir (env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'p2pfaas')
+}
+
+/** Env names, documented in the README: each flag as P2PFAAS_<NAME>, lists comma-separated. */
+export const ENV = {
+  listen: 'P2PFAAS_LISTEN',
+  http: 'P2PFAAS_HTTP',
+  dataDir: 'P2PFAAS_DATA_DIR',
+  bootstrap: 'P2PFAAS_BOOTSTRAP',
+  noMdns: 'P2PFAAS_NO_MDNS',
+  mdnsInterval: 'P2PFAAS_MDNS_INTERVAL',
+  swarmKey: 'P2PFAAS_SWARM_KEY',
+  announce: 'P2PFAAS_ANNOUNCE',
+  heartbeat: 'P2PFAAS_HEARTBEAT',
+  logLevel: 'P2PFAAS_LOG_LEVEL'
+} as const
+
+const tcpMultiaddr = (flag: string) => z.string().max(512).transform((s, ctx) => {
+  try {
+    const ma = multiaddr(s)
+    if (!ma.getComponents().some(c => c.name === 'tcp')) throw new Error('no /tcp/ port')
+    return ma
+  } catch (err: any) {
+    ctx.addIssue({ code: 'custom', message: `${flag}: "${s}" is not a TCP multiaddr (${err.message}); e.g. /ip4/192.168.1.10/tcp/4001` })
+    return z.NEVER
+  }
+})
+
+const hostPort = z.string().max(300).transform((s, ctx) => {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(s)
+  const port = m == null ? NaN : Number(m[3])
+  if (m == null || port > 65535) {
+    ctx.addIssue({ code: 'custom', message: `--http: "${s}" is not host:port; e.g. 0.0.0.0:18080 or 127.0.0.1:0` })
+    return z.NEVER
+  }
+  return { host: m[1] ?? (m[2] === '' ? '0.0.0.0' : m[2]!), port }
+})
+
+const ms = (flag: string, min: number, max: number) => z.string().regex(/^\d+$/, `${flag} takes a whole number of milliseconds`)
+  .transform(Number).pipe(z.number().int().min(min, `${flag} must be at least ${min} ms`).max(max, `${flag} must be at most ${max} ms`))
+
+const schema = z.object({
+  listen: z.array(tcpMultiaddr('--listen')).min(1).max(16),
+  http: hostPort,
+  dataDir: z.string().min(1).max(4096),
+  bootstrap: z.array(tcpMultiaddr('--bootstrap')).max(64),
+  mdns: z.boolean(),
+  mdnsInterval: ms('--mdns-interval', 100, 3_600_000),
+  swarmKey: z.string().min(1).max(4096).optional(),
+  announce: z.array(tcpMultiaddr('--announce')).max(16),
+  heartbeat: ms('--heartbeat', 50, 60_000),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { message: '--log-level: one of trace, debug, info, warn, error, fatal, silent' })
+})
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+const list = (v: string | undefined): string[] | undefined =>
+  v == null || v.trim() === '' ? undefined : v.split(',').map(s => s.trim()).filter(s => s !== '')
+
+const truthy = (v: string | undefined): boolean => v != null && /^(1|true|yes|on)$/i.test(v.trim())
+
+/** Flags win over env, env over defaults. Throws ConfigError with every problem listed. */
+export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = process.env): NodeConfig {
+  const nonEmpty = (a: string[] | undefined): string[] | undefined => a != null && a.length > 0 ? a : undefined
+  const raw = {
+    listen: nonEmpty(flags.listen) ?? list(env[ENV.listen]) ?? [DEFAULT_LISTEN],
+    http: flags.http ?? env[ENV.http] ?? DEFAULT_HTTP,
+    dataDir: flags.dataDir ?? env[ENV.dataDir] ?? defaultDataDir(env),
+    bootstrap: nonEmpty(flags.bootstrap) ?? list(env[ENV.bootstrap]) ?? [],
+    mdns: flags.mdns === false ? false : !truthy(env[ENV.noMdns]),
+    mdnsInterval: flags.mdnsInterval ?? env[ENV.mdnsInterval] ?? String(DEFAULT_MDNS_INTERVAL_MS),
+    swarmKey: flags.swarmKey ?? (env[ENV.swarmKey] === '' ? undefined : env[ENV.swarmKey]),
+    announce: nonEmpty(flags.announce) ?? list(env[ENV.announce]) ?? [],
+    heartbeat: flags.heartbeat ?? env[ENV.heartbeat] ?? '1000',
+    logLevel: flags.logLevel ?? env[ENV.logLevel] ?? 'info'
+  }
+  const parsed = schema.safeParse(raw)
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map(i => i.message).join('\n'))
+  }
+  const c = parsed.data
+  return {
+    listen: c.listen.map(String),
+    http: c.http,
+    dataDir: c.dataDir,
+    bootstrap: c.bootstrap,
+    mdns: c.mdns ? c.mdnsInterval : false,
+    swarmKeyFile: c.swarmKey,
+    announce: c.announce.map(String),
+    heartbeatMs: c.heartbeat,
+    logLevel: c.logLevel
+  }
+}
