@@ -53,6 +53,13 @@ export async function createMeshLibp2p (init: MeshLibp2pInit): Promise<MeshLibp2
         topics: {
           [LOAD_TOPIC]: createTopicScoreParams({
             topicWeight: 1,
+            // Rewards stay small (quantum in ms: the library default of 1 ms saturates in a second),
+            // so a few invalid messages outweigh any amount of good behaviour.
+            timeInMeshWeight: 0.01,
+            timeInMeshQuantum: 1000,
+            timeInMeshCap: 3600,
+            firstMessageDeliveriesWeight: 1,
+            firstMessageDeliveriesCap: 10,
             // Low-rate topic: delivery-rate penalties would punish honest idle peers.
             meshMessageDeliveriesWeight: 0,
             meshFailurePenaltyWeight: 0,

@@ -36,7 +36,7 @@ export const DEFAULT_HTTP = '0.0.0.0:18080'
 export const DEFAULT_MDNS_INTERVAL_MS = 5000
 
 export function defaultDataDir (env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'p2pfaas')
+  return join(env.XDG_DATA_HOME ?? join(env.HOME ?? homedir(), '.local', 'share'), 'p2pfaas')
 }
 
 /** Env names, documented in the README: each flag as P2PFAAS_<NAME>, lists comma-separated. */

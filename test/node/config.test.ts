@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, DEFAULT_LISTEN, resolveNodeConfig } from '../../src/node/config.js'
+
+describe('resolveNodeConfig', () => {
+  it('has the documented defaults', () => {
+    const c = resolveNodeConfig({}, { HOME: '/home/u' })
+    expect(c.listen).toEqual([DEFAULT_LISTEN])
+    expect(c.http).toEqual({ host: '0.0.0.0', port: 18080 })
+    expect(c.dataDir).toBe('/home/u/.local/share/p2pfaas')
+    expect(c.mdns).toBe(5000)
+    expect(c.bootstrap).toEqual([])
+    expect(c.swarmKeyFile).toBeUndefined()
+    expect(c.heartbeatMs).toBe(1000)
+  })
+
+  it('reads every flag from P2PFAAS_* env, lists comma-separated', () => {
+    const c = resolveNodeConfig({}, {
+      P2PFAAS_LISTEN: '/ip4/0.0.0.0/tcp/5001, /ip6/::/tcp/5001',
+      P2PFAAS_HTTP: '127.0.0.1:9000',
+      P2PFAAS_DATA_DIR: '/var/lib/p2pfaas',
+      P2PFAAS_BOOTSTRAP: '/ip4/10.0.0.2/tcp/4001/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo',
+      P2PFAAS_NO_MDNS: 'true',
+      P2PFAAS_SWARM_KEY: '/etc/swarm.key',
+      P2PFAAS_ANNOUNCE: '/ip4/192.0.2.7/tcp/4001',
+      P2PFAAS_HEARTBEAT: '500',
+      P2PFAAS_LOG_LEVEL: 'debug'
+    })
+    expect(c.listen).toEqual(['/ip4/0.0.0.0/tcp/5001', '/ip6/::/tcp/5001'])
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 9000 })
+    expect(c.dataDir).toBe('/var/lib/p2pfaas')
+    expect(c.bootstrap.map(String)).toEqual(['/ip4/10.0.0.2/tcp/4001/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'])
+    expect(c.mdns).toBe(false)
+    expect(c.swarmKeyFile).toBe('/etc/swarm.key')
+    expect(c.announce).toEqual(['/ip4/192.0.2.7/tcp/4001'])
+    expect(c.heartbeatMs).toBe(500)
+    expect(c.logLevel).toBe('debug')
+  })
+
+  it('lets flags win over env', () => {
+    const c = resolveNodeConfig({ http: '[::1]:81', mdnsInterval: '250', listen: ['/ip4/127.0.0.1/tcp/1'] },
+      { P2PFAAS_HTTP: '127.0.0.1:9000', P2PFAAS_MDNS_INTERVAL: '9999', P2PFAAS_LISTEN: '/ip4/0.0.0.0/tcp/2' })
+    expect(c.http).toEqual({ host: '::1', port: 81 })
+    expect(c.mdns).toBe(250)
+    expect(c.listen).toEqual(['/ip4/127.0.0.1/tcp/1'])
+    expect(resolveNodeConfig({ mdns: false }, {}).mdns).toBe(false)
+  })
+
+  it('names every bad value with an example of a good one', () => {
+    let err: unknown
+    try {
+      resolveNodeConfig({ listen: ['/ip4/1.2.3.4'], http: 'nonsense', mdnsInterval: '5', bootstrap: ['not-a-multiaddr'], logLevel: 'loud' }, {})
+    } catch (e) { err = e }
+    expect(err).toBeInstanceOf(ConfigError)
+    const message = (err as Error).message
+    expect(message).toMatch(/--listen: "\/ip4\/1.2.3.4" is not a TCP multiaddr/)
+    expect(message).toMatch(/--http: "nonsense" is not host:port/)
+    expect(message).toMatch(/--mdns-interval must be at least 100 ms/)
+    expect(message).toMatch(/--bootstrap: "not-a-multiaddr"/)
+    expect(message).toMatch(/--log-level/)
+    expect(() => resolveNodeConfig({ http: '0.0.0.0:70000' }, {})).toThrow(/--http/)
+    expect(() => resolveNodeConfig({ heartbeat: '1e3' }, {})).toThrow(/--heartbeat takes a whole number/)
+  })
+})
