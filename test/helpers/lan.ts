@@ -1,0 +1,158 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import type { MeshResponse } from '../../src/gateway/mesh.js'
+
+/**
+ * A LAN of test hosts made of network namespaces on a bridge (the recipe in the shared
+ * environment notes). mDNS is only ever run inside these. Names carry a per-run id so runs never
+ * collide, and everything is removed on destroy() and, as a last resort, when the process exits.
+ */
+
+const PROBE_SCRIPT = fileURLToPath(new URL('./lan-probe.mjs', import.meta.url))
+export const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url))
+
+export interface HostProcess {
+  proc: ChildProcess
+  /** Everything it wrote to stderr and stdout, for failure messages. */
+  output: string[]
+  exited: Promise<number | null>
+  kill(signal?: NodeJS.Signals): Promise<void>
+}
+
+export interface Host {
+  name: string
+  ip: string
+  spawn(command: string, args: string[], env?: NodeJS.ProcessEnv): HostProcess
+}
+
+export interface Lan {
+  id: string
+  hosts: Host[]
+  addHost(): Host
+  /** GET a URL on the LAN (from a probe host inside it). */
+  get(url: string, timeoutMs?: number): Promise<{ status: number, body: string, error?: string }>
+  mesh(host: Host): Promise<MeshResponse | undefined>
+  /** Brings a host's link down (a partition) or back up. */
+  setLink(host: Host, up: boolean): void
+  destroy(): Promise<void>
+}
+
+const live = new Set<() => void>()
+process.once('exit', () => { for (const cleanup of live) cleanup() })
+
+const run = (...args: string[]): void => { execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] }) }
+const tryRun = (...args: string[]): void => { try { run(...args) } catch {} }
+
+export function createLan (hostCount: number, subnet = '10.77.0'): Lan {
+  if (process.getuid?.() !== 0) throw new Error('LAN tests create network namespaces and must run as root')
+  const id = randomBytes(2).toString('hex')
+  const bridge = `pf${id}br`
+  const namespaces: string[] = []
+  const processes = new Set<HostProcess>()
+  let next = 1
+
+  const killAll = (): void => {
+    for (const p of processes) { try { p.proc.kill('SIGKILL') } catch {} }
+  }
+  const removeNamespaces = (): void => {
+    for (const ns of [...namespaces].reverse()) tryRun('netns', 'del', ns)
+    namespaces.length = 0
+  }
+  const emergency = (): void => { killAll(); removeNamespaces() }
+  live.add(emergency)
+
+  run('netns', 'add', bridge)
+  namespaces.push(bridge)
+  run('-n', bridge, 'link', 'add', 'br0', 'type', 'bridge')
+  run('-n', bridge, 'link', 'set', 'br0', 'up')
+
+  const addHost = (): Host => {
+    const i = next++
+    const ns = `pf${id}h${i}`
+    const ip = `${subnet}.${i}`
+    run('netns', 'add', ns)
+    namespaces.push(ns)
+    run('link', 'add', `pf${id}v${i}`, 'netns', ns, 'type', 'veth', 'peer', 'name', `pf${id}p${i}`, 'netns', bridge)
+    run('-n', bridge, 'link', 'set', `pf${id}p${i}`, 'master', 'br0')
+    run('-n', bridge, 'link', 'set', `pf${id}p${i}`, 'up')
+    run('-n', ns, 'addr', 'add', `${ip}/24`, 'dev', `pf${id}v${i}`)
+    run('-n', ns, 'link', 'set', `pf${id}v${i}`, 'up')
+    run('-n', ns, 'link', 'set', 'lo', 'up')
+    run('-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', `pf${id}v${i}`)
+    return {
+      name: ns,
+      ip,
+      spawn (command, args, env) {
+        const proc = spawn('ip', ['netns', 'exec', ns, command, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+        const output: string[] = []
+        const collect = (stream: NodeJS.ReadableStream | null): void => {
+          if (stream == null) return
+          createInterface({ input: stream }).on('line', line => { output.push(line); if (output.length > 2000) output.shift() })
+        }
+        collect(proc.stdout)
+        collect(proc.stderr)
+        const exited = new Promise<number | null>(resolve => proc.once('exit', code => { resolve(code) }))
+        const hp: HostProcess = {
+          proc,
+          output,
+          exited,
+          async kill (signal = 'SIGTERM') {
+            if (proc.exitCode == null && proc.signalCode == null) proc.kill(signal)
+            const timer = setTimeout(() => proc.kill('SIGKILL'), 5000)
+            await exited
+            clearTimeout(timer)
+            processes.delete(hp)
+          }
+        }
+        processes.add(hp)
+        return hp
+      }
+    }
+  }
+
+  const hosts = Array.from({ length: hostCount }, addHost)
+
+  // The probe host lives on the LAN like any other and fetches for the test process.
+  const probeHost = addHost()
+  const probe = probeHost.spawn(process.execPath, [PROBE_SCRIPT])
+  const waiting = new Map<number, (answer: { status: number, body: string, error?: string }) => void>()
+  let requestId = 0
+  createInterface({ input: probe.proc.stdout! }).on('line', line => {
+    try {
+      const answer = JSON.parse(line)
+      waiting.get(answer.id)?.(answer)
+      waiting.delete(answer.id)
+    } catch {}
+  })
+
+  const get: Lan['get'] = async (url, timeoutMs = 2000) => {
+    const id = ++requestId
+    return await new Promise(resolve => {
+      waiting.set(id, resolve)
+      probe.proc.stdin!.write(JSON.stringify({ id, url, timeoutMs }) + '\n')
+    })
+  }
+
+  return {
+    id,
+    hosts,
+    addHost,
+    get,
+    async mesh (host) {
+      const res = await get(`http://${host.ip}:18080/mesh`, 1000)
+      return res.status === 200 ? JSON.parse(res.body) as MeshResponse : undefined
+    },
+    setLink (host, up) {
+      const i = host.ip.split('.').pop()
+      run('-n', host.name, 'link', 'set', `pf${id}v${i}`, up ? 'up' : 'down')
+    },
+    async destroy () {
+      probe.proc.stdin?.end()
+      await Promise.all([...processes].map(async p => { await p.kill('SIGTERM') }))
+      removeNamespaces()
+      live.delete(emergency)
+    }
+  }
+}
