@@ -12,13 +12,14 @@ const program = new Command()
   .version(VERSION)
   .showHelpAfterError('(run with --help for usage)')
 
-registerNodeCommand(program)
-registerDemoCommand(program)
-registerSwarmKeyCommand(program)
-
-// Usage errors exit 2, the convention the CLI's other exit codes build on.
+// Usage errors exit 2, the convention the CLI's other exit codes build on. Set before the
+// subcommands are added, so they inherit it.
 program.exitOverride(err => {
   process.exit(err.exitCode === 0 ? 0 : 2)
 })
+
+registerNodeCommand(program)
+registerDemoCommand(program)
+registerSwarmKeyCommand(program)
 
 await program.parseAsync(process.argv)

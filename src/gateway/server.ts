@@ -30,7 +30,7 @@ export function createGateway (init: GatewayInit): Gateway {
     connectionTimeout: 60_000,
     requestTimeout: 60_000,
     keepAliveTimeout: 10_000,
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     return503OnClosing: true
   })
   app.setErrorHandler((err: any, _req, reply) => {

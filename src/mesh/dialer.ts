@@ -4,7 +4,11 @@ import { AGENT_PREFIX, type MeshLibp2p } from './libp2p.js'
 import type { Logger } from '../log.js'
 import type { Connection, IdentifyResult, PeerId, PeerInfo } from '@libp2p/interface'
 
-export const DEFAULT_TIE_BREAK_GRACE_MS = 1500
+/**
+ * mDNS answers are multicast, so discovery is nearly always mutual within milliseconds; the wait
+ * only matters when it was one-sided, and duplicate connections are closed anyway.
+ */
+export const DEFAULT_TIE_BREAK_GRACE_MS = 500
 export const DEFAULT_RECONCILE_INTERVAL_MS = 500
 const MIN_BACKOFF_MS = 250
 const MAX_BACKOFF_MS = 10_000

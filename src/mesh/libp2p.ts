@@ -44,6 +44,17 @@ export async function createMeshLibp2p (init: MeshLibp2pInit): Promise<MeshLibp2
     pubsub: gossipsub({
       globalSignaturePolicy: 'StrictSign',
       allowPublishToZeroTopicPeers: true,
+      // Every node publishes straight to every peer it is connected to (floodPublish, the default),
+      // which on a LAN mesh is nearly everyone; the gossip mesh is only the backup path for peers
+      // not directly connected. A small degree keeps duplicate copies (and packets) down: at N = 8
+      // the library's D = 6 sends each load message about 6 times to every node.
+      floodPublish: true,
+      D: 3,
+      Dlo: 2,
+      Dhi: 5,
+      Dscore: 2,
+      Dout: 1,
+      Dlazy: 3,
       emitSelf: false,
       allowedTopics: [LOAD_TOPIC],
       maxInboundDataLength: MAX_LOAD_MESSAGE_BYTES * 4,

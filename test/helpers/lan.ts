@@ -1,7 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import type { MeshResponse } from '../../src/gateway/mesh.js'
 
 /**
@@ -10,8 +9,24 @@ import type { MeshResponse } from '../../src/gateway/mesh.js'
  * collide, and everything is removed on destroy() and, as a last resort, when the process exits.
  */
 
-const PROBE_SCRIPT = fileURLToPath(new URL('./lan-probe.mjs', import.meta.url))
-export const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url))
+/**
+ * Runs inside the LAN and fetches URLs for the test process, which lives in the root namespace
+ * and cannot reach the LAN. One JSON request per stdin line, one JSON answer per line. Inline, so
+ * it works the same from the sources (vitest) and from dist (benchmarks).
+ */
+const PROBE_SOURCE = `
+import { createInterface } from 'node:readline'
+const rl = createInterface({ input: process.stdin })
+rl.on('line', line => {
+  let req
+  try { req = JSON.parse(line) } catch { return }
+  fetch(req.url, { signal: AbortSignal.timeout(req.timeoutMs ?? 2000) })
+    .then(async res => ({ id: req.id, status: res.status, body: await res.text() }))
+    .catch(err => ({ id: req.id, status: 0, error: String(err?.cause?.code ?? err?.message ?? err) }))
+    .then(answer => { process.stdout.write(JSON.stringify(answer) + '\\n') })
+})
+rl.on('close', () => process.exit(0))
+`
 
 export interface HostProcess {
   proc: ChildProcess
@@ -116,7 +131,7 @@ export function createLan (hostCount: number, subnet = '10.77.0'): Lan {
 
   // The probe host lives on the LAN like any other and fetches for the test process.
   const probeHost = addHost()
-  const probe = probeHost.spawn(process.execPath, [PROBE_SCRIPT])
+  const probe = probeHost.spawn(process.execPath, ['--input-type=module', '-e', PROBE_SOURCE])
   const waiting = new Map<number, (answer: { status: number, body: string, error?: string }) => void>()
   let requestId = 0
   createInterface({ input: probe.proc.stdout! }).on('line', line => {
@@ -127,8 +142,14 @@ export function createLan (hostCount: number, subnet = '10.77.0'): Lan {
     } catch {}
   })
 
+  void probe.exited.then(code => {
+    for (const answer of waiting.values()) answer({ status: 0, body: '', error: `probe exited (${code}): ${probe.output.slice(-5).join(' ')}` })
+    waiting.clear()
+  })
+
   const get: Lan['get'] = async (url, timeoutMs = 2000) => {
     const id = ++requestId
+    if (probe.proc.exitCode != null) return { status: 0, body: '', error: `probe exited: ${probe.output.slice(-5).join(' ')}` }
     return await new Promise(resolve => {
       waiting.set(id, resolve)
       probe.proc.stdin!.write(JSON.stringify({ id, url, timeoutMs }) + '\n')

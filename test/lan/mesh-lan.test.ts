@@ -1,10 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { newSwarmKey } from '../../src/mesh/swarm-key.js'
-import { CLI, createLan, type Host, type HostProcess, type Lan } from '../helpers/lan.js'
+import { CLI, repoPath } from '../helpers/cli.js'
+import { createLan, type Host, type HostProcess, type Lan } from '../helpers/lan.js'
 import { waitFor } from '../helpers/mesh.js'
 import type { MeshResponse } from '../../src/gateway/mesh.js'
 
@@ -13,7 +13,7 @@ import type { MeshResponse } from '../../src/gateway/mesh.js'
  * finds the others by mDNS alone (no bootstrap), and is probed over HTTP from inside the LAN.
  */
 
-const FOREIGN_NODE = fileURLToPath(new URL('../helpers/foreign-node.mjs', import.meta.url))
+const FOREIGN_NODE = repoPath('test', 'helpers', 'foreign-node.mjs')
 
 let lan: Lan
 let dir: string

@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { CLI } from '../helpers/cli.js'
+
+const exec = promisify(execFile)
+
+async function p2pfaas (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args], { timeout: 60_000 })
+    return { code: 0, stdout, stderr }
+  } catch (err: any) {
+    return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' }
+  }
+}
+
+describe('p2pfaas command', () => {
+  it('exits 2 with a clear message on a bad flag value', async () => {
+    const r = await p2pfaas('node', '--no-mdns', '--listen', '/ip4/127.0.0.1', '--http', 'x')
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/--listen: "\/ip4\/127.0.0.1" is not a TCP multiaddr/)
+    expect(r.stderr).toMatch(/--http: "x" is not host:port/)
+  })
+
+  it('exits 2 on an unknown option, and documents every node flag', async () => {
+    expect((await p2pfaas('node', '--frobnicate')).code).toBe(2)
+    const help = await p2pfaas('node', '--help')
+    expect(help.code).toBe(0)
+    for (const flag of ['--listen', '--http', '--data-dir', '--bootstrap', '--no-mdns', '--mdns-interval', '--swarm-key', '--announce', 'P2PFAAS_LISTEN']) {
+      expect(help.stdout).toContain(flag)
+    }
+  })
+
+  it('prints a swarm key', async () => {
+    const r = await p2pfaas('swarm-key')
+    expect(r.stdout).toMatch(/^\/key\/swarm\/psk\/1\.0\.0\/\n\/base16\/\n[0-9a-f]{64}$/)
+  })
+
+  it('runs the demo end to end: three nodes, each seeing the other two', async () => {
+    const r = await p2pfaas('demo')
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout.match(/sees 2 peer\(s\)/g)).toHaveLength(3)
+    expect(r.stdout.match(/ connected /g)).toHaveLength(6)
+    expect(r.stdout).toMatch(/Full mesh after \d+ ms/)
+  })
+})
