@@ -55,7 +55,12 @@ export interface Lan {
 }
 
 const live = new Set<() => void>()
-process.once('exit', () => { for (const cleanup of live) cleanup() })
+const cleanupAll = (): void => { for (const cleanup of live) cleanup(); live.clear() }
+process.once('exit', cleanupAll)
+// A signal's default action skips 'exit': clean up, then die of the same signal.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => { cleanupAll(); process.kill(process.pid, signal) })
+}
 
 const run = (...args: string[]): void => { execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] }) }
 const tryRun = (...args: string[]): void => { try { run(...args) } catch {} }
