@@ -1,0 +1,26 @@
+import type { RuntimeErrorCode } from '../runtime/types.js'
+
+/** Every code a call can end with besides a function's own answer; stable, clients match on them. */
+export type CallErrorCode = RuntimeErrorCode | 'OVERLOADED' | 'BAD_REQUEST'
+
+export const HTTP_STATUS: Record<CallErrorCode, number> = {
+  OVERLOADED: 429,
+  TIMEOUT: 504,
+  FUNCTION_NOT_FOUND: 404,
+  RUNTIME_UNAVAILABLE: 503,
+  FUNCTION_CRASHED: 502,
+  RESPONSE_TOO_LARGE: 502,
+  DEPLOY_FAILED: 400,
+  BAD_REQUEST: 400
+}
+
+export class CallError extends Error {
+  constructor (readonly code: CallErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'CallError'
+  }
+
+  get status (): number {
+    return HTTP_STATUS[this.code]
+  }
+}

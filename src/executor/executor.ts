@@ -1,0 +1,193 @@
+import { TypedEventEmitter } from 'main-event'
+import { RuntimeError, type RuntimeRequest, type RuntimeResponse } from '../runtime/types.js'
+import { CallError } from './errors.js'
+import type { LoadSourceEvents, NodeLoad } from '../mesh/load.js'
+
+/** The admission settings of one function on this node. */
+export interface Admission {
+  concurrency: number
+  queue: number
+  timeoutMs: number
+}
+
+/** Runs an admitted call: the executor's one way down to a runtime. */
+export type CallRunner = (name: string, req: RuntimeRequest) => Promise<RuntimeResponse>
+
+export interface CallRequest extends Omit<RuntimeRequest, 'signal'> {
+  /** The caller's own deadline or disconnect; the function's timeout applies as well. */
+  signal?: AbortSignal
+}
+
+export interface CallResult {
+  response: RuntimeResponse
+  queueMs: number
+  execMs: number
+}
+
+export interface ExecutorEvents extends LoadSourceEvents {
+  'call:end': CustomEvent<{ name: string, status: number, code?: string, queueMs: number, execMs: number }>
+}
+
+interface Waiter {
+  grant: () => void
+  fail: (err: CallError) => void
+}
+
+interface FunctionState {
+  admission: Admission
+  running: number
+  waiting: Waiter[]
+  run: CallRunner
+}
+
+/**
+ * Per-function slots and a bounded FIFO queue: the source of truth for "my load". A call either
+ * gets a slot, waits in line, or is refused at once (429); a call that cannot finish by its
+ * deadline ends with 504 and gives its slot or place back. It never knows about peers.
+ */
+export class Executor extends TypedEventEmitter<ExecutorEvents> {
+  private readonly functions = new Map<string, FunctionState>()
+
+  /** Adds or updates a function; calls in flight keep running, queued calls keep their place. */
+  register (name: string, admission: Admission, run: CallRunner): void {
+    const current = this.functions.get(name)
+    if (current != null) {
+      current.admission = admission
+      current.run = run
+      this.drain(current)
+    } else {
+      this.functions.set(name, { admission, running: 0, waiting: [], run })
+    }
+    this.changed()
+  }
+
+  /** Removes a function: queued calls fail with FUNCTION_NOT_FOUND, running ones finish. */
+  unregister (name: string): void {
+    const state = this.functions.get(name)
+    if (state == null) return
+    this.functions.delete(name)
+    for (const w of state.waiting.splice(0)) w.fail(new CallError('FUNCTION_NOT_FOUND', `function ${name} was removed`))
+    this.changed()
+  }
+
+  has (name: string): boolean {
+    return this.functions.has(name)
+  }
+
+  admission (name: string): Admission | undefined {
+    return this.functions.get(name)?.admission
+  }
+
+  snapshot (): NodeLoad {
+    const functions = []
+    const totals = { queued: 0, running: 0, capacity: 0 }
+    for (const [name, s] of this.functions) {
+      functions.push({ name, queued: s.waiting.length, running: s.running, capacity: s.admission.concurrency })
+      totals.queued += s.waiting.length
+      totals.running += s.running
+      totals.capacity += s.admission.concurrency
+    }
+    return { functions, totals }
+  }
+
+  async call (name: string, req: CallRequest): Promise<CallResult> {
+    const state = this.functions.get(name)
+    if (state == null) throw new CallError('FUNCTION_NOT_FOUND', `function ${name} is not deployed on this node`)
+    const deadline = AbortSignal.timeout(state.admission.timeoutMs)
+    const signal = req.signal != null ? AbortSignal.any([deadline, req.signal]) : deadline
+    const arrived = performance.now()
+    let queueMs = 0
+    let execMs = 0
+    try {
+      await this.acquire(name, state, signal)
+      queueMs = performance.now() - arrived
+      const started = performance.now()
+      try {
+        const response = await this.runWithin(state, name, { ...req, signal })
+        execMs = performance.now() - started
+        this.safeDispatchEvent('call:end', { detail: { name, status: response.status, queueMs, execMs } })
+        return { response, queueMs, execMs }
+      } finally {
+        execMs = execMs === 0 ? performance.now() - started : execMs
+        this.release(state)
+      }
+    } catch (err) {
+      const callError = toCallError(err, name, signal, deadline)
+      this.safeDispatchEvent('call:end', { detail: { name, status: callError.status, code: callError.code, queueMs, execMs } })
+      throw callError
+    }
+  }
+
+  private async acquire (name: string, state: FunctionState, signal: AbortSignal): Promise<void> {
+    if (state.running < state.admission.concurrency && state.waiting.length === 0) {
+      state.running++
+      this.changed()
+      return
+    }
+    if (state.waiting.length >= state.admission.queue) {
+      throw new CallError('OVERLOADED', `function ${name} is at capacity on this node (${state.running} running, ${state.waiting.length} queued)`)
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = state.waiting.indexOf(waiter)
+        if (i >= 0) state.waiting.splice(i, 1)
+        this.changed()
+        reject(signal.reason)
+      }
+      const waiter: Waiter = {
+        grant: () => { signal.removeEventListener('abort', onAbort); resolve() },
+        fail: (err) => { signal.removeEventListener('abort', onAbort); reject(err) }
+      }
+      if (signal.aborted) { reject(signal.reason); return }
+      signal.addEventListener('abort', onAbort, { once: true })
+      state.waiting.push(waiter)
+      this.changed()
+    })
+  }
+
+  /** A runtime that ignores the signal still cannot hold the caller past the deadline. */
+  private async runWithin (state: FunctionState, name: string, req: RuntimeRequest): Promise<RuntimeResponse> {
+    const { signal } = req
+    if (signal.aborted) throw signal.reason
+    let onAbort: (() => void) | undefined
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () => { reject(signal.reason) }
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+    try {
+      return await Promise.race([state.run(name, req), aborted])
+    } finally {
+      if (onAbort != null) signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  private release (state: FunctionState): void {
+    state.running--
+    this.drain(state)
+    this.changed()
+  }
+
+  /** Hands free slots to the longest-waiting calls. */
+  private drain (state: FunctionState): void {
+    while (state.running < state.admission.concurrency && state.waiting.length > 0) {
+      const next = state.waiting.shift()!
+      state.running++
+      next.grant()
+    }
+  }
+
+  private changed (): void {
+    this.safeDispatchEvent('change')
+  }
+}
+
+function toCallError (err: unknown, name: string, signal: AbortSignal, deadline: AbortSignal): CallError {
+  if (err instanceof CallError) return err
+  if (err instanceof RuntimeError) return new CallError(err.code, err.message, { cause: err })
+  if (signal.aborted) {
+    return deadline.aborted
+      ? new CallError('TIMEOUT', `function ${name} did not answer before its deadline`, { cause: err })
+      : new CallError('TIMEOUT', `the caller gave up on function ${name}`, { cause: err })
+  }
+  return new CallError('FUNCTION_CRASHED', `function ${name} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err })
+}
