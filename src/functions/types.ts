@@ -11,6 +11,11 @@ export interface FunctionSpec {
   envProcess?: string
   /** Environment for the function (OpenFaaS `envVars` / stack.yml `environment`). */
   env: Record<string, string>
+  /**
+   * As given, `p2pfaas.*` labels included: whether one was set at all tells an explicit setting from
+   * a default (node-wide defaults apply only to functions that set none). The typed fields below
+   * hold the parsed values, with the built-in defaults filled in.
+   */
   labels: Record<string, string>
   annotations: Record<string, string>
   limits: FunctionLimits

@@ -1,0 +1,87 @@
+import type { SpecIssue } from './errors.js'
+import { parseDuration, parseWholeNumber, type Parsed } from './quantities.js'
+import { FUNCTION_DEFAULTS, LABELS, type FunctionRuntimeKind, type FunctionSpec } from './types.js'
+
+/** The P2PFaaS settings of a function, which travel as `p2pfaas.*` labels. */
+export type FunctionSettings = Pick<FunctionSpec, 'concurrency' | 'queue' | 'timeoutMs' | 'minWarm' | 'runtime'>
+
+export const SETTING_RANGES = {
+  concurrency: { min: 1, max: 1024 },
+  queue: { min: 0, max: 100_000 }
+} as const
+
+export const RUNTIMES: readonly FunctionRuntimeKind[] = ['http', 'process']
+
+const PREFIX = 'p2pfaas.'
+const KNOWN: readonly string[] = Object.values(LABELS)
+
+export interface SettingsResult {
+  settings: FunctionSettings
+  /** Paths relative to the labels map. */
+  issues: SpecIssue[]
+}
+
+/**
+ * Reads the settings from the `p2pfaas.*` labels, defaults filled in. The labels themselves stay in
+ * the spec as given: whether a label was set at all matters (the registry lets node-wide defaults
+ * apply to functions that set none). Non-string values are skipped: the label map's own schema
+ * reports them. An unknown `p2pfaas.*` label is an error, because a typo would otherwise silently
+ * leave the default in force.
+ */
+export function readSettings (labels: Record<string, unknown>): SettingsResult {
+  const issues: SpecIssue[] = []
+  const ours: Record<string, string> = {}
+  for (const [key, value] of Object.entries(labels)) {
+    if (!key.toLowerCase().startsWith(PREFIX)) continue
+    if (!KNOWN.includes(key)) {
+      issues.push({ path: [key], message: unknownLabelMessage(key) })
+    } else if (typeof value === 'string') {
+      ours[key] = value
+    }
+  }
+  const read = <T>(key: string, parse: (v: string) => Parsed<T>, fallback: T): T => {
+    const raw = ours[key]
+    if (raw === undefined) return fallback
+    const r = parse(raw)
+    if (r.ok) return r.value
+    issues.push({ path: [key], message: r.message })
+    return fallback
+  }
+  const { concurrency: c, queue: q } = SETTING_RANGES
+  const concurrency = read(LABELS.concurrency, v => parseWholeNumber(v, c.min, c.max), FUNCTION_DEFAULTS.concurrency)
+  const queue = read(LABELS.queue, v => parseWholeNumber(v, q.min, q.max), FUNCTION_DEFAULTS.queue)
+  const timeoutMs = read(LABELS.timeout, parseDuration, FUNCTION_DEFAULTS.timeoutMs)
+  const runtime = read(LABELS.runtime, parseRuntime, FUNCTION_DEFAULTS.runtime)
+  const minWarm = read(LABELS.minWarm, v => parseMinWarm(v, concurrency), Math.min(FUNCTION_DEFAULTS.minWarm, concurrency))
+  return { settings: { concurrency, queue, timeoutMs, minWarm, runtime }, issues }
+}
+
+function parseRuntime (v: string): Parsed<FunctionRuntimeKind> {
+  const found = RUNTIMES.find(r => r === v.trim())
+  return found != null ? { ok: true, value: found } : { ok: false, message: `must be "http" or "process" (got ${JSON.stringify(v.slice(0, 40))})` }
+}
+
+function parseMinWarm (v: string, concurrency: number): Parsed<number> {
+  const r = parseWholeNumber(v, 0, concurrency)
+  if (r.ok || !parseWholeNumber(v, 0, SETTING_RANGES.concurrency.max).ok) return r
+  return { ok: false, message: `${r.message}; it cannot exceed ${LABELS.concurrency} (${concurrency})` }
+}
+
+function unknownLabelMessage (key: string): string {
+  const near = KNOWN.find(k => editDistance(k, key.toLowerCase()) <= 2)
+  const hint = near != null ? `did you mean "${near}"? ` : ''
+  return `unknown P2PFaaS label; ${hint}known labels: ${KNOWN.join(', ')}`
+}
+
+/** Levenshtein distance, small strings only (label names). */
+function editDistance (a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i]
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    prev = cur
+  }
+  return prev[b.length]!
+}
