@@ -17,6 +17,10 @@ export function registerNodeCommand (program: Command): void {
     .option('--swarm-key <file>', `private network key; without it the mesh is open (${ENV.swarmKey})`)
     .option('--announce <multiaddr>', `address to announce instead of the listen ones, repeatable (${ENV.announce})`, collect, [])
     .option('--heartbeat <ms>', `load gossip heartbeat [1000] (${ENV.heartbeat})`)
+    .option('--runtime <kind>', `auto|docker|process: where functions run [auto: Docker if an engine answers] (${ENV.runtime})`)
+    .option('--docker-network <name>', `run function containers on this Docker network (when the node itself is in a container) (${ENV.dockerNetwork})`)
+    .option('--admin-secret-file <file>', `management password file [generated in the data dir] (${ENV.adminSecretFile})`)
+    .option('--max-body <bytes>', `largest request or response body [16777216] (${ENV.maxBody})`)
     .option('--log-level <level>', `trace|debug|info|warn|error [info] (${ENV.logLevel})`)
     .addHelpText('after', `
 Examples:

@@ -15,6 +15,13 @@ export interface NodeConfig {
   announce: string[]
   heartbeatMs: number
   logLevel: string
+  /** auto: Docker when an engine answers, else the process runtime. */
+  runtime: 'auto' | 'docker' | 'process'
+  /** Docker network shared with function containers, when the node itself runs in a container. */
+  dockerNetwork?: string
+  adminSecretFile?: string
+  /** Largest request or response body (bytes). */
+  maxBodyBytes: number
 }
 
 /** Raw option values as commander hands them over: anything may be missing. */
@@ -29,11 +36,16 @@ export interface NodeFlags {
   announce?: string[]
   heartbeat?: string
   logLevel?: string
+  runtime?: string
+  dockerNetwork?: string
+  adminSecretFile?: string
+  maxBody?: string
 }
 
 export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/4001'
 export const DEFAULT_HTTP = '0.0.0.0:18080'
 export const DEFAULT_MDNS_INTERVAL_MS = 5000
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 
 export function defaultDataDir (env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_DATA_HOME ?? join(env.HOME ?? homedir(), '.local', 'share'), 'p2pfaas')
@@ -50,7 +62,11 @@ export const ENV = {
   swarmKey: 'P2PFAAS_SWARM_KEY',
   announce: 'P2PFAAS_ANNOUNCE',
   heartbeat: 'P2PFAAS_HEARTBEAT',
-  logLevel: 'P2PFAAS_LOG_LEVEL'
+  logLevel: 'P2PFAAS_LOG_LEVEL',
+  runtime: 'P2PFAAS_RUNTIME',
+  dockerNetwork: 'P2PFAAS_DOCKER_NETWORK',
+  adminSecretFile: 'P2PFAAS_ADMIN_SECRET_FILE',
+  maxBody: 'P2PFAAS_MAX_BODY'
 } as const
 
 const tcpMultiaddr = (flag: string) => z.string().max(512).transform((s, ctx) => {
@@ -87,6 +103,11 @@ const schema = z.object({
   swarmKey: z.string().min(1).max(4096).optional(),
   announce: z.array(tcpMultiaddr('--announce')).max(16),
   heartbeat: ms('--heartbeat', 50, 60_000),
+  runtime: z.enum(['auto', 'docker', 'process'], { message: '--runtime: one of auto, docker, process' }),
+  dockerNetwork: z.string().regex(/^[\w][\w.-]{0,127}$/, '--docker-network: a Docker network name').optional(),
+  adminSecretFile: z.string().min(1).max(4096).optional(),
+  maxBody: z.string().regex(/^\d+$/, '--max-body takes a number of bytes').transform(Number)
+    .pipe(z.number().int().min(1024, '--max-body must be at least 1024 bytes').max(256 * 1024 * 1024, '--max-body must be at most 256 MiB')),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { message: '--log-level: one of trace, debug, info, warn, error, fatal, silent' })
 })
 
@@ -112,7 +133,11 @@ export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = pr
     swarmKey: flags.swarmKey ?? (env[ENV.swarmKey] === '' ? undefined : env[ENV.swarmKey]),
     announce: nonEmpty(flags.announce) ?? list(env[ENV.announce]) ?? [],
     heartbeat: flags.heartbeat ?? env[ENV.heartbeat] ?? '1000',
-    logLevel: flags.logLevel ?? env[ENV.logLevel] ?? 'info'
+    logLevel: flags.logLevel ?? env[ENV.logLevel] ?? 'info',
+    runtime: flags.runtime ?? env[ENV.runtime] ?? 'auto',
+    dockerNetwork: flags.dockerNetwork ?? (env[ENV.dockerNetwork] === '' ? undefined : env[ENV.dockerNetwork]),
+    adminSecretFile: flags.adminSecretFile ?? (env[ENV.adminSecretFile] === '' ? undefined : env[ENV.adminSecretFile]),
+    maxBody: flags.maxBody ?? env[ENV.maxBody] ?? String(DEFAULT_MAX_BODY_BYTES)
   }
   const parsed = schema.safeParse(raw)
   if (!parsed.success) {
@@ -128,6 +153,10 @@ export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = pr
     swarmKeyFile: c.swarmKey,
     announce: c.announce.map(String),
     heartbeatMs: c.heartbeat,
-    logLevel: c.logLevel
+    logLevel: c.logLevel,
+    runtime: c.runtime,
+    dockerNetwork: c.dockerNetwork,
+    adminSecretFile: c.adminSecretFile,
+    maxBodyBytes: c.maxBody
   }
 }

@@ -1,16 +1,33 @@
-import { createGateway, type Gateway } from '../gateway/server.js'
+import Dockerode from 'dockerode'
+import { Executor } from '../executor/executor.js'
+import { FunctionRegistry } from '../functions/registry.js'
+import { createFunctionStore } from '../functions/store.js'
+import { adminGuard, createAdminCheck } from '../gateway/auth.js'
+import { registerConfigurationRoutes } from '../gateway/configuration.js'
+import { registerFunctionRoutes } from '../gateway/functions.js'
 import { registerHealthRoutes } from '../gateway/health.js'
+import { registerInvokeRoutes } from '../gateway/invoke.js'
 import { registerMeshRoutes } from '../gateway/mesh.js'
+import { createGateway, type Gateway } from '../gateway/server.js'
 import { loadOrCreateIdentity } from '../mesh/identity.js'
-import { createIdleLoadSource } from '../mesh/load.js'
 import { createMesh, type Mesh } from '../mesh/mesh.js'
 import { readSwarmKey } from '../mesh/swarm-key.js'
+import { DockerRuntime } from '../runtime/docker.js'
+import { ProcessRuntime } from '../runtime/process.js'
+import { loadOrCreateAdminSecret } from './admin-secret.js'
+import { loadNodeDefaults, saveNodeDefaults } from './node-defaults.js'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { NodeConfig } from './config.js'
 import type { Logger } from '../log.js'
+import type { Runtime } from '../runtime/types.js'
 
 export interface P2pfaasNode {
   readonly mesh: Mesh
   readonly gateway: Gateway
+  readonly executor: Executor
+  readonly registry: FunctionRegistry
+  /** Where the management secret is (user `admin`). */
+  readonly adminSecretPath: string
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -28,6 +45,21 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
   } else {
     log.info({ file: config.swarmKeyFile }, 'private mesh: only nodes with the same swarm key can connect')
   }
+  const admin = await loadOrCreateAdminSecret(config.dataDir, config.adminSecretFile)
+  log.info({ path: admin.path, user: 'admin' }, admin.created ? 'generated the management secret' : 'management secret loaded')
+
+  const executor = new Executor()
+  const docker = await pickDocker(config, peerIdFromPrivateKey(identity.privateKey).toString(), log)
+  const processRuntime = new ProcessRuntime({ log, maxResponseBytes: config.maxBodyBytes })
+  const runtimes: Runtime[] = docker != null ? [docker, processRuntime] : [processRuntime]
+  const registry = new FunctionRegistry({
+    store: createFunctionStore({ dataDir: config.dataDir }),
+    executor,
+    docker,
+    process: processRuntime,
+    defaults: await loadNodeDefaults(config.dataDir),
+    log
+  })
 
   const mesh = await createMesh({
     privateKey: identity.privateKey,
@@ -37,34 +69,63 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     swarmKey,
     mdns: config.mdns,
     heartbeatMs: config.heartbeatMs,
-    loadSource: createIdleLoadSource(),
+    loadSource: executor,
     log
   })
 
+  const invocations = new Map<string, number>()
+  executor.addEventListener('call:end', evt => { invocations.set(evt.detail.name, (invocations.get(evt.detail.name) ?? 0) + 1) })
+
   let ready = false
-  const gateway = createGateway({ host: config.http.host, port: config.http.port, log })
+  const gateway = createGateway({ host: config.http.host, port: config.http.port, log, bodyLimit: 1024 * 1024 })
+  const guard = adminGuard(createAdminCheck(admin.secret))
   registerHealthRoutes(gateway.app, { isReady: () => ready })
   registerMeshRoutes(gateway.app, { view: mesh.view, self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs() }) })
+  registerFunctionRoutes(gateway.app, { registry, guard, invocations: name => invocations.get(name) ?? 0 })
+  registerConfigurationRoutes(gateway.app, { registry, guard, persist: async d => { await saveNodeDefaults(config.dataDir, d) } })
+  await registerInvokeRoutes(gateway.app, { executor, maxBodyBytes: config.maxBodyBytes })
 
+  const started: Array<{ stop: () => Promise<void> }> = []
   return {
     mesh,
     gateway,
+    executor,
+    registry,
+    adminSecretPath: admin.path,
     async start () {
-      await mesh.start()
       try {
-        await gateway.start()
+        for (const runtime of runtimes) { await runtime.start(); started.push(runtime) }
+        await registry.start(); started.push(registry)
+        await mesh.start(); started.push(mesh)
+        await gateway.start(); started.push(gateway)
       } catch (err) {
-        await mesh.stop()
+        for (const s of started.splice(0).reverse()) await s.stop().catch(() => {})
         throw err
       }
       ready = true
-      log.info({ peerId: mesh.peerId.toString(), http: gateway.url(), mdns: config.mdns !== false }, 'node started')
+      log.info({ peerId: mesh.peerId.toString(), http: gateway.url(), mdns: config.mdns !== false, runtime: docker != null ? 'docker' : 'process' }, 'node started')
     },
     async stop () {
       ready = false
-      await gateway.stop()
-      await mesh.stop()
+      for (const s of started.splice(0).reverse()) await s.stop()
       log.info('node stopped')
     }
   }
+}
+
+async function pickDocker (config: NodeConfig, nodeId: string, log: Logger): Promise<DockerRuntime | undefined> {
+  if (config.runtime === 'process') return undefined
+  const docker = new Dockerode()
+  if (!await DockerRuntime.available(docker)) {
+    if (config.runtime === 'docker') throw new Error('--runtime docker: no Docker engine answers (is dockerd running? is DOCKER_HOST right?)')
+    log.warn('no Docker engine answers: functions run with the process runtime (classic watchdog, NOT isolated)')
+    return undefined
+  }
+  return new DockerRuntime({
+    docker,
+    nodeId,
+    placement: config.dockerNetwork != null ? { mode: 'network', network: config.dockerNetwork } : { mode: 'host', hostAddress: '127.0.0.1' },
+    maxResponseBytes: config.maxBodyBytes,
+    log
+  })
 }

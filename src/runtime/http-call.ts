@@ -1,0 +1,44 @@
+import { errors as undiciErrors } from 'undici'
+import { RuntimeError, type RuntimeRequest, type RuntimeResponse } from './types.js'
+import type { FunctionContainer } from './docker-container.js'
+
+/** Headers that belong to one hop of HTTP, never passed through (RFC 9110 §7.6.1). */
+export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length'])
+
+/** One call to a function's watchdog over the container's keep-alive pool. */
+export async function callContainer (c: FunctionContainer, req: RuntimeRequest, maxBytes: number): Promise<RuntimeResponse> {
+  const headers: Record<string, string> = {}
+  for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k)) headers[k] = v
+  try {
+    const res = await c.http.request({
+      method: req.method as any,
+      path: req.path + (req.query !== '' ? `?${req.query}` : ''),
+      headers,
+      body: req.body.byteLength > 0 ? req.body : undefined,
+      signal: req.signal,
+      headersTimeout: 0,
+      bodyTimeout: 0
+    })
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of res.body) {
+      size += chunk.length
+      if (size > maxBytes) {
+        res.body.destroy()
+        throw new RuntimeError('RESPONSE_TOO_LARGE', `the function answered more than ${maxBytes} bytes`)
+      }
+      chunks.push(chunk)
+    }
+    const out: Record<string, string> = {}
+    for (const [k, v] of Object.entries(res.headers)) {
+      if (v == null || HOP_BY_HOP.has(k)) continue
+      out[k] = Array.isArray(v) ? v.join(', ') : v
+    }
+    return { status: res.statusCode, headers: out, body: Buffer.concat(chunks) }
+  } catch (err: any) {
+    if (err instanceof RuntimeError) throw err
+    if (req.signal.aborted) throw req.signal.reason
+    if (err instanceof undiciErrors.RequestAbortedError) throw req.signal.reason ?? err
+    throw new RuntimeError('FUNCTION_CRASHED', `the function's container stopped answering (${err.code ?? err.message})`, { cause: err })
+  }
+}
