@@ -2,11 +2,11 @@ import '../src/polyfill.js'
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Dockerode from 'dockerode'
 import { Pool } from 'undici'
-import { CLI } from '../test/helpers/cli.js'
+import { CLI, repoPath } from '../test/helpers/cli.js'
 
 /**
  * A warm call through a node (HTTP gateway → executor → warm container) against a direct call to
@@ -105,26 +105,39 @@ try {
   const containers = await docker.listContainers({ filters: { label: [`p2pfaas.node=${nodeId}`, 'p2pfaas.function=echo'] } })
   const direct = containers.map(c => new Pool(`http://127.0.0.1:${c.Ports.find(p => p.PrivatePort === 8080)!.PublicPort}`, { connections: CLIENTS }))
   const viaNode = new Pool(nodeUrl, { connections: CLIENTS })
+  const proxyPort = await freePort()
+  const proxy = spawn(process.execPath, [repoPath('bench', 'bare-proxy.mjs'), String(proxyPort), ...containers.map(c => String(c.Ports.find(p => p.PrivatePort === 8080)!.PublicPort))], { stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise(resolve => proxy.stdout!.once('data', resolve))
+  const viaProxy = new Pool(`http://127.0.0.1:${proxyPort}`, { connections: CLIENTS })
+  await latencies(viaProxy, '/', 200)
   await latencies(viaNode, '/function/echo', 200)
   for (const d of direct) await latencies(d, '/', 50)
 
   const ours: number[] = []
   const bareCalls: number[] = []
+  const proxyCalls: number[] = []
   const oursTput: number[] = []
   const directTput: number[] = []
+  const proxyTput: number[] = []
   for (let b = 0; b < BLOCKS; b++) {
     ours.push(...await latencies(viaNode, '/function/echo', SEQUENTIAL_CALLS / BLOCKS))
     bareCalls.push(...await latencies(direct[b % direct.length]!, '/', SEQUENTIAL_CALLS / BLOCKS))
+    proxyCalls.push(...await latencies(viaProxy, '/', SEQUENTIAL_CALLS / BLOCKS))
     oursTput.push(await throughput([{ pool: viaNode, path: '/function/echo' }], THROUGHPUT_SECONDS / BLOCKS * 2))
     directTput.push(await throughput(direct.map(pool => ({ pool, path: '/' })), THROUGHPUT_SECONDS / BLOCKS * 2))
+    proxyTput.push(await throughput([{ pool: viaProxy, path: '/' }], THROUGHPUT_SECONDS / BLOCKS * 2))
   }
+  proxy.kill('SIGTERM')
+  await viaProxy.close()
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 
   console.log(`\nWarm calls, 100-byte echo, one run, alternating blocks (${new Date().toISOString()})`)
   console.log(`  sequential latency  through the node: p50 ${pct(ours, 50).toFixed(3)} ms  p99 ${pct(ours, 99).toFixed(3)} ms   (${ours.length} calls)`)
   console.log(`                      direct to container: p50 ${pct(bareCalls, 50).toFixed(3)} ms  p99 ${pct(bareCalls, 99).toFixed(3)} ms   (${bareCalls.length} calls)`)
-  console.log(`                      added by the node: p50 +${(pct(ours, 50) - pct(bareCalls, 50)).toFixed(3)} ms, p99 +${(pct(ours, 99) - pct(bareCalls, 99)).toFixed(3)} ms`)
-  console.log(`  throughput, ${CLIENTS} clients, ${CLIENTS} containers: through the node ${mean(oursTput).toFixed(0)}/s, direct ${mean(directTput).toFixed(0)}/s, ratio ${(mean(oursTput) / mean(directTput)).toFixed(2)}`)
+  console.log(`                      bare Node.js proxy: p50 ${pct(proxyCalls, 50).toFixed(3)} ms  p99 ${pct(proxyCalls, 99).toFixed(3)} ms`)
+  console.log(`                      added by the node: p50 +${(pct(ours, 50) - pct(bareCalls, 50)).toFixed(3)} ms, p99 +${(pct(ours, 99) - pct(bareCalls, 99)).toFixed(3)} ms (a bare proxy adds p50 +${(pct(proxyCalls, 50) - pct(bareCalls, 50)).toFixed(3)} ms)`)
+  console.log(`  throughput, ${CLIENTS} clients, ${CLIENTS} containers: through the node ${mean(oursTput).toFixed(0)}/s, direct ${mean(directTput).toFixed(0)}/s, bare proxy ${mean(proxyTput).toFixed(0)}/s`)
+  console.log(`                      ratio node/direct ${(mean(oursTput) / mean(directTput)).toFixed(2)}, node/bare proxy ${(mean(oursTput) / mean(proxyTput)).toFixed(2)}, bare proxy/direct ${(mean(proxyTput) / mean(directTput)).toFixed(2)} (on ${availableParallelism()} cores shared by client, proxy and containers)`)
   console.log(`Cold start (${COLD_REPS} reps): deploy → first answer ${cold.map(x => x.toFixed(0)).join(', ')} ms (median ${pct(cold, 50).toFixed(0)}); bare create+start+first answer ${bare.map(x => x.toFixed(0)).join(', ')} ms (median ${pct(bare, 50).toFixed(0)}); ratio ${(pct(cold, 50) / pct(bare, 50)).toFixed(2)}`)
   await viaNode.close()
   for (const d of direct) await d.close()

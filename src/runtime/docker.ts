@@ -17,6 +17,8 @@ export interface DockerRuntimeInit {
   startTimeoutMs?: number
   /** Largest response body accepted from a function (bytes). */
   maxResponseBytes?: number
+  /** How often the engine is pinged and idle containers are looked at (ms). */
+  maintainIntervalMs?: number
 }
 
 interface Instance {
@@ -48,6 +50,7 @@ export class DockerRuntime implements Runtime {
   private readonly startTimeoutMs: number
   private readonly maxResponseBytes: number
   private engineUp = true
+  private maintaining = false
   private timer?: ReturnType<typeof setInterval>
   private events?: NodeJS.ReadableStream
 
@@ -62,19 +65,14 @@ export class DockerRuntime implements Runtime {
 
   /** True when an engine answers; the node uses this to pick its default runtime. */
   static async available (docker = new Dockerode()): Promise<boolean> {
-    try {
-      await docker.ping({ abortSignal: AbortSignal.timeout(2000) } as any)
-      return true
-    } catch {
-      return false
-    }
+    return await pingWithin(docker, 2000)
   }
 
   async start (): Promise<void> {
     await this.docker.ping()
     await this.reapLeftovers()
     await this.watchEvents()
-    this.timer = setInterval(() => { void this.maintain() }, Math.min(5000, this.idleTimeoutMs / 2))
+    this.timer = setInterval(() => { void this.maintain() }, this.init.maintainIntervalMs ?? Math.min(2000, this.idleTimeoutMs / 2))
     this.timer.unref()
   }
 
@@ -215,13 +213,18 @@ export class DockerRuntime implements Runtime {
 
   /** Idle shrink, and engine liveness: a cheap ping every few seconds. */
   private async maintain (): Promise<void> {
-    const wasUp = this.engineUp
+    if (this.maintaining) return
+    this.maintaining = true
     try {
-      await this.docker.ping()
-      this.engineUp = true
-    } catch {
-      this.engineUp = false
+      await this.maintainOnce()
+    } finally {
+      this.maintaining = false
     }
+  }
+
+  private async maintainOnce (): Promise<void> {
+    const wasUp = this.engineUp
+    this.engineUp = await pingWithin(this.docker, 2000)
     if (wasUp && !this.engineUp) this.log.error('the Docker engine is not reachable: calls fail with RUNTIME_UNAVAILABLE until it returns')
     if (!wasUp && this.engineUp) await this.recover()
     if (!this.engineUp) return
@@ -284,5 +287,17 @@ export class DockerRuntime implements Runtime {
       return new RuntimeError('RUNTIME_UNAVAILABLE', `the Docker engine is not reachable (${err.code ?? err.message})`, { cause: err })
     }
     return undefined
+  }
+}
+
+async function pingWithin (docker: Dockerode, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    return await Promise.race([
+      docker.ping().then(() => true, () => false),
+      new Promise<boolean>(resolve => { timer = setTimeout(() => { resolve(false) }, ms) })
+    ])
+  } finally {
+    clearTimeout(timer)
   }
 }

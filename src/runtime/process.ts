@@ -97,10 +97,14 @@ export class ProcessRuntime implements Runtime {
       child.stdin.on('error', () => {}) // a function that does not read its input is not an error
       child.stdin.end(req.body)
       child.once('error', e => { failure ??= new RuntimeError('FUNCTION_CRASHED', `could not start ${argv[0]}: ${e.message}`) })
-      child.once('close', code => {
+      child.once('close', (code, signal) => {
         this.running.delete(child)
         req.signal.removeEventListener('abort', onAbort)
         if (failure != null) { reject(failure); return }
+        if (signal != null) {
+          reject(new RuntimeError('FUNCTION_CRASHED', `function ${name} was killed by ${signal} during the call`))
+          return
+        }
         const contentType = spec.env.content_type ?? req.headers['content-type'] ?? 'text/plain; charset=utf-8'
         if (code === 0) resolve({ status: 200, headers: { 'content-type': contentType }, body: Buffer.concat(out) })
         else resolve({ status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: Buffer.concat([Buffer.from(`exit status ${code}\n`), ...err]) })

@@ -48,6 +48,18 @@ describe('the node over HTTP', () => {
     expect(await missing.json()).toEqual({ code: 'NOT_FOUND', message: 'no route GET /nope' })
   })
 
+  it('gossips the executor\'s load: a peer sees the functions and their slots', async () => {
+    const a = await startNode()
+    const b = await startNode({ bootstrap: [a.node.mesh.addrs()[0]!] })
+    a.node.executor.register('echo', { concurrency: 3, queue: 2, timeoutMs: 1000 }, async () => { throw new Error('not called') })
+    const seen = await waitFor('b sees echo on a', () => {
+      const peer = b.node.mesh.view.get(a.node.mesh.peerId.toString())
+      return peer?.functions.includes('echo') === true ? peer : undefined
+    }, 3000)
+    expect(seen.load.functions).toEqual([{ name: 'echo', queued: 0, running: 0, capacity: 3 }])
+    expect(seen.load.totals).toEqual({ queued: 0, running: 0, capacity: 3 })
+  })
+
   it('keeps its PeerId across a restart and rejoins its peer', async () => {
     const a = await startNode()
     const dataDir = await mkdtemp(join(tmpdir(), 'p2pfaas-node-'))

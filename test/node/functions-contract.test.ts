@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,6 +17,16 @@ import { waitFor } from '../helpers/mesh.js'
 
 const classic = (fn: string): string => `${process.execPath} ${repoPath('docker', 'functions', fn, 'classic.mjs')}`
 const docker = new Dockerode()
+
+/** PIDs of this process's children whose command line contains `needle`. */
+function childrenRunning (needle: string): number[] {
+  return readdirSync('/proc').filter(d => /^\d+$/.test(d)).map(Number).filter(pid => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      return Number(stat.split(') ')[1]!.split(' ')[1]) === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle)
+    } catch { return false }
+  })
+}
 
 function ensureImages (): void {
   const have = (image: string): boolean => { try { execFileSync('docker', ['image', 'inspect', image], { stdio: 'ignore' }); return true } catch { return false } }
@@ -103,6 +114,32 @@ describe.each(['docker', 'process'] as const)('functions on the %s runtime', (ru
     }
   })
 
+  it('deploys every function of a faas-cli stack.yml in one request', async () => {
+    const stack = [
+      'version: 1.0',
+      'provider: { name: openfaas, gateway: http://127.0.0.1:8080 }',
+      'functions:',
+      '  echo-a:',
+      '    lang: node20',
+      '    handler: ./echo',
+      '    image: p2pfaas/fn-echo:latest',
+      `    fprocess: ${classic('echo')}`,
+      '    environment: { write_debug: true }',
+      '    limits: { memory: 128Mi, cpu: "0.5" }',
+      '  sleep-b:',
+      '    image: p2pfaas/fn-sleep:latest',
+      `    fprocess: ${classic('sleep')}`,
+      '    labels: { p2pfaas.concurrency: "2", p2pfaas.queue: "0" }'
+    ].join('\n')
+    const res = await fetch(`${t.url}/system/functions`, { method: 'POST', headers: { authorization: t.auth, 'content-type': 'application/yaml' }, body: stack })
+    expect(res.status, await res.clone().text()).toBe(202)
+    expect(await res.json()).toEqual({ deployed: ['echo-a', 'sleep-b'] })
+    expect(await (await call('echo-a', { body: 'from the stack' })).text()).toBe('from the stack')
+    expect((await call('sleep-b', { query: '?ms=5' })).status).toBe(200)
+    expect(t.node.executor.admission('sleep-b')).toMatchObject({ concurrency: 2, queue: 0 })
+    for (const name of ['echo-a', 'sleep-b']) expect((await manage('DELETE', '/system/functions', { functionName: name })).status).toBe(202)
+  })
+
   it('rejects bad deploy bodies with 400 and a reason', async () => {
     const cases: Array<[unknown, RegExp]> = [
       [{ service: 'Bad_Name', image: 'x' }, /service/],
@@ -169,6 +206,18 @@ describe.each(['docker', 'process'] as const)('functions on the %s runtime', (ru
     expect(res.status).toBe(404)
     expect((await res.json()).code).toBe('FUNCTION_NOT_FOUND')
   })
+
+  if (runtime === 'process') {
+    it('a function process killed mid-call gives one clear error, and the next call succeeds', async () => {
+      const pending = call('sleep', { query: '?ms=3000' })
+      const child = await waitFor('the function process', () => childrenRunning('sleep/classic.mjs')[0], 5000, 10)
+      process.kill(child, 'SIGKILL')
+      const res = await pending
+      expect(res.status).toBe(502)
+      expect((await res.json()).code).toBe('FUNCTION_CRASHED')
+      expect((await call('sleep', { query: '?ms=5' })).status).toBe(200)
+    })
+  }
 
   if (runtime === 'docker') {
     it('runs containers hardened, and replaces one killed mid-call', async () => {
