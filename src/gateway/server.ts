@@ -1,12 +1,20 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Logger } from '../log.js'
+
+/** A route family served straight from node:http, before fastify (the invoke hot path). */
+export interface FastPath {
+  matches: (url: string | undefined) => boolean
+  handle: (req: IncomingMessage, res: ServerResponse) => void
+}
 
 export interface GatewayInit {
   host: string
   port: number
   log: Logger
-  /** Largest request body accepted (bytes). */
+  /** Largest request body accepted by the fastify routes (bytes). */
   bodyLimit?: number
+  fastPaths?: FastPath[]
 }
 
 export interface Gateway {
@@ -24,8 +32,14 @@ export interface Gateway {
  */
 export function createGateway (init: GatewayInit): Gateway {
   const log = init.log.child({ component: 'gateway' })
+  const fastPaths = init.fastPaths ?? []
   const app = Fastify({
     logger: false,
+    serverFactory: handler => createServer((req, res) => {
+      const fast = fastPaths.find(f => f.matches(req.url))
+      if (fast != null) fast.handle(req, res)
+      else handler(req, res)
+    }),
     bodyLimit: init.bodyLimit ?? 1024 * 1024,
     connectionTimeout: 60_000,
     requestTimeout: 60_000,

@@ -6,7 +6,7 @@ import { adminGuard, createAdminCheck } from '../gateway/auth.js'
 import { registerConfigurationRoutes } from '../gateway/configuration.js'
 import { registerFunctionRoutes } from '../gateway/functions.js'
 import { registerHealthRoutes } from '../gateway/health.js'
-import { registerInvokeRoutes } from '../gateway/invoke.js'
+import { createInvokeHandler, isInvokeUrl } from '../gateway/invoke.js'
 import { registerMeshRoutes } from '../gateway/mesh.js'
 import { createGateway, type Gateway } from '../gateway/server.js'
 import { loadOrCreateIdentity } from '../mesh/identity.js'
@@ -77,13 +77,18 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
   executor.addEventListener('call:end', evt => { invocations.set(evt.detail.name, (invocations.get(evt.detail.name) ?? 0) + 1) })
 
   let ready = false
-  const gateway = createGateway({ host: config.http.host, port: config.http.port, log, bodyLimit: 1024 * 1024 })
+  const gateway = createGateway({
+    host: config.http.host,
+    port: config.http.port,
+    log,
+    bodyLimit: 1024 * 1024,
+    fastPaths: [{ matches: isInvokeUrl, handle: createInvokeHandler({ executor, maxBodyBytes: config.maxBodyBytes }) }]
+  })
   const guard = adminGuard(createAdminCheck(admin.secret))
   registerHealthRoutes(gateway.app, { isReady: () => ready })
   registerMeshRoutes(gateway.app, { view: mesh.view, self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs() }) })
   registerFunctionRoutes(gateway.app, { registry, guard, invocations: name => invocations.get(name) ?? 0 })
   registerConfigurationRoutes(gateway.app, { registry, guard, persist: async d => { await saveNodeDefaults(config.dataDir, d) } })
-  await registerInvokeRoutes(gateway.app, { executor, maxBodyBytes: config.maxBodyBytes })
 
   const started: Array<{ stop: () => Promise<void> }> = []
   return {

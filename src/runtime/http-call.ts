@@ -19,26 +19,37 @@ export async function callContainer (c: FunctionContainer, req: RuntimeRequest, 
       headersTimeout: 0,
       bodyTimeout: 0
     })
-    const chunks: Buffer[] = []
-    let size = 0
-    for await (const chunk of res.body) {
-      size += chunk.length
-      if (size > maxBytes) {
-        res.body.destroy()
-        throw new RuntimeError('RESPONSE_TOO_LARGE', `the function answered more than ${maxBytes} bytes`)
-      }
-      chunks.push(chunk)
+    const declared = Number(res.headers['content-length'] ?? NaN)
+    if (declared > maxBytes) {
+      res.body.destroy()
+      throw new RuntimeError('RESPONSE_TOO_LARGE', `the function answered ${declared} bytes, more than the ${maxBytes} this node accepts`)
     }
+    // A declared length is already bounded: read it in one go; otherwise count as it streams.
+    const body = Number.isFinite(declared) ? Buffer.from(await res.body.arrayBuffer()) : await readCapped(res.body, maxBytes)
     const out: Record<string, string> = {}
     for (const [k, v] of Object.entries(res.headers)) {
       if (v == null || HOP_BY_HOP.has(k)) continue
       out[k] = Array.isArray(v) ? v.join(', ') : v
     }
-    return { status: res.statusCode, headers: out, body: Buffer.concat(chunks) }
+    return { status: res.statusCode, headers: out, body }
   } catch (err: any) {
     if (err instanceof RuntimeError) throw err
     if (req.signal.aborted) throw req.signal.reason
     if (err instanceof undiciErrors.RequestAbortedError) throw req.signal.reason ?? err
     throw new RuntimeError('FUNCTION_CRASHED', `the function's container stopped answering (${err.code ?? err.message})`, { cause: err })
   }
+}
+
+async function readCapped (body: AsyncIterable<Buffer> & { destroy: () => void }, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    size += chunk.length
+    if (size > maxBytes) {
+      body.destroy()
+      throw new RuntimeError('RESPONSE_TOO_LARGE', `the function answered more than ${maxBytes} bytes`)
+    }
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks)
 }

@@ -48,6 +48,23 @@ describe('the node over HTTP', () => {
     expect(await missing.json()).toEqual({ code: 'NOT_FOUND', message: 'no route GET /nope' })
   })
 
+  it('bounds and checks what comes into /function before any function sees it', async () => {
+    const a = await startNode()
+    const missing = await fetch(`${a.url}/function/nope`, { method: 'POST', body: 'x', headers: { 'x-call-id': 'my-trace-1' } })
+    expect(missing.status).toBe(404)
+    expect(missing.headers.get('x-call-id')).toBe('my-trace-1')
+    expect(await missing.json()).toMatchObject({ code: 'FUNCTION_NOT_FOUND', callId: 'my-trace-1' })
+    const bad = await fetch(`${a.url}/function/Bad_Name`)
+    expect(bad.status).toBe(400)
+    expect((await bad.json()).code).toBe('BAD_REQUEST')
+    const huge = await fetch(`${a.url}/function/echo`, { method: 'POST', body: new Uint8Array(17 * 1024 * 1024) })
+    expect(huge.status).toBe(413)
+    expect((await huge.json()).code).toBe('PAYLOAD_TOO_LARGE')
+    // A made-up call id is not echoed back when it is not a plain token.
+    const odd = await fetch(`${a.url}/function/nope`, { headers: { 'x-call-id': 'a b<c>' } })
+    expect(odd.headers.get('x-call-id')).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
   it('gossips the executor\'s load: a peer sees the functions and their slots', async () => {
     const a = await startNode()
     const b = await startNode({ bootstrap: [a.node.mesh.addrs()[0]!] })
