@@ -1,0 +1,73 @@
+/**
+ * Scheduling policies are pure functions of (request, local load, candidates, rng): no I/O, no
+ * clock, no globals, so every decision can be replayed in a unit test with a seeded rng. The invoke
+ * service does the I/O around them: gathering candidates from the mesh view, probing, forwarding.
+ */
+
+/** Uniform in [0, 1). Injected, so tests and experiments can seed it. */
+export type Rng = () => number
+
+export interface SchedulingRequest {
+  /** The function called. */
+  function: string
+  /** Hand-offs made so far: 0 at the node the client called. */
+  hops: number
+  /** Peer ids the call has visited, origin first, this node excluded. */
+  path: readonly string[]
+  /** X-P2pfaas-Scheduler-Bypass: run here whatever the policy says. */
+  bypass: boolean
+  /** X-P2pfaas-Scheduler-Forward: hand it off if any candidate exists. */
+  forceForward: boolean
+}
+
+/** This node's load for the function called. */
+export interface LocalLoad {
+  running: number
+  queued: number
+  /** Slots (concurrency). */
+  capacity: number
+  /** Places in the queue; 0 is a loss system. */
+  queueCapacity: number
+}
+
+/**
+ * A peer a call could go to: connected, has the function deployed, not on the call's path, not
+ * backing off after refusing calls. Its load is for the function called, as last gossiped (or as
+ * its last answer reported).
+ */
+export interface Candidate {
+  peerId: string
+  running: number
+  queued: number
+  capacity: number
+  /** Milliseconds since this load was reported. */
+  ageMs: number
+}
+
+/** What a probe of a peer returned; `load` undefined means the probe failed (never read as idle). */
+export interface ProbeResult {
+  peerId: string
+  load?: { running: number, queued: number, capacity: number }
+}
+
+export type Decision =
+  | { action: 'local', reason: string }
+  /** Hand off to these peers, most preferred first; the caller tries the next if one refuses before accepting. */
+  | { action: 'forward', peers: string[], reason: string }
+  | { action: 'reject', reason: string }
+  /** Probe these peers over the network, then ask `afterProbe`. */
+  | { action: 'probe', peers: string[], reason: string }
+
+export interface Policy {
+  /** Canonical name: local, random, round-robin, power-of-d, threshold, least-loaded. */
+  readonly name: string
+  /** As the original's X-P2pfaas-Scheduler header shows it, e.g. `PowerOfNScheduler(1, 2, true, 1)`. */
+  readonly label: string
+  /** Hand-offs a call may make in all. */
+  readonly maxHops: number
+  /** The parameters in force, for GET /configuration/scheduler and the dashboard. */
+  readonly parameters: Readonly<Record<string, string | number | boolean>>
+  decide(req: SchedulingRequest, local: LocalLoad, candidates: readonly Candidate[], rng: Rng): Decision
+  /** Only for policies that answer `probe`. */
+  afterProbe?(req: SchedulingRequest, local: LocalLoad, probed: readonly ProbeResult[], rng: Rng): Decision
+}
