@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Builds the sample function images p2pfaas/fn-<name>:latest from docker/functions/<name>/.
-# `npm run images` runs this.
+# Builds the sample function images p2pfaas/fn-<name>:latest from docker/functions/<name>/, all
+# with the one docker/functions/Dockerfile (context docker/functions, --build-arg FUNCTION=<name>)
+# so each image also gets the shared runtime docker/functions/_watchdog. `npm run images` runs this.
 #
 # Usage: scripts/build-images.sh [--force] [--online] [NAME...]
 #   --force    rebuild the offline base image (and re-run debootstrap) even if it exists
 #   --online   base the images on the official node:22-bookworm-slim, letting docker pull it
-#   NAME...    build only these functions (default: every folder in docker/functions with a Dockerfile)
+#   NAME...    build only these functions (default: every folder in docker/functions with a
+#              handler.mjs; folders starting with `_`, like _watchdog, are not functions)
 #
 # The base image (build-arg NODE_IMAGE) is chosen without touching the network:
 #   1. $NODE_IMAGE if set;
@@ -13,7 +15,7 @@
 #   3. otherwise p2pfaas/node-base:offline, built by docker/offline/build-base.sh (debootstrap +
 #      the host's node) when missing. Sites without a registry need exactly this path.
 # Function dependencies are installed on the host (`npm ci --omit=dev`, only when package-lock.json
-# changed), so Dockerfiles COPY node_modules and never need the npm registry.
+# changed), so the Dockerfile copies node_modules and never needs the npm registry.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,7 +30,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --force) FORCE=1 ;;
     --online) ONLINE=1 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     -*) echo "build-images: unknown option $1" >&2; exit 2 ;;
     *) ONLY+=("$1") ;;
   esac
@@ -72,7 +74,8 @@ if [ "${#ONLY[@]}" -gt 0 ]; then
   names=("${ONLY[@]}")
 else
   for dir in "$FUNCTIONS_DIR"/*/; do
-    [ -f "$dir/Dockerfile" ] && names+=("$(basename "$dir")")
+    name="$(basename "$dir")"
+    [[ "$name" != _* ]] && [ -f "$dir/handler.mjs" ] && names+=("$name")
   done
 fi
 [ "${#names[@]}" -gt 0 ] || { echo "build-images: no functions in $FUNCTIONS_DIR" >&2; exit 1; }
@@ -88,8 +91,8 @@ has_deps() {
 built=()
 for name in "${names[@]}"; do
   dir="$FUNCTIONS_DIR/$name"
-  if [ ! -f "$dir/Dockerfile" ]; then
-    echo "build-images: $dir/Dockerfile not found" >&2
+  if [[ "$name" == _* || "$name" == */* ]] || [ ! -f "$dir/handler.mjs" ]; then
+    echo "build-images: $name is not a function (want a folder docker/functions/NAME with a handler.mjs, NAME not starting with _)" >&2
     exit 1
   fi
   if [ -f "$dir/package-lock.json" ] && has_deps "$dir/package-lock.json"; then
@@ -106,7 +109,8 @@ for name in "${names[@]}"; do
   tag="p2pfaas/fn-$name:latest"
   log "$name: docker build -> $tag"
   t=$(date +%s.%N)
-  if ! out="$(docker build --build-arg "NODE_IMAGE=$BASE" --label "p2pfaas.base=$BASE" -t "$tag" "$dir" 2>&1)"; then
+  if ! out="$(docker build --build-arg "NODE_IMAGE=$BASE" --build-arg "FUNCTION=$name" \
+      --label "p2pfaas.base=$BASE" -t "$tag" -f "$FUNCTIONS_DIR/Dockerfile" "$FUNCTIONS_DIR" 2>&1)"; then
     echo "$out" >&2
     echo "build-images: docker build of $name failed" >&2
     exit 1

@@ -1,5 +1,6 @@
 /**
- * The sample function images (docker/functions/*): built offline by scripts/build-images.sh, run
+ * The sample function images (docker/functions/*, each a handler.mjs on the shared runtime in
+ * docker/functions/_watchdog, one Dockerfile): built offline by scripts/build-images.sh, run
  * hardened (no capabilities, read-only root, pids and memory limits, non-root user) and checked
  * through the OpenFaaS watchdog contract: health, method/path/query/body pass-through, statuses.
  * The classic-watchdog forms (classic.mjs) and the server's graceful stop are checked on the host.
@@ -137,11 +138,22 @@ describe('function images', () => {
     }
   })
 
-  it('server.mjs and classic.mjs are the same in every function', () => {
+  it('server.mjs and classic.mjs are the same small shims over _watchdog in every function', () => {
     for (const file of ['server.mjs', 'classic.mjs']) {
       const ref = readFileSync(join(FUNCTIONS, 'echo', file), 'utf8')
+      expect(ref).toContain(`from '../_watchdog/${file}'`)
+      expect(ref).toContain("from './handler.mjs'")
+      expect(ref.trim().split('\n').length).toBeLessThanOrEqual(6)
       for (const name of NAMES) expect(readFileSync(join(FUNCTIONS, name, file), 'utf8'), `${name}/${file}`).toBe(ref)
     }
+  })
+
+  it('keeps the shared runtime beside the function in the image, and builds no image of _watchdog', async () => {
+    for (const name of NAMES) {
+      expect(await docker('image', 'inspect', '-f', '{{.Config.WorkingDir}}', `p2pfaas/fn-${name}:latest`)).toBe(`/home/app/${name}`)
+    }
+    expect(await docker('exec', get('echo').id, 'ls', '/home/app')).toBe('_watchdog\necho')
+    await expect(docker('image', 'inspect', 'p2pfaas/fn-_watchdog:latest')).rejects.toThrow()
   })
 })
 
