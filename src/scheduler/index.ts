@@ -1,0 +1,14 @@
+/** Scheduling: the contract, the shared rules the invoke service calls, the policies and their registry. */
+export type { Candidate, Decision, LocalLoad, Policy, ProbeResult, Rng, SchedulingRequest } from './types.js'
+export { afterProbe, decide, isLossMode } from './rules.js'
+export { PolicyError } from './errors.js'
+export {
+  createDefaultPolicy, DEFAULT_POLICY, describePolicy, parsePolicy, POLICY_NAMES, policyFromOriginal, toOriginal,
+  type OriginalSchedulerBody, type PolicyDescription, type PolicyName
+} from './registry.js'
+export { createLocal, type LocalParams } from './local.js'
+export { createRandom, type RandomParams } from './random.js'
+export { createRoundRobin, type RoundRobinParams } from './round-robin.js'
+export { createPowerOfD, type PowerOfDParams } from './power-of-d.js'
+export { createThreshold, type ThresholdParams } from './threshold.js'
+export { createLeastLoaded, type LeastLoadedParams } from './least-loaded.js'

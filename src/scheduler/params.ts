@@ -1,0 +1,103 @@
+import { PolicyError, shown } from './errors.js'
+
+/**
+ * What each policy parameter accepts. One table per policy serves both its factory (typed values
+ * from code) and the registry (text from a CLI flag, env or the original's JSON body), so the range
+ * checked and the range named in the error are always the same.
+ */
+export type ParamSpec =
+  | { kind: 'int', min: number, max: number, about: string }
+  | { kind: 'number', min: number, max: number, about: string }
+  | { kind: 'bool', about: string }
+  /** Milliseconds in code; as text either "250" (ms) or a Go duration such as "250ms", "1.5s". */
+  | { kind: 'duration', min: number, max: number, about: string }
+
+export type ParamSpecs = Readonly<Record<string, ParamSpec>>
+export type ParamValue = number | boolean
+
+/** Hand-offs a call may make in all; 8 is far beyond any useful chain and bounds a loop. */
+export const MAX_HOPS_LIMIT = 8
+export const DEFAULT_MAX_HOPS = 1
+export const MAX_HOPS_SPEC: ParamSpec = { kind: 'int', min: 0, max: MAX_HOPS_LIMIT, about: 'hand-offs a call may make in all' }
+export const LOSS_SPEC: ParamSpec = { kind: 'bool', about: 'reject a call that would run here when no slot is free, instead of queueing it' }
+
+export function accepted (spec: ParamSpec): string {
+  switch (spec.kind) {
+    case 'int': return `an integer from ${spec.min} to ${spec.max}`
+    case 'number': return `a number from ${spec.min} to ${spec.max}`
+    case 'bool': return 'true or false'
+    case 'duration': return `a duration from ${spec.min}ms to ${spec.max}ms, such as "100ms", "1.5s" or a number of milliseconds`
+  }
+}
+
+function fail (policy: string, key: string, spec: ParamSpec, value: unknown): never {
+  throw new PolicyError(`${policy}: ${key} must be ${accepted(spec)} (got ${shown(value)})`)
+}
+
+function valid (spec: ParamSpec, value: unknown): value is ParamValue {
+  if (spec.kind === 'bool') return typeof value === 'boolean'
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < spec.min || value > spec.max) return false
+  return spec.kind !== 'int' || Number.isInteger(value)
+}
+
+/** A typed value from code, checked against its spec; undefined gives the fallback (the default). */
+export function checkParam<T extends ParamValue> (policy: string, key: string, spec: ParamSpec, value: unknown, fallback: T): T
+export function checkParam<T extends ParamValue> (policy: string, key: string, spec: ParamSpec, value: unknown, fallback?: T): T | undefined
+export function checkParam (policy: string, key: string, spec: ParamSpec, value: unknown, fallback?: ParamValue): ParamValue | undefined {
+  if (value === undefined) return fallback
+  if (!valid(spec, value)) fail(policy, key, spec, value)
+  return value
+}
+
+const INT = /^\+?\d+$/
+const DECIMAL = /^\+?(\d+\.?\d*|\.\d+)$/
+// strconv.ParseBool's spellings, which the original accepted, plus any casing of true/false.
+const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True'])
+const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False'])
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+
+function parseBool (text: string): boolean | undefined {
+  if (TRUE.has(text) || text.toLowerCase() === 'true') return true
+  if (FALSE.has(text) || text.toLowerCase() === 'false') return false
+  return undefined
+}
+
+/** Go's time.ParseDuration for non-negative values ("100ms", "1m30s", "0"), in milliseconds. */
+export function parseDurationMs (text: string): number | undefined {
+  if (text === '0') return 0
+  if (DECIMAL.test(text)) return Number(text)
+  const part = /(\d+\.?\d*|\.\d+)(ns|us|µs|ms|s|m|h)/y
+  let ms = 0
+  let end = 0
+  for (let m = part.exec(text); m !== null; m = part.exec(text)) {
+    ms += Number(m[1]) * (UNIT_MS[m[2] ?? ''] ?? Number.NaN)
+    end = part.lastIndex
+  }
+  return end === text.length && end > 0 && Number.isFinite(ms) ? ms : undefined
+}
+
+/** A parameter from text, converted to its type and checked against its spec. */
+export function parseParam (policy: string, key: string, spec: ParamSpec, raw: string): ParamValue {
+  const text = raw.trim()
+  let value: ParamValue | undefined
+  switch (spec.kind) {
+    case 'bool':
+      value = parseBool(text)
+      break
+    case 'int': value = INT.test(text) ? Number(text) : undefined; break
+    case 'number': value = DECIMAL.test(text) ? Number(text) : undefined; break
+    case 'duration': value = parseDurationMs(text); break
+  }
+  // The error shows the text as given, not what it converted to.
+  if (value === undefined || !valid(spec, value)) fail(policy, key, spec, raw)
+  return value
+}
+
+/** Keys a caller passed that the policy does not take: a typo there would otherwise be silently ignored. */
+export function checkKnownKeys (policy: string, params: object, specs: ParamSpecs): void {
+  for (const key of Object.keys(params)) {
+    if (!Object.hasOwn(specs, key)) {
+      throw new PolicyError(`${policy}: unknown parameter ${shown(key)}; accepted: ${Object.keys(specs).join(', ')}`)
+    }
+  }
+}

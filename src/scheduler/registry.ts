@@ -1,0 +1,199 @@
+import { PolicyError, shown } from './errors.js'
+import { createLeastLoaded, LEAST_LOADED_PARAMS, type LeastLoadedParams } from './least-loaded.js'
+import { createLocal, LOCAL_PARAMS, type LocalParams } from './local.js'
+import { accepted, parseParam, type ParamSpecs, type ParamValue } from './params.js'
+import { createPowerOfD, POWER_OF_D_PARAMS, type PowerOfDParams } from './power-of-d.js'
+import { createRandom, RANDOM_PARAMS, type RandomParams } from './random.js'
+import { createRoundRobin, ROUND_ROBIN_PARAMS, type RoundRobinParams } from './round-robin.js'
+import { createThreshold, THRESHOLD_PARAMS, type ThresholdParams } from './threshold.js'
+import type { Policy } from './types.js'
+
+export { PolicyError } from './errors.js'
+
+export const POLICY_NAMES = ['local', 'random', 'round-robin', 'power-of-d', 'threshold', 'least-loaded'] as const
+export type PolicyName = typeof POLICY_NAMES[number]
+
+/**
+ * The default is least-loaded: it decides from the gossiped view, so a call never waits for a probe
+ * round trip (threshold's cost on every call past its threshold), and it forwards only when this
+ * node is full, so a lightly loaded mesh pays no hand-off at all.
+ */
+export const DEFAULT_POLICY: PolicyName = 'least-loaded'
+
+export function createDefaultPolicy (): Policy {
+  return createLeastLoaded()
+}
+
+interface Entry {
+  specs: ParamSpecs
+  /** Values already converted and range-checked against `specs`; the factory checks them again. */
+  create: (params: Record<string, ParamValue>) => Policy
+}
+
+const POLICIES: Record<PolicyName, Entry> = {
+  local: { specs: LOCAL_PARAMS, create: p => createLocal(p as LocalParams) },
+  random: { specs: RANDOM_PARAMS, create: p => createRandom(p as RandomParams) },
+  'round-robin': { specs: ROUND_ROBIN_PARAMS, create: p => createRoundRobin(p as RoundRobinParams) },
+  'power-of-d': { specs: POWER_OF_D_PARAMS, create: p => createPowerOfD(p as PowerOfDParams) },
+  threshold: { specs: THRESHOLD_PARAMS, create: p => createThreshold(p as ThresholdParams) },
+  'least-loaded': { specs: LEAST_LOADED_PARAMS, create: p => createLeastLoaded(p as LeastLoadedParams) }
+}
+
+/** The original's scheduler names, their positional parameters (as our keys) and our policy. */
+const ORIGINALS: Record<string, { policy: PolicyName, keys: readonly string[] }> = {
+  NoScheduler: { policy: 'local', keys: ['loss'] },
+  ForwardScheduler: { policy: 'random', keys: ['maxHops'] },
+  PowerOfNScheduler: { policy: 'threshold', keys: ['F', 'T', 'loss', 'maxHops'] },
+  PowerOfNSchedulerTau: { policy: 'threshold', keys: ['F', 'T', 'loss', 'maxHops', 'tauMs'] }
+}
+
+const UNSUPPORTED: Record<string, string> = {
+  RoundRobinWithMasterScheduler: 'RoundRobinWithMasterScheduler needs a central master node that every call goes through; ' +
+    'a decentralised mesh has none, so it is not supported. Use "round-robin": each node cycles through its own peers',
+  LearningScheduler: 'LearningScheduler is not available yet; use "least-loaded" (the default) or "threshold" meanwhile'
+}
+
+function isPolicyName (name: string): name is PolicyName {
+  return (POLICY_NAMES as readonly string[]).includes(name)
+}
+
+/** Exact name first, then any casing: the original's clients sent exact names, people type loosely. */
+function findKey<T> (table: Record<string, T>, name: string): string | undefined {
+  if (Object.hasOwn(table, name)) return name
+  return Object.keys(table).find(k => k.toLowerCase() === name.toLowerCase())
+}
+
+function unknownName (name: string): PolicyError {
+  const original = findKey(ORIGINALS, name)
+  const hint = original === undefined ? '' : ` (the original's ${original} is "${ORIGINALS[original]?.policy}" here)`
+  const unsupported = findKey(UNSUPPORTED, name)
+  if (unsupported !== undefined) return new PolicyError(UNSUPPORTED[unsupported] as string)
+  return new PolicyError(`unknown scheduling policy ${shown(name)}${hint}; one of: ${POLICY_NAMES.join(', ')}`)
+}
+
+function entryFor (name: string): [PolicyName, Entry] {
+  const lower = name.toLowerCase()
+  if (!isPolicyName(lower)) throw unknownName(name)
+  return [lower, POLICIES[lower]]
+}
+
+function describeSpecs (specs: ParamSpecs): string {
+  return Object.entries(specs).map(([k, s]) => `${k} (${accepted(s)}: ${s.about})`).join('; ')
+}
+
+/** "k=v" pairs to typed values; keys match in any casing, each at most once. */
+function fromPairs (policy: string, specs: ParamSpecs, pairs: readonly string[]): Record<string, ParamValue> {
+  const out: Record<string, ParamValue> = {}
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=')
+    if (eq <= 0) throw new PolicyError(`${policy}: expected key=value, got ${shown(pair)}`)
+    const given = pair.slice(0, eq).trim()
+    const key = Object.keys(specs).find(k => k.toLowerCase() === given.toLowerCase())
+    if (key === undefined) {
+      throw new PolicyError(`${policy}: unknown parameter ${shown(given)}; accepted: ${describeSpecs(specs)}`)
+    }
+    if (Object.hasOwn(out, key)) throw new PolicyError(`${policy}: parameter ${key} given twice`)
+    out[key] = parseParam(policy, key, specs[key] as NonNullable<ParamSpecs[string]>, pair.slice(eq + 1))
+  }
+  return out
+}
+
+/**
+ * A policy from CLI or env syntax: `name[:k=v,k=v]`, e.g. `threshold:F=2,T=3,loss=true,maxHops=1`,
+ * `power-of-d:d=3`, `local:loss=true`, `random:maxHops=2`, `least-loaded`. Throws PolicyError.
+ */
+export function parsePolicy (spec: string): Policy {
+  if (typeof spec !== 'string' || spec.trim() === '') {
+    throw new PolicyError(`scheduling policy must be name[:key=value,...] with name one of: ${POLICY_NAMES.join(', ')} (got ${shown(spec)})`)
+  }
+  const text = spec.trim()
+  const colon = text.indexOf(':')
+  const [name, entry] = entryFor(colon < 0 ? text : text.slice(0, colon).trim())
+  const rest = colon < 0 ? '' : text.slice(colon + 1).trim()
+  const pairs = rest === '' ? [] : rest.split(',').map(p => p.trim())
+  return entry.create(fromPairs(name, entry.specs, pairs))
+}
+
+/** The body of the original's `POST /configuration/scheduler`. */
+export interface OriginalSchedulerBody {
+  name: string
+  /** Strings in the original; numbers and booleans are taken as their text. */
+  parameters?: ReadonlyArray<string | number | boolean>
+}
+
+const BODY_SHAPE = '{"name": string, "parameters": [string, ...]}'
+
+function readBody (body: unknown): { name: string, parameters: string[] } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new PolicyError(`scheduler configuration must be ${BODY_SHAPE} (got ${shown(body)})`)
+  }
+  const { name, parameters } = body as Record<string, unknown>
+  if (typeof name !== 'string' || name.trim() === '') {
+    throw new PolicyError(`scheduler configuration: name must be a scheduler name such as "PowerOfNScheduler" or "${DEFAULT_POLICY}" (got ${shown(name)})`)
+  }
+  if (parameters !== undefined && parameters !== null && !Array.isArray(parameters)) {
+    throw new PolicyError(`scheduler configuration: parameters must be an array of strings (got ${shown(parameters)})`)
+  }
+  const list: unknown[] = parameters ?? []
+  const bad = list.findIndex(p => typeof p !== 'string' && typeof p !== 'number' && typeof p !== 'boolean')
+  if (bad >= 0) throw new PolicyError(`scheduler configuration: parameters[${bad}] must be a string (got ${shown(list[bad])})`)
+  return { name: name.trim(), parameters: list.map(String) }
+}
+
+/**
+ * A policy from the original's `POST /configuration/scheduler` body, e.g.
+ * `{"name": "PowerOfNScheduler", "parameters": ["1", "2", "true", "1"]}`. The original's names take
+ * their positional parameters, all required: NoScheduler [loss], ForwardScheduler [maxHops],
+ * PowerOfNScheduler [F, T, loss, maxHops], PowerOfNSchedulerTau [F, T, loss, maxHops, tau].
+ * Our own names take "key=value" strings: `{"name": "power-of-d", "parameters": ["d=3"]}`.
+ */
+export function policyFromOriginal (body: unknown): Policy {
+  const { name, parameters } = readBody(body)
+  const original = findKey(ORIGINALS, name)
+  if (original === undefined) {
+    const [canonical, entry] = entryFor(name)
+    return entry.create(fromPairs(canonical, entry.specs, parameters))
+  }
+  const { policy, keys } = ORIGINALS[original] as { policy: PolicyName, keys: readonly string[] }
+  if (parameters.length !== keys.length) {
+    throw new PolicyError(`${original} takes ${keys.length} parameter${keys.length === 1 ? '' : 's'} [${keys.join(', ')}] (got ${parameters.length})`)
+  }
+  const entry = POLICIES[policy]
+  const values: Record<string, ParamValue> = {}
+  keys.forEach((key, i) => {
+    values[key] = parseParam(original, key, entry.specs[key] as NonNullable<ParamSpecs[string]>, parameters[i] as string)
+  })
+  return entry.create(values)
+}
+
+/** What GET /configuration/scheduler and the dashboard show. */
+export interface PolicyDescription {
+  name: string
+  label: string
+  parameters: Record<string, string | number | boolean>
+  maxHops: number
+}
+
+export function describePolicy (policy: Policy): PolicyDescription {
+  return { name: policy.name, label: policy.label, parameters: { ...policy.parameters }, maxHops: policy.maxHops }
+}
+
+/**
+ * The policy as the original's GET /configuration/scheduler showed it, for clients of the original;
+ * undefined when the original had no equivalent (our own policies, a threshold following capacity).
+ */
+export function toOriginal (policy: Policy): { name: string, parameters: string[] } | undefined {
+  const p = policy.parameters
+  switch (policy.name) {
+    case 'local': return { name: 'NoScheduler', parameters: [String(p.loss)] }
+    case 'random': return { name: 'ForwardScheduler', parameters: [String(p.maxHops)] }
+    case 'threshold': {
+      if (typeof p.T !== 'number') return undefined
+      const common = [String(p.F), String(p.T), String(p.loss), String(p.maxHops)]
+      return typeof p.tauMs === 'number'
+        ? { name: 'PowerOfNSchedulerTau', parameters: [...common, `${Math.trunc(p.tauMs)}ms`] }
+        : { name: 'PowerOfNScheduler', parameters: common }
+    }
+    default: return undefined
+  }
+}
