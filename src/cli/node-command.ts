@@ -21,6 +21,9 @@ export function registerNodeCommand (program: Command): void {
     .option('--docker-network <name>', `run function containers on this Docker network (when the node itself is in a container) (${ENV.dockerNetwork})`)
     .option('--admin-secret-file <file>', `management password file [generated in the data dir] (${ENV.adminSecretFile})`)
     .option('--max-body <bytes>', `largest request or response body [16777216] (${ENV.maxBody})`)
+    .option('--policy <spec>', `scheduling policy name[:k=v,...]: local, random, round-robin, power-of-d, threshold, least-loaded [least-loaded] (${ENV.policy})`)
+    .option('--seed <n>', `seed the scheduler's random choices, for repeatable experiments (${ENV.seed})`)
+    .option('--functions <stack.yml>', `deploy the functions of this faas-cli stack file at start (${ENV.functions})`)
     .option('--log-level <level>', `trace|debug|info|warn|error [info] (${ENV.logLevel})`)
     .addHelpText('after', `
 Examples:

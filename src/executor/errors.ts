@@ -1,7 +1,7 @@
 import type { RuntimeErrorCode } from '../runtime/types.js'
 
 /** Every code a call can end with besides a function's own answer; stable, clients match on them. */
-export type CallErrorCode = RuntimeErrorCode | 'OVERLOADED' | 'BAD_REQUEST'
+export type CallErrorCode = RuntimeErrorCode | 'OVERLOADED' | 'BAD_REQUEST' | 'PEER_LOST' | 'HOP_LIMIT'
 
 export const HTTP_STATUS: Record<CallErrorCode, number> = {
   OVERLOADED: 429,
@@ -11,10 +11,15 @@ export const HTTP_STATUS: Record<CallErrorCode, number> = {
   FUNCTION_CRASHED: 502,
   RESPONSE_TOO_LARGE: 502,
   DEPLOY_FAILED: 400,
-  BAD_REQUEST: 400
+  BAD_REQUEST: 400,
+  PEER_LOST: 502,
+  HOP_LIMIT: 508
 }
 
 export class CallError extends Error {
+  /** The nodes the call went through before it failed, when known (set by the invoke service). */
+  trace?: Array<import('../invoke/call.js').TraceEntry>
+
   constructor (readonly code: CallErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = 'CallError'

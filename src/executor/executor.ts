@@ -16,6 +16,8 @@ export type CallRunner = (name: string, req: RuntimeRequest) => Promise<RuntimeR
 export interface CallRequest extends Omit<RuntimeRequest, 'signal'> {
   /** The caller's own deadline or disconnect; the function's timeout applies as well. */
   signal?: AbortSignal
+  /** Called once, when the call got a slot or a place in the queue (it will not be refused any more). */
+  onAdmitted?: () => void
 }
 
 export interface CallResult {
@@ -78,6 +80,12 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> {
     return this.functions.get(name)?.admission
   }
 
+  /** One function's load, cheap enough for every scheduling decision. */
+  loadOf (name: string): { running: number, queued: number, capacity: number, queueCapacity: number } | undefined {
+    const s = this.functions.get(name)
+    return s == null ? undefined : { running: s.running, queued: s.waiting.length, capacity: s.admission.concurrency, queueCapacity: s.admission.queue }
+  }
+
   snapshot (): NodeLoad {
     const functions = []
     const totals = { queued: 0, running: 0, capacity: 0 }
@@ -105,7 +113,7 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> {
     let queueMs = 0
     let execMs = 0
     try {
-      await this.acquire(name, state, signal)
+      await this.acquire(name, state, signal, req.onAdmitted)
       queueMs = performance.now() - arrived
       const started = performance.now()
       try {
@@ -127,10 +135,11 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> {
     }
   }
 
-  private async acquire (name: string, state: FunctionState, signal: AbortSignal): Promise<void> {
+  private async acquire (name: string, state: FunctionState, signal: AbortSignal, onAdmitted?: () => void): Promise<void> {
     if (state.running < state.admission.concurrency && state.waiting.length === 0) {
       state.running++
       this.changed()
+      onAdmitted?.()
       return
     }
     if (state.waiting.length >= state.admission.queue) {
@@ -151,6 +160,7 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> {
       signal.addEventListener('abort', onAbort, { once: true })
       state.waiting.push(waiter)
       this.changed()
+      onAdmitted?.()
     })
   }
 

@@ -72,7 +72,7 @@ const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 
 /** "500ms", "30s", "2m", "1m30s" (Go-style, as in OpenFaaS exec_timeout) or bare seconds, to whole ms. */
-export function parseDuration (input: string | number): Parsed<number> {
+export function parseDuration (input: string | number, range: { min: number, max: number } = TIMEOUT_RANGE): Parsed<number> {
   const s = String(input).trim()
   let ms = NaN
   if (/^\d+(?:\.\d+)?$/.test(s)) {
@@ -82,8 +82,8 @@ export function parseDuration (input: string | number): Parsed<number> {
     for (const [, n, unit] of s.matchAll(DURATION_PART)) ms += Number(n) * UNIT_MS[unit!]!
     ms = Math.round(ms)
   }
-  if (!(ms >= TIMEOUT_RANGE.min && ms <= TIMEOUT_RANGE.max)) {
-    return fail(`must be a duration like "500ms", "30s", "2m" or a number of seconds, from 100ms to 1h (got ${got(s)})`)
+  if (!(ms >= range.min && ms <= range.max)) {
+    return fail(`must be a duration like "500ms", "30s", "2m" or a number of seconds, from ${formatDuration(range.min)} to ${formatDuration(range.max)} (got ${got(s)})`)
   }
   return ok(ms)
 }

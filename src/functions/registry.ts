@@ -23,6 +23,7 @@ export interface RegistryInit {
   /** The container runtime, when a Docker engine is reachable. */
   docker?: Runtime
   process: Runtime
+  emulated: Runtime
   defaults: NodeDefaults
   log: Logger
 }
@@ -128,6 +129,7 @@ export class FunctionRegistry extends TypedEventEmitter<RegistryEvents> {
   /** 'http' functions run in containers; without an engine they fall back to their classic command if they have one. */
   private placeOf (spec: FunctionSpec): Runtime['kind'] {
     if (spec.runtime === 'process') return 'process'
+    if (spec.runtime === 'emulated') return 'emulated'
     if (this.init.docker != null) return 'docker'
     if (spec.envProcess != null) {
       this.init.log.warn({ function: spec.name }, 'no Docker engine: running this function with the process runtime (its envProcess), without isolation')
@@ -137,7 +139,7 @@ export class FunctionRegistry extends TypedEventEmitter<RegistryEvents> {
   }
 
   private runtimeOf (kind: Runtime['kind']): Runtime {
-    return kind === 'docker' ? this.init.docker! : this.init.process
+    return kind === 'docker' ? this.init.docker! : kind === 'emulated' ? this.init.emulated : this.init.process
   }
 
   private runnerOf (kind: Runtime['kind']): (name: string, req: Parameters<Runtime['invoke']>[1]) => ReturnType<Runtime['invoke']> {

@@ -10,7 +10,7 @@ export const SETTING_RANGES = {
   queue: { min: 0, max: 100_000 }
 } as const
 
-export const RUNTIMES: readonly FunctionRuntimeKind[] = ['http', 'process']
+export const RUNTIMES: readonly FunctionRuntimeKind[] = ['http', 'process', 'emulated']
 
 const PREFIX = 'p2pfaas.'
 const KNOWN: readonly string[] = Object.values(LABELS)
@@ -53,12 +53,21 @@ export function readSettings (labels: Record<string, unknown>): SettingsResult {
   const timeoutMs = read(LABELS.timeout, parseDuration, FUNCTION_DEFAULTS.timeoutMs)
   const runtime = read(LABELS.runtime, parseRuntime, FUNCTION_DEFAULTS.runtime)
   const minWarm = read(LABELS.minWarm, v => parseMinWarm(v, concurrency), Math.min(FUNCTION_DEFAULTS.minWarm, concurrency))
+  read(LABELS.serviceTime, parseServiceTime, undefined)
   return { settings: { concurrency, queue, timeoutMs, minWarm, runtime }, issues }
 }
 
 function parseRuntime (v: string): Parsed<FunctionRuntimeKind> {
   const found = RUNTIMES.find(r => r === v.trim())
-  return found != null ? { ok: true, value: found } : { ok: false, message: `must be "http" or "process" (got ${JSON.stringify(v.slice(0, 40))})` }
+  return found != null ? { ok: true, value: found } : { ok: false, message: `must be "http", "process" or "emulated" (got ${JSON.stringify(v.slice(0, 40))})` }
+}
+
+/** `exp:100ms`, `fixed:50ms`, or a bare duration (exponential mean): the emulated runtime's service time. */
+export function parseServiceTime (v: string): Parsed<{ kind: 'exp' | 'fixed', meanMs: number }> {
+  const m = /^(?:(exp|fixed):)?(.+)$/.exec(v.trim())
+  const d = m == null ? undefined : parseDuration(m[2]!, { min: 1, max: 3_600_000 })
+  if (m == null || d == null || !d.ok) return { ok: false, message: `must be exp:<duration>, fixed:<duration> or a duration, e.g. exp:100ms (got ${JSON.stringify(v.slice(0, 40))})` }
+  return { ok: true, value: { kind: (m[1] ?? 'exp') as 'exp' | 'fixed', meanMs: d.value } }
 }
 
 function parseMinWarm (v: string, concurrency: number): Parsed<number> {

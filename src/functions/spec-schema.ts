@@ -29,7 +29,7 @@ export const functionSpecSchema = z.strictObject({
   queue: int(SETTING_RANGES.queue.min, SETTING_RANGES.queue.max),
   timeoutMs: int(TIMEOUT_RANGE.min, TIMEOUT_RANGE.max),
   minWarm: int(0, SETTING_RANGES.concurrency.max),
-  runtime: z.enum(RUNTIMES as ['http', 'process']),
+  runtime: z.enum(RUNTIMES as ['http', 'process', 'emulated']),
   readOnlyRootFilesystem: z.boolean()
 }).superRefine((spec, ctx) => {
   const issues = [

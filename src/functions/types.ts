@@ -32,7 +32,8 @@ export interface FunctionSpec {
   readOnlyRootFilesystem: boolean
 }
 
-export type FunctionRuntimeKind = 'http' | 'process'
+/** 'emulated' holds a slot for a drawn service time with no container: many-node experiments on one machine. */
+export type FunctionRuntimeKind = 'http' | 'process' | 'emulated'
 
 export interface FunctionLimits {
   /** Bytes. OpenFaaS `limits.memory` ("128Mi", "1G", ...). */
@@ -58,5 +59,7 @@ export const LABELS = {
   queue: 'p2pfaas.queue',
   minWarm: 'p2pfaas.min-warm',
   timeout: 'p2pfaas.timeout',
-  runtime: 'p2pfaas.runtime'
+  runtime: 'p2pfaas.runtime',
+  /** Emulated runtime only: `exp:100ms` (default, exponential with that mean), `fixed:50ms`, or a bare duration (exponential mean). */
+  serviceTime: 'p2pfaas.service-time'
 } as const

@@ -1,13 +1,21 @@
 import { randomUUID } from 'node:crypto'
 import { CallError } from '../executor/errors.js'
 import { HOP_BY_HOP } from '../runtime/http-call.js'
+import { REQUEST, traceHeaders, truthy } from './p2pfaas-headers.js'
 import type { Executor } from '../executor/executor.js'
+import type { Call } from '../invoke/call.js'
+import type { InvokeService } from '../invoke/service.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 export interface InvokeRouteDeps {
+  service: InvokeService
   executor: Executor
   /** Largest request body passed to a function (bytes). */
   maxBodyBytes: number
+  /** Deadline of a call whose function is not deployed here (its own timeout applies otherwise). */
+  defaultTimeoutMs: number
+  version: string
+  schedulerLabel: () => string
 }
 
 const PREFIX = '/function/'
@@ -66,26 +74,40 @@ export function createInvokeHandler (deps: InvokeRouteDeps): RawHandler {
       for (const [k, v] of Object.entries(req.headers)) {
         if (v != null && !HOP_BY_HOP.has(k)) headers[k] = Array.isArray(v) ? v.join(', ') : v
       }
-      // The caller hanging up cancels the call: nobody would read the answer.
-      const gone = new AbortController()
-      res.once('close', () => { if (!res.writableEnded) gone.abort(new Error('client disconnected')) })
-      deps.executor.call(name, {
+      const tracingId = req.headers[REQUEST.tracingId]
+      if (typeof tracingId === 'string') res.setHeader('X-P2pfaas-Scheduler-Task-Tracing-Id', tracingId.slice(0, 256))
+      const call: Call = {
+        callId,
+        function: name,
         method: req.method ?? 'GET',
         path: slash >= 0 ? pathname.slice(slash) : '/',
         query: q >= 0 ? url.slice(q + 1) : '',
         headers,
         body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
-        signal: gone.signal
-      }).then(result => {
-        const r = result.response
+        hops: 0,
+        visited: [],
+        deadline: started + (deps.executor.admission(name)?.timeoutMs ?? deps.defaultTimeoutMs),
+        idempotent: truthy(req.headers[REQUEST.idempotent]),
+        bypass: truthy(req.headers[REQUEST.bypass]),
+        forceForward: truthy(req.headers[REQUEST.forward])
+      }
+      const setTrace = (trace: Parameters<typeof traceHeaders>[0] | undefined): void => {
+        if (trace == null) return
+        for (const [k, v] of Object.entries(traceHeaders(trace, deps.service.self, deps.version, deps.schedulerLabel()))) res.setHeader(k, v)
+      }
+      deps.service.route(call).then(outcome => {
+        const r = outcome.response
         for (const [k, v] of Object.entries(r.headers)) if (!HOP_BY_HOP.has(k)) res.setHeader(k, v)
+        setTrace(outcome.trace)
         res.setHeader('x-duration-seconds', ((performance.now() - started) / 1000).toFixed(6))
         res.setHeader('content-length', r.body.byteLength)
         res.writeHead(r.status)
         res.end(r.body)
       }, err => {
-        if (err instanceof CallError) fail(err.status, err.code, err.message)
-        else fail(500, 'INTERNAL', 'the node failed to run the call')
+        if (err instanceof CallError) {
+          setTrace(err.trace)
+          fail(err.status, err.code, err.message)
+        } else fail(500, 'INTERNAL', 'the node failed to run the call')
       })
     })
   }

@@ -111,6 +111,21 @@ export class MeshView extends TypedEventEmitter<MeshViewEvents> {
     return next
   }
 
+  /**
+   * A fresher reading of one function's load on a peer (from its answer to a call or a probe).
+   * It does not count as a sign of life: only gossip moves lastSeen.
+   */
+  noteFunctionLoad (peerId: string, name: string, load: { queued: number, running: number, capacity: number }): void {
+    const peer = this.peers.get(peerId)
+    if (peer == null) return
+    const functions = peer.load.functions.map(f => f.name === name ? { name, ...load } : f)
+    if (!functions.some(f => f.name === name)) return
+    const totals = functions.reduce((t, f) => ({ queued: t.queued + f.queued, running: t.running + f.running, capacity: t.capacity + f.capacity }), { queued: 0, running: 0, capacity: 0 })
+    const next = { ...peer, load: { functions, totals } }
+    this.peers.set(peerId, next)
+    this.safeDispatchEvent('peer:update', { detail: next })
+  }
+
   setLink (peerId: string, link: { connected: boolean, addrs?: readonly string[] }): void {
     const known = this.links.get(peerId)
     const addrs = link.addrs ?? known?.addrs ?? []

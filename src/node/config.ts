@@ -22,6 +22,12 @@ export interface NodeConfig {
   adminSecretFile?: string
   /** Largest request or response body (bytes). */
   maxBodyBytes: number
+  /** Scheduling policy, `name[:k=v,...]`. */
+  policy: string
+  /** Seed for the scheduler's random choices, for repeatable experiments; random when absent. */
+  seed?: number
+  /** A faas-cli stack.yml whose functions are deployed at start. */
+  functionsFile?: string
 }
 
 /** Raw option values as commander hands them over: anything may be missing. */
@@ -40,12 +46,16 @@ export interface NodeFlags {
   dockerNetwork?: string
   adminSecretFile?: string
   maxBody?: string
+  policy?: string
+  seed?: string
+  functions?: string
 }
 
 export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/4001'
 export const DEFAULT_HTTP = '0.0.0.0:18080'
 export const DEFAULT_MDNS_INTERVAL_MS = 5000
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+export const DEFAULT_POLICY_SPEC = 'least-loaded'
 
 export function defaultDataDir (env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_DATA_HOME ?? join(env.HOME ?? homedir(), '.local', 'share'), 'p2pfaas')
@@ -66,7 +76,10 @@ export const ENV = {
   runtime: 'P2PFAAS_RUNTIME',
   dockerNetwork: 'P2PFAAS_DOCKER_NETWORK',
   adminSecretFile: 'P2PFAAS_ADMIN_SECRET_FILE',
-  maxBody: 'P2PFAAS_MAX_BODY'
+  maxBody: 'P2PFAAS_MAX_BODY',
+  policy: 'P2PFAAS_POLICY',
+  seed: 'P2PFAAS_SEED',
+  functions: 'P2PFAAS_FUNCTIONS'
 } as const
 
 const tcpMultiaddr = (flag: string) => z.string().max(512).transform((s, ctx) => {
@@ -108,6 +121,9 @@ const schema = z.object({
   adminSecretFile: z.string().min(1).max(4096).optional(),
   maxBody: z.string().regex(/^\d+$/, '--max-body takes a number of bytes').transform(Number)
     .pipe(z.number().int().min(1024, '--max-body must be at least 1024 bytes').max(256 * 1024 * 1024, '--max-body must be at most 256 MiB')),
+  policy: z.string().min(1).max(256),
+  functions: z.string().min(1).max(4096).optional(),
+  seed: z.string().regex(/^\d{1,10}$/, '--seed takes a whole number').transform(Number).optional(),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { message: '--log-level: one of trace, debug, info, warn, error, fatal, silent' })
 })
 
@@ -137,7 +153,10 @@ export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = pr
     runtime: flags.runtime ?? env[ENV.runtime] ?? 'auto',
     dockerNetwork: flags.dockerNetwork ?? (env[ENV.dockerNetwork] === '' ? undefined : env[ENV.dockerNetwork]),
     adminSecretFile: flags.adminSecretFile ?? (env[ENV.adminSecretFile] === '' ? undefined : env[ENV.adminSecretFile]),
-    maxBody: flags.maxBody ?? env[ENV.maxBody] ?? String(DEFAULT_MAX_BODY_BYTES)
+    maxBody: flags.maxBody ?? env[ENV.maxBody] ?? String(DEFAULT_MAX_BODY_BYTES),
+    policy: flags.policy ?? env[ENV.policy] ?? DEFAULT_POLICY_SPEC,
+    seed: flags.seed ?? (env[ENV.seed] === '' ? undefined : env[ENV.seed]),
+    functions: flags.functions ?? (env[ENV.functions] === '' ? undefined : env[ENV.functions])
   }
   const parsed = schema.safeParse(raw)
   if (!parsed.success) {
@@ -157,6 +176,9 @@ export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = pr
     runtime: c.runtime,
     dockerNetwork: c.dockerNetwork,
     adminSecretFile: c.adminSecretFile,
-    maxBodyBytes: c.maxBody
+    maxBodyBytes: c.maxBody,
+    policy: c.policy,
+    seed: c.seed,
+    functionsFile: c.functions
   }
 }

@@ -1,4 +1,6 @@
+import { readFile, stat } from 'node:fs/promises'
 import Dockerode from 'dockerode'
+import { MAX_STACK_BYTES, parseStackYaml } from '../functions/stack.js'
 import { Executor } from '../executor/executor.js'
 import { FunctionRegistry } from '../functions/registry.js'
 import { createFunctionStore } from '../functions/store.js'
@@ -13,7 +15,15 @@ import { loadOrCreateIdentity } from '../mesh/identity.js'
 import { createMesh, type Mesh } from '../mesh/mesh.js'
 import { readSwarmKey } from '../mesh/swarm-key.js'
 import { DockerRuntime } from '../runtime/docker.js'
+import { EmulatedRuntime } from '../runtime/emulated.js'
 import { ProcessRuntime } from '../runtime/process.js'
+import { createInvokeHandlers } from '../invoke/handler.js'
+import { InvokeService } from '../invoke/service.js'
+import { registerMonitoringRoutes } from '../gateway/monitoring.js'
+import { registerSchedulerRoutes } from '../gateway/scheduler.js'
+import { VERSION } from '../mesh/libp2p.js'
+import { parsePolicy } from '../scheduler/registry.js'
+import { seededRng } from '../scheduler/seeded.js'
 import { loadOrCreateAdminSecret } from './admin-secret.js'
 import { loadNodeDefaults, saveNodeDefaults } from './node-defaults.js'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -23,6 +33,7 @@ import type { Runtime } from '../runtime/types.js'
 
 export interface P2pfaasNode {
   readonly mesh: Mesh
+  readonly invoke: InvokeService
   readonly gateway: Gateway
   readonly executor: Executor
   readonly registry: FunctionRegistry
@@ -51,12 +62,15 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
   const executor = new Executor()
   const docker = await pickDocker(config, peerIdFromPrivateKey(identity.privateKey).toString(), log)
   const processRuntime = new ProcessRuntime({ log, maxResponseBytes: config.maxBodyBytes })
-  const runtimes: Runtime[] = docker != null ? [docker, processRuntime] : [processRuntime]
+  const rng = config.seed != null ? seededRng(config.seed) : Math.random
+  const emulated = new EmulatedRuntime({ rng })
+  const runtimes: Runtime[] = docker != null ? [docker, processRuntime, emulated] : [processRuntime, emulated]
   const registry = new FunctionRegistry({
     store: createFunctionStore({ dataDir: config.dataDir }),
     executor,
     docker,
     process: processRuntime,
+    emulated,
     defaults: await loadNodeDefaults(config.dataDir),
     log
   })
@@ -73,6 +87,18 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     log
   })
 
+  let policy = parsePolicy(config.policy)
+  log.info({ policy: policy.label }, 'scheduling policy')
+  const invoke = new InvokeService({ maxBodyBytes: config.maxBodyBytes }, {
+    libp2p: mesh.libp2p,
+    executor,
+    view: mesh.view,
+    policy: () => policy,
+    rng,
+    log
+  })
+  const invokeHandlers = createInvokeHandlers({ maxBodyBytes: config.maxBodyBytes }, { libp2p: mesh.libp2p, service: invoke, executor, log })
+
   const invocations = new Map<string, number>()
   executor.addEventListener('call:end', evt => { invocations.set(evt.detail.name, (invocations.get(evt.detail.name) ?? 0) + 1) })
 
@@ -82,17 +108,27 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     port: config.http.port,
     log,
     bodyLimit: 1024 * 1024,
-    fastPaths: [{ matches: isInvokeUrl, handle: createInvokeHandler({ executor, maxBodyBytes: config.maxBodyBytes }) }]
+    fastPaths: [{
+      matches: isInvokeUrl,
+      handle: createInvokeHandler({ service: invoke, executor, maxBodyBytes: config.maxBodyBytes, defaultTimeoutMs: 60_000, version: VERSION, schedulerLabel: () => policy.label })
+    }]
   })
   const guard = adminGuard(createAdminCheck(admin.secret))
   registerHealthRoutes(gateway.app, { isReady: () => ready })
   registerMeshRoutes(gateway.app, { view: mesh.view, self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs() }) })
   registerFunctionRoutes(gateway.app, { registry, guard, invocations: name => invocations.get(name) ?? 0 })
+  registerMonitoringRoutes(gateway.app, { executor })
+  registerSchedulerRoutes(gateway.app, {
+    guard,
+    current: () => policy,
+    replace: async next => { policy = next; log.info({ policy: next.label }, 'scheduling policy changed') }
+  })
   registerConfigurationRoutes(gateway.app, { registry, guard, persist: async d => { await saveNodeDefaults(config.dataDir, d) } })
 
   const started: Array<{ stop: () => Promise<void> }> = []
   return {
     mesh,
+    invoke,
     gateway,
     executor,
     registry,
@@ -101,7 +137,9 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
       try {
         for (const runtime of runtimes) { await runtime.start(); started.push(runtime) }
         await registry.start(); started.push(registry)
+        if (config.functionsFile != null) await deployStackFile(registry, config.functionsFile, log)
         await mesh.start(); started.push(mesh)
+        await invokeHandlers.start(); started.push(invokeHandlers)
         await gateway.start(); started.push(gateway)
       } catch (err) {
         for (const s of started.splice(0).reverse()) await s.stop().catch(() => {})
@@ -116,6 +154,21 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
       log.info('node stopped')
     }
   }
+}
+
+/** `--functions`: the operator's stack.yml, deployed (or updated) at every start. A bad file stops the node. */
+async function deployStackFile (registry: FunctionRegistry, file: string, log: Logger): Promise<void> {
+  const size = (await stat(file).catch((err: Error) => { throw new Error(`cannot read --functions ${file}: ${err.message}`) })).size
+  if (size > MAX_STACK_BYTES) throw new Error(`--functions ${file} is larger than ${MAX_STACK_BYTES} bytes`)
+  const text = await readFile(file, 'utf8')
+  let specs
+  try {
+    specs = parseStackYaml(text)
+  } catch (err: any) {
+    throw new Error(`--functions ${file}: ${err.message}`)
+  }
+  for (const spec of specs) await registry.deploy(spec)
+  log.info({ file, functions: specs.map(s => s.name) }, 'deployed the functions of the stack file')
 }
 
 async function pickDocker (config: NodeConfig, nodeId: string, log: Logger): Promise<DockerRuntime | undefined> {

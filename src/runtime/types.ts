@@ -43,7 +43,7 @@ export class RuntimeError extends Error {
  * because the executor never asks for more.
  */
 export interface Runtime {
-  readonly kind: 'docker' | 'process'
+  readonly kind: 'docker' | 'process' | 'emulated'
   start(): Promise<void>
   /** Stops every instance it started. */
   stop(): Promise<void>

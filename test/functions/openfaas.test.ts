@@ -144,7 +144,8 @@ describe('parseDeployBody refuses', () => {
     ['a short timeout', { ...minimal, labels: { 'p2pfaas.timeout': '50ms' } }, /^labels\["p2pfaas\.timeout"\]: must be a duration .*from 100ms to 1h \(got "50ms"\)/],
     ['a long timeout', { ...minimal, labels: { 'p2pfaas.timeout': '2h' } }, /^labels\["p2pfaas\.timeout"\]: /],
     ['a bad timeout', { ...minimal, labels: { 'p2pfaas.timeout': 'soon' } }, /^labels\["p2pfaas\.timeout"\]: /],
-    ['an unknown runtime', { ...minimal, labels: { 'p2pfaas.runtime': 'docker' } }, /^labels\["p2pfaas\.runtime"\]: must be "http" or "process" \(got "docker"\)/],
+    ['an unknown runtime', { ...minimal, labels: { 'p2pfaas.runtime': 'docker' } }, /^labels\["p2pfaas\.runtime"\]: must be "http", "process" or "emulated" \(got "docker"\)/],
+    ['a bad service time', { ...minimal, labels: { 'p2pfaas.runtime': 'emulated', 'p2pfaas.service-time': 'soon' } }, /^labels\["p2pfaas\.service-time"\]: must be exp:<duration>, fixed:<duration> or a duration/],
     ['a typo label', { ...minimal, labels: { 'p2pfaas.concurency': '8' } }, /^labels\["p2pfaas\.concurency"\]: unknown P2PFaaS label; did you mean "p2pfaas\.concurrency"\?/],
     ['an unknown p2pfaas label', { ...minimal, labels: { 'p2pfaas.replicas': '8' } }, /^labels\["p2pfaas\.replicas"\]: unknown P2PFaaS label; known labels: p2pfaas\.concurrency/],
     ['a wrongly cased p2pfaas label', { ...minimal, labels: { 'P2PFaaS.queue': '8' } }, /^labels\["P2PFaaS\.queue"\]: unknown P2PFaaS label; did you mean "p2pfaas\.queue"\?/]

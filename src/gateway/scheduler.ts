@@ -1,0 +1,36 @@
+import { describePolicy, parsePolicy, PolicyError, policyFromOriginal } from '../scheduler/registry.js'
+import type { AdminGuard } from './auth.js'
+import type { Policy } from '../scheduler/types.js'
+import type { FastifyInstance } from 'fastify'
+
+export interface SchedulerRouteDeps {
+  guard: AdminGuard
+  current: () => Policy
+  replace: (policy: Policy) => Promise<void>
+}
+
+/**
+ * `GET|POST /configuration/scheduler`: the policy in force, changeable at run time by an operator.
+ * Takes P2PFaaS's own body, `{"name": "PowerOfNScheduler", "parameters": ["1","2","true","1"]}`,
+ * or ours, `{"policy": "threshold:F=1,T=2"}`.
+ */
+export function registerSchedulerRoutes (app: FastifyInstance, deps: SchedulerRouteDeps): void {
+  app.get('/configuration/scheduler', async () => describePolicy(deps.current()))
+  app.post('/configuration/scheduler', { preHandler: deps.guard }, async (req, reply) => {
+    const body = req.body as { name?: unknown, parameters?: unknown, policy?: unknown } | undefined
+    let policy: Policy
+    try {
+      if (typeof body?.policy === 'string') policy = parsePolicy(body.policy)
+      else if (typeof body?.name === 'string' && (body.parameters == null || (Array.isArray(body.parameters) && body.parameters.every(p => typeof p === 'string' || typeof p === 'number' || typeof p === 'boolean')))) {
+        policy = policyFromOriginal({ name: body.name, parameters: ((body.parameters ?? []) as unknown[]).map(String) })
+      } else {
+        return await reply.status(400).send({ code: 'BAD_REQUEST', message: 'body must be {"name": "<scheduler>", "parameters": ["..."]} or {"policy": "<name>[:k=v,...]"}' })
+      }
+    } catch (err) {
+      if (err instanceof PolicyError) return await reply.status(400).send({ code: 'BAD_REQUEST', message: err.message })
+      throw err
+    }
+    await deps.replace(policy)
+    return describePolicy(policy)
+  })
+}

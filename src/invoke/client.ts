@@ -1,0 +1,70 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { lpStream } from '@libp2p/utils'
+import { LoadProbe, LoadProbeAnswer, type PeerFunctionLoad } from '../wire/invoke.js'
+import { INVOKE_PROTOCOL, PROBE_PROTOCOL, type Call, type TraceEntry } from './call.js'
+import { decodeFrame, encodeRequest, FRAME_OVERHEAD_BYTES, fromHeaders, traceFromWire } from './wire.js'
+import type { RuntimeResponse } from '../runtime/types.js'
+import type { Libp2p } from '@libp2p/interface'
+
+export type HandOffResult =
+  /** Refused before accepting: the call may go elsewhere. */
+  | { outcome: 'refused', code: string, message: string, load?: PeerFunctionLoad }
+  /** Accepted and answered. */
+  | { outcome: 'answered', response: RuntimeResponse, trace: TraceEntry[], errorCode?: string, errorMessage?: string, load?: PeerFunctionLoad }
+  /** Accepted, then the peer or the stream was lost: the call may have run. */
+  | { outcome: 'lost', message: string }
+
+/**
+ * Hands one call to one peer over /p2pfaas/invoke/1.0.0: a request frame out, a verdict back,
+ * then the response. Never throws: every failure is one of the three outcomes, so the caller can
+ * tell "try elsewhere" (refused) from "may have run" (lost).
+ */
+export async function handOff (libp2p: Libp2p, peer: string, call: Call, maxBodyBytes: number, signal: AbortSignal, onAccepted?: () => void): Promise<HandOffResult> {
+  let accepted = false
+  let stream
+  try {
+    stream = await libp2p.dialProtocol(peerIdFromString(peer), INVOKE_PROTOCOL, { signal })
+    const lp = lpStream(stream, { maxDataLength: maxBodyBytes + FRAME_OVERHEAD_BYTES })
+    await lp.write(encodeRequest(call, libp2p.peerId.toString()), { signal })
+    const first = decodeFrame((await lp.read({ signal })).subarray())
+    if (first.verdict == null) throw new Error('the peer answered without a verdict')
+    if (!first.verdict.accepted) {
+      await stream.close().catch(() => {})
+      return { outcome: 'refused', code: first.verdict.code, message: first.verdict.message, load: first.verdict.load }
+    }
+    accepted = true
+    onAccepted?.()
+    const second = decodeFrame((await lp.read({ signal })).subarray())
+    const r = second.response
+    if (r == null) throw new Error('the peer answered without a response')
+    await stream.close().catch(() => {})
+    return {
+      outcome: 'answered',
+      response: { status: r.status, headers: fromHeaders(r.headers), body: r.body },
+      trace: r.trace.map(traceFromWire),
+      errorCode: r.errorCode !== '' ? r.errorCode : undefined,
+      errorMessage: r.errorMessage !== '' ? r.errorMessage : undefined,
+      load: r.load
+    }
+  } catch (err: any) {
+    stream?.abort(err instanceof Error ? err : new Error(String(err)))
+    const message = signal.aborted ? 'the deadline passed' : (err?.message ?? String(err))
+    return accepted ? { outcome: 'lost', message } : { outcome: 'refused', code: signal.aborted ? 'TIMEOUT' : 'UNREACHABLE', message }
+  }
+}
+
+/** Asks a peer its load for one function now (the threshold policy's probe). Undefined when the probe fails. */
+export async function probeLoad (libp2p: Libp2p, peer: string, fn: string, signal: AbortSignal): Promise<PeerFunctionLoad | undefined> {
+  let stream
+  try {
+    stream = await libp2p.dialProtocol(peerIdFromString(peer), PROBE_PROTOCOL, { signal })
+    const lp = lpStream(stream, { maxDataLength: 1024 })
+    await lp.write(LoadProbe.encode({ function: fn }), { signal })
+    const answer = LoadProbeAnswer.decode((await lp.read({ signal })).subarray())
+    await stream.close().catch(() => {})
+    return answer.deployed ? answer.load : undefined
+  } catch (err: any) {
+    stream?.abort(err instanceof Error ? err : new Error(String(err)))
+    return undefined
+  }
+}

@@ -1,0 +1,179 @@
+import { TypedEventEmitter } from 'main-event'
+import { CallError } from '../executor/errors.js'
+import { afterProbe, decide } from '../scheduler/rules.js'
+import { RefusalBackoff } from './backoff.js'
+import { handOff, probeLoad } from './client.js'
+import type { Call, CallOutcome, TraceEntry } from './call.js'
+import type { Executor } from '../executor/executor.js'
+import type { Logger } from '../log.js'
+import type { MeshView } from '../mesh/view.js'
+import type { Candidate, Decision, LocalLoad, Policy, Rng, SchedulingRequest } from '../scheduler/types.js'
+import type { Libp2p } from '@libp2p/interface'
+
+export interface InvokeServiceInit {
+  maxBodyBytes: number
+  /** A probe that takes longer counts as failed (ms). */
+  probeTimeoutMs?: number
+  /** Peers tried for one call before it runs here or is refused. */
+  maxAttempts?: number
+}
+
+export interface InvokeServiceComponents {
+  libp2p: Libp2p
+  executor: Executor
+  view: MeshView
+  /** The policy in force; read at every decision, so it can change at run time. */
+  policy: () => Policy
+  rng: Rng
+  log: Logger
+}
+
+export interface RoutedEvent {
+  call: Call
+  decision: Decision['action']
+  /** Who ran it, when it ran. */
+  executor?: string
+  status: number
+  code?: string
+  trace: TraceEntry[]
+  probes: number
+}
+
+export interface InvokeServiceEvents {
+  'call:routed': CustomEvent<RoutedEvent>
+}
+
+/**
+ * Where a call runs: asks the policy, probes when it wants to, runs the call here or hands it to a
+ * peer, falls back to the next peer (or here) when one refuses before accepting, and never runs an
+ * accepted call twice unless it is marked idempotent. Both entries use it: the HTTP gateway at
+ * hop 0, and the invoke protocol handler for calls handed over by peers.
+ */
+export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
+  readonly backoff = new RefusalBackoff()
+  private readonly probeTimeoutMs: number
+  private readonly maxAttempts: number
+
+  constructor (private readonly init: InvokeServiceInit, private readonly c: InvokeServiceComponents) {
+    super()
+    this.probeTimeoutMs = init.probeTimeoutMs ?? 500
+    this.maxAttempts = init.maxAttempts ?? 3
+  }
+
+  get self (): string {
+    return this.c.libp2p.peerId.toString()
+  }
+
+  /** `onAccepted` fires once, when this node or a peer has taken responsibility for the call. */
+  async route (call: Call, onAccepted?: () => void): Promise<CallOutcome> {
+    const started = performance.now()
+    const remaining = call.deadline - started
+    if (remaining <= 0) throw new CallError('TIMEOUT', 'the call arrived with no time left')
+    const deadline = new AbortController()
+    const timer = setTimeout(() => { deadline.abort(new DOMException('deadline passed', 'TimeoutError')) }, remaining)
+    let probes = 0
+    try {
+      const local = this.c.executor.loadOf(call.function)
+      const localLoad: LocalLoad = local ?? { running: 0, queued: 0, capacity: 0, queueCapacity: 0 }
+      const candidates = this.candidates(call)
+      const req: SchedulingRequest = { function: call.function, hops: call.hops, path: call.visited, bypass: call.bypass, forceForward: call.forceForward }
+      const policy = this.c.policy()
+      let decision = decide(policy, req, localLoad, candidates, this.c.rng)
+      let probingMs = 0
+      if (decision.action === 'probe') {
+        const t = performance.now()
+        probes = decision.peers.length
+        const probed = await Promise.all(decision.peers.map(async peerId => {
+          const load = await probeLoad(this.c.libp2p, peerId, call.function, AbortSignal.any([deadline.signal, AbortSignal.timeout(this.probeTimeoutMs)]))
+          if (load != null) this.c.view.noteFunctionLoad(peerId, call.function, load)
+          return { peerId, load }
+        }))
+        probingMs = performance.now() - t
+        decision = afterProbe(policy, req, localLoad, probed, this.c.rng)
+      }
+      if (decision.action === 'local' && local == null) {
+        // Not deployed here: any peer that has it beats a certain 404.
+        if (candidates.length === 0) throw new CallError('FUNCTION_NOT_FOUND', `function ${call.function} is not deployed on this node or any connected peer`)
+        decision = { action: 'forward', peers: [...candidates].sort((a, b) => loadOf(a) - loadOf(b)).map(p => p.peerId), reason: 'not deployed here' }
+      }
+      const schedulingMs = performance.now() - started - probingMs
+      const entry = (decisionName: TraceEntry['decision'], queueMs = 0, execMs = 0): TraceEntry =>
+        ({ peer: this.self, decision: decisionName, schedulingMs, probingMs, queueMs, execMs, totalMs: performance.now() - started })
+
+      if (decision.action === 'reject') {
+        throw withTrace(new CallError('OVERLOADED', `no capacity for ${call.function} here and no better peer (${decision.reason})`), [entry('reject')])
+      }
+      if (decision.action === 'forward') {
+        const forwarded = await this.forward(call, decision.peers, deadline.signal, onAccepted, entry)
+        if (forwarded != null) return this.routed(call, 'forward', forwarded, probes)
+        if (local == null) throw withTrace(new CallError('OVERLOADED', `every peer with ${call.function} refused the call`), [entry('reject')])
+        // Every peer refused before accepting: run it here after all (the executor queues or refuses).
+      }
+      const result = await this.c.executor.call(call.function, {
+        method: call.method, path: call.path, query: call.query, headers: call.headers, body: call.body,
+        signal: deadline.signal, onAdmitted: onAccepted
+      })
+      return this.routed(call, 'local', { response: result.response, trace: [entry('local', result.queueMs, result.execMs)] }, probes)
+    } catch (err) {
+      const callError = err instanceof CallError ? err : new CallError('FUNCTION_CRASHED', (err as Error).message, { cause: err })
+      callError.trace ??= [{ peer: this.self, decision: 'local', schedulingMs: 0, probingMs: 0, queueMs: 0, execMs: 0, totalMs: performance.now() - started }]
+      this.safeDispatchEvent('call:routed', { detail: { call, decision: callError.trace[0]!.decision, status: callError.status, code: callError.code, trace: callError.trace, probes } })
+      throw callError
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** Tries peers in order; undefined when all refused before accepting (the call may still run here). */
+  private async forward (call: Call, peers: string[], signal: AbortSignal, onAccepted: (() => void) | undefined,
+    entry: (d: TraceEntry['decision']) => TraceEntry): Promise<CallOutcome | undefined> {
+    for (const peer of peers.slice(0, this.maxAttempts)) {
+      if (signal.aborted) throw new CallError('TIMEOUT', `no peer answered for ${call.function} before the deadline`)
+      const result = await handOff(this.c.libp2p, peer, call, this.init.maxBodyBytes, signal, onAccepted)
+      if (result.outcome === 'refused') {
+        if (result.load != null) this.c.view.noteFunctionLoad(peer, call.function, result.load)
+        this.backoff.refused(peer)
+        this.c.log.debug({ peer, code: result.code, callId: call.callId }, 'peer refused a call')
+        continue
+      }
+      if (result.outcome === 'lost') {
+        if (call.idempotent) { onAccepted = undefined; continue }
+        throw withTrace(new CallError('PEER_LOST', `the peer running ${call.function} went away (${result.message}); it may have run`), [entry('forward')])
+      }
+      this.backoff.accepted(peer)
+      if (result.load != null) this.c.view.noteFunctionLoad(peer, call.function, result.load)
+      const trace = [entry('forward'), ...result.trace]
+      if (result.errorCode != null) {
+        const code = result.errorCode as CallError['code']
+        throw withTrace(new CallError(code, result.errorMessage ?? code), trace)
+      }
+      return { response: result.response, trace }
+    }
+    return undefined
+  }
+
+  private candidates (call: Call): Candidate[] {
+    const out: Candidate[] = []
+    const now = performance.now()
+    for (const p of this.c.view.connected()) {
+      if (p.peerId === this.self || call.visited.includes(p.peerId) || this.backoff.isBackingOff(p.peerId)) continue
+      const f = p.load.functions.find(fn => fn.name === call.function)
+      if (f == null) continue
+      out.push({ peerId: p.peerId, running: f.running, queued: f.queued, capacity: f.capacity, ageMs: now - p.lastSeen })
+    }
+    return out
+  }
+
+  private routed (call: Call, decision: Decision['action'], outcome: CallOutcome, probes: number): CallOutcome {
+    const last = outcome.trace[outcome.trace.length - 1]
+    this.safeDispatchEvent('call:routed', { detail: { call, decision, executor: last?.peer, status: outcome.response.status, trace: outcome.trace, probes } })
+    return outcome
+  }
+}
+
+const loadOf = (c: Candidate): number => (c.running + c.queued) / Math.max(1, c.capacity)
+
+function withTrace (err: CallError, trace: TraceEntry[]): CallError {
+  err.trace = trace
+  return err
+}

@@ -1,0 +1,105 @@
+import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
+import * as Digest from 'multiformats/hashes/digest'
+import { InvokeFrame, InvokeRequest, type Header, type TraceEntry as WireTrace } from '../wire/invoke.js'
+import type { Call, TraceEntry } from './call.js'
+
+/** Bytes around a body that a frame may add: headers, trace, ids. */
+export const FRAME_OVERHEAD_BYTES = 256 * 1024
+export const MAX_HOPS_ON_WIRE = 16
+const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
+const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'])
+
+/** The generated codecs want ArrayBuffer-backed arrays; ours always are (never SharedArrayBuffer). */
+const plain = (u: Uint8Array): Uint8Array<ArrayBuffer> => u as Uint8Array<ArrayBuffer>
+
+export function peerBytes (peerId: string): Uint8Array<ArrayBuffer> {
+  return plain(peerIdFromString(peerId).toMultihash().bytes)
+}
+
+export function peerString (bytes: Uint8Array): string {
+  return peerIdFromMultihash(Digest.decode(bytes)).toString()
+}
+
+const toHeaders = (h: Record<string, string>): Header[] => Object.entries(h).map(([name, value]) => ({ name, value }))
+
+export function fromHeaders (list: Header[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const { name, value } of list) out[name.toLowerCase()] = value
+  return out
+}
+
+/** The request frame for handing `call` to the next peer; `self` joins the visited list. */
+export function encodeRequest (call: Call, self: string, now = performance.now()): Uint8Array {
+  return InvokeRequest.encode({
+    callId: call.callId,
+    function: call.function,
+    method: call.method,
+    path: call.path,
+    query: call.query,
+    headers: toHeaders(call.headers),
+    body: plain(call.body),
+    hops: call.hops + 1,
+    visited: [...call.visited, self].map(peerBytes),
+    budgetMs: Math.max(0, Math.floor(call.deadline - now)),
+    idempotent: call.idempotent
+  })
+}
+
+export class FrameError extends Error {
+  override name = 'FrameError'
+}
+
+/**
+ * Parses and checks a request frame from `sender` into a Call. Anything off is a FrameError, which
+ * the handler answers with BAD_REQUEST; nothing here trusts the peer beyond Noise's word on who it is.
+ */
+export function decodeRequest (bytes: Uint8Array, sender: string, maxBodyBytes: number, now = performance.now()): Call {
+  let req: InvokeRequest
+  try {
+    req = InvokeRequest.decode(bytes)
+  } catch (err: any) {
+    throw new FrameError(`malformed request frame: ${err.message}`)
+  }
+  if (!NAME.test(req.function)) throw new FrameError('bad function name')
+  if (!METHODS.has(req.method)) throw new FrameError('bad method')
+  if (!req.path.startsWith('/') || req.path.length > 4096 || req.query.length > 8192) throw new FrameError('bad path or query')
+  if (req.body.byteLength > maxBodyBytes) throw new FrameError('body too large')
+  if (req.hops < 1 || req.hops > MAX_HOPS_ON_WIRE || req.visited.length !== req.hops) throw new FrameError('hops and visited peers disagree')
+  if (req.callId.length === 0 || req.callId.length > 128) throw new FrameError('bad call id')
+  if (req.budgetMs === 0) throw new FrameError('no time left')
+  let visited: string[]
+  try {
+    visited = req.visited.map(peerString)
+  } catch {
+    throw new FrameError('bad peer id in visited')
+  }
+  // The last visitor is the peer we are talking to: Noise authenticated it, so the path cannot be forged at its tail.
+  if (visited[visited.length - 1] !== sender) throw new FrameError('the sender is not the last visited peer')
+  return {
+    callId: req.callId,
+    function: req.function,
+    method: req.method,
+    path: req.path,
+    query: req.query,
+    headers: fromHeaders(req.headers),
+    body: req.body,
+    hops: req.hops,
+    visited,
+    deadline: now + req.budgetMs,
+    idempotent: req.idempotent,
+    bypass: false,
+    forceForward: false
+  }
+}
+
+export function traceToWire (t: TraceEntry): WireTrace {
+  return { peer: peerBytes(t.peer), decision: t.decision, schedulingMs: t.schedulingMs, probingMs: t.probingMs, queueMs: t.queueMs, execMs: t.execMs, totalMs: t.totalMs }
+}
+
+export function traceFromWire (t: WireTrace): TraceEntry {
+  const decision = t.decision === 'forward' || t.decision === 'reject' ? t.decision : 'local'
+  return { peer: peerString(t.peer), decision, schedulingMs: t.schedulingMs, probingMs: t.probingMs, queueMs: t.queueMs, execMs: t.execMs, totalMs: t.totalMs }
+}
+
+export const encodeFrame = (frame: Partial<InvokeFrame>): Uint8Array => InvokeFrame.encode(frame)
+export const decodeFrame = (bytes: Uint8Array): InvokeFrame => InvokeFrame.decode(bytes, { limits: { response$: { headers: 256, trace: 17 } } as any })
