@@ -21,7 +21,7 @@ rl.on('line', line => {
   let req
   try { req = JSON.parse(line) } catch { return }
   fetch(req.url, { signal: AbortSignal.timeout(req.timeoutMs ?? 2000) })
-    .then(async res => ({ id: req.id, status: res.status, body: await res.text() }))
+    .then(async res => ({ id: req.id, status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() }))
     .catch(err => ({ id: req.id, status: 0, error: String(err?.cause?.code ?? err?.message ?? err) }))
     .then(answer => { process.stdout.write(JSON.stringify(answer) + '\\n') })
 })
@@ -36,6 +36,14 @@ export interface HostProcess {
   kill(signal?: NodeJS.Signals): Promise<void>
 }
 
+export interface LanAnswer {
+  status: number
+  body: string
+  /** Lower-case names. */
+  headers?: Record<string, string>
+  error?: string
+}
+
 export interface Host {
   name: string
   ip: string
@@ -47,7 +55,7 @@ export interface Lan {
   hosts: Host[]
   addHost(): Host
   /** GET a URL on the LAN (from a probe host inside it). */
-  get(url: string, timeoutMs?: number): Promise<{ status: number, body: string, error?: string }>
+  get(url: string, timeoutMs?: number): Promise<LanAnswer>
   mesh(host: Host): Promise<MeshResponse | undefined>
   /** Brings a host's link down (a partition) or back up. */
   setLink(host: Host, up: boolean): void
@@ -137,7 +145,7 @@ export function createLan (hostCount: number, subnet = '10.77.0'): Lan {
   // The probe host lives on the LAN like any other and fetches for the test process.
   const probeHost = addHost()
   const probe = probeHost.spawn(process.execPath, ['--input-type=module', '-e', PROBE_SOURCE])
-  const waiting = new Map<number, (answer: { status: number, body: string, error?: string }) => void>()
+  const waiting = new Map<number, (answer: LanAnswer) => void>()
   let requestId = 0
   createInterface({ input: probe.proc.stdout! }).on('line', line => {
     try {

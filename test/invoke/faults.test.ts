@@ -94,7 +94,7 @@ describe('bad frames on the invoke protocol', () => {
     const [a] = await mesh(1)
     const { privateKey, peerId } = await newPeer()
     const stranger = await createMeshLibp2p({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
-    started.push(stranger)
+    started.push({ stop: async () => { await stranger.stop() } })
     await stranger.start()
     const target = multiaddr(a!.node.mesh.addrs()[0]!)
     const exchange = async (frame: Uint8Array): Promise<ReturnType<typeof decodeFrame> | 'closed'> => {
