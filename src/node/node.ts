@@ -10,6 +10,7 @@ import { registerFunctionRoutes } from '../gateway/functions.js'
 import { registerHealthRoutes } from '../gateway/health.js'
 import { createInvokeHandler, isInvokeUrl } from '../gateway/invoke.js'
 import { registerMeshRoutes } from '../gateway/mesh.js'
+import { createMetrics, registerMetricsRoutes } from '../gateway/metrics.js'
 import { createGateway, type Gateway } from '../gateway/server.js'
 import { loadOrCreateIdentity } from '../mesh/identity.js'
 import { createMesh, type Mesh } from '../mesh/mesh.js'
@@ -97,6 +98,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     rng,
     log
   })
+  const metrics = createMetrics({ version: VERSION }, { executor, invoke, functions: registry, mesh })
   const invokeHandlers = createInvokeHandlers({ maxBodyBytes: config.maxBodyBytes }, { libp2p: mesh.libp2p, service: invoke, executor, log })
 
   const invocations = new Map<string, number>()
@@ -118,6 +120,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
   registerMeshRoutes(gateway.app, { view: mesh.view, self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs() }) })
   registerFunctionRoutes(gateway.app, { registry, guard, invocations: name => invocations.get(name) ?? 0 })
   registerMonitoringRoutes(gateway.app, { executor })
+  registerMetricsRoutes(gateway.app, metrics)
   registerSchedulerRoutes(gateway.app, {
     guard,
     current: () => policy,
@@ -138,6 +141,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
         for (const runtime of runtimes) { await runtime.start(); started.push(runtime) }
         await registry.start(); started.push(registry)
         if (config.functionsFile != null) await deployStackFile(registry, config.functionsFile, log)
+        await metrics.start(); started.push(metrics)
         await mesh.start(); started.push(mesh)
         await invokeHandlers.start(); started.push(invokeHandlers)
         await gateway.start(); started.push(gateway)

@@ -1,0 +1,256 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { Executor, ExecutorEvents } from '../executor/executor.js'
+import type { FunctionRegistry } from '../functions/registry.js'
+import type { InvokeService, InvokeServiceEvents } from '../invoke/service.js'
+import type { LoadGossip } from '../mesh/load-gossip.js'
+import type { MeshView } from '../mesh/view.js'
+import type { Libp2p } from '@libp2p/interface'
+import type { FastifyInstance } from 'fastify'
+
+/** 1 ms to 60 s: emulated calls of a few ms up to the default call deadline. */
+export const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+export const HOPS_BUCKETS = [0, 1, 2, 3, 4, 5]
+
+export interface MetricsInit {
+  /** Goes into p2pfaas_node_info. */
+  version: string
+}
+
+export interface MetricsComponents {
+  executor: Pick<Executor, 'addEventListener' | 'removeEventListener' | 'snapshot'>
+  invoke: Pick<InvokeService, 'addEventListener' | 'removeEventListener' | 'self'>
+  functions: Pick<FunctionRegistry, 'list' | 'instances'>
+  mesh: {
+    libp2p: Pick<Libp2p, 'getConnections'>
+    view: Pick<MeshView, 'connected' | 'size'>
+    gossip: Pick<LoadGossip, 'stats'>
+  }
+}
+
+export interface Metrics {
+  /** This node's own registry: several nodes in one process never share series. */
+  readonly registry: Registry
+  readonly contentType: string
+  /** The exposition text; gauges are read from their sources now. */
+  scrape(): Promise<string>
+  /** Subscribes to the executor's and the invoke service's events. */
+  start(): Promise<void>
+  /** Removes every listener start() added. */
+  stop(): Promise<void>
+}
+
+/**
+ * The node's Prometheus series. OpenFaaS's gateway_* names count the calls clients made to this
+ * node's gateway (hop 0), so summing them over the mesh counts each client call once, wherever it
+ * ran; p2pfaas_* series tell where calls went (forwarded, received, rejected, probes, hops) and what
+ * the executor did with the ones it ran. Load, mesh and gossip gauges are read at scrape time.
+ */
+export function createMetrics (init: MetricsInit, c: MetricsComponents): Metrics {
+  const registry = new Registry()
+  const registers = [registry]
+
+  // OpenFaaS gateway series (gateway/metrics/metrics.go), same names and labels.
+  const invocations = new Counter({
+    name: 'gateway_function_invocation_total',
+    help: 'Calls clients made to this gateway, by function and HTTP status',
+    labelNames: ['function_name', 'code'] as const,
+    registers
+  })
+  const started = new Counter({
+    name: 'gateway_function_invocation_started',
+    help: 'Calls clients made to this gateway, by function (counted when the call is answered)',
+    labelNames: ['function_name'] as const,
+    registers
+  })
+  const callSeconds = new Histogram({
+    name: 'gateway_functions_seconds',
+    help: 'Time this gateway took to answer a call, scheduling, hand-offs, queue and execution included',
+    labelNames: ['function_name'] as const,
+    buckets: SECONDS_BUCKETS,
+    registers
+  })
+  new Gauge({
+    name: 'gateway_service_count',
+    help: 'Instances of each function deployed on this node',
+    labelNames: ['function_name'] as const,
+    registers,
+    collect () {
+      this.reset()
+      for (const fn of c.functions.list()) this.set({ function_name: fn.spec.name }, c.functions.instances(fn.spec.name).total)
+    }
+  })
+
+  // Where calls went.
+  const forwarded = new Counter({
+    name: 'p2pfaas_calls_forwarded_total',
+    help: 'Calls this node handed over to a peer (the peer ran them, or passed them on)',
+    labelNames: ['function_name'] as const,
+    registers
+  })
+  const received = new Counter({
+    name: 'p2pfaas_calls_received_total',
+    help: 'Calls peers handed to this node (accepted or refused)',
+    labelNames: ['function_name'] as const,
+    registers
+  })
+  const rejected = new Counter({
+    name: 'p2pfaas_calls_rejected_total',
+    help: 'Calls this node ended with an error of its own (not forwarded), by error code',
+    labelNames: ['function_name', 'code'] as const,
+    registers
+  })
+  const probes = new Counter({
+    name: 'p2pfaas_probes_total',
+    help: 'Load probes sent to peers while scheduling calls',
+    labelNames: ['function_name'] as const,
+    registers
+  })
+  const hops = new Histogram({
+    name: 'p2pfaas_call_hops',
+    help: 'Hand-offs a client call took from this gateway to the node that answered it',
+    labelNames: ['function_name'] as const,
+    buckets: HOPS_BUCKETS,
+    registers
+  })
+
+  // What the executor did with the calls it ran (for clients and for peers).
+  const queueSeconds = new Histogram({
+    name: 'p2pfaas_queue_seconds',
+    help: 'Time calls run on this node waited for a slot',
+    labelNames: ['function_name'] as const,
+    buckets: SECONDS_BUCKETS,
+    registers
+  })
+  const execSeconds = new Histogram({
+    name: 'p2pfaas_execution_seconds',
+    help: 'Time calls run on this node held their slot',
+    labelNames: ['function_name'] as const,
+    buckets: SECONDS_BUCKETS,
+    registers
+  })
+
+  // Load, read at scrape time.
+  const loadGauge = (name: string, help: string, pick: (f: { running: number, queued: number, capacity: number }) => number): Gauge<'function_name'> =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['function_name'] as const,
+      registers,
+      collect () {
+        this.reset()
+        for (const f of c.executor.snapshot().functions) this.set({ function_name: f.name }, pick(f))
+      }
+    })
+  loadGauge('p2pfaas_function_running', 'Calls running now, per function', f => f.running)
+  loadGauge('p2pfaas_function_queued', 'Calls waiting for a slot now, per function', f => f.queued)
+  loadGauge('p2pfaas_function_capacity', 'Slots (concurrent calls) per function', f => f.capacity)
+
+  // Mesh and libp2p.
+  new Gauge({
+    name: 'p2pfaas_mesh_peers',
+    help: 'P2PFaaS peers in this node\'s mesh view',
+    registers,
+    collect () { this.set(c.mesh.view.size) }
+  })
+  new Gauge({
+    name: 'p2pfaas_mesh_peers_connected',
+    help: 'P2PFaaS peers in the mesh view with a live connection (calls can go to them)',
+    registers,
+    collect () { this.set(c.mesh.view.connected().length) }
+  })
+  new Gauge({
+    name: 'p2pfaas_libp2p_connections',
+    help: 'Open libp2p connections, by direction (any libp2p peer, not only P2PFaaS nodes)',
+    labelNames: ['direction'] as const,
+    registers,
+    collect () {
+      const counts = { inbound: 0, outbound: 0 }
+      for (const conn of c.mesh.libp2p.getConnections()) counts[conn.direction]++
+      this.set({ direction: 'inbound' }, counts.inbound)
+      this.set({ direction: 'outbound' }, counts.outbound)
+    }
+  })
+  new Counter({
+    name: 'p2pfaas_gossip_messages_total',
+    help: 'Load gossip messages published by this node, and received from peers by verdict',
+    labelNames: ['result'] as const,
+    registers,
+    collect () {
+      const s = c.mesh.gossip.stats
+      this.reset()
+      this.inc({ result: 'published' }, s.published)
+      this.inc({ result: 'accepted' }, s.accepted)
+      this.inc({ result: 'rejected' }, s.rejected)
+      this.inc({ result: 'ignored' }, s.ignored)
+    }
+  })
+  new Counter({
+    name: 'p2pfaas_gossip_bytes_total',
+    help: 'Bytes of load gossip published by this node and accepted from peers',
+    labelNames: ['result'] as const,
+    registers,
+    collect () {
+      const s = c.mesh.gossip.stats
+      this.reset()
+      this.inc({ result: 'published' }, s.publishedBytes)
+      this.inc({ result: 'accepted' }, s.acceptedBytes)
+    }
+  })
+  new Gauge({
+    name: 'p2pfaas_node_info',
+    help: 'Always 1: this node\'s peer id and version',
+    labelNames: ['peer_id', 'version'] as const,
+    registers,
+    collect () { this.set({ peer_id: c.invoke.self, version: init.version }, 1) }
+  })
+
+  const onRouted = (evt: InvokeServiceEvents['call:routed']): void => {
+    const { call, decision, status, code, trace } = evt.detail
+    const fn = { function_name: call.function }
+    if (call.hops === 0) {
+      started.inc(fn)
+      invocations.inc({ ...fn, code: String(status) })
+      callSeconds.observe(fn, (trace[0]?.totalMs ?? 0) / 1000)
+      hops.observe(fn, Math.max(0, trace.length - 1))
+    } else {
+      received.inc(fn)
+    }
+    if (decision === 'forward') forwarded.inc(fn)
+    else if (code != null) rejected.inc({ ...fn, code })
+    if (evt.detail.probes > 0) probes.inc(fn, evt.detail.probes)
+  }
+  const onCallEnd = (evt: ExecutorEvents['call:end']): void => {
+    const { name, queueMs, execMs } = evt.detail
+    // A call refused or dropped before it got a slot never ran: it has no queue or execution time.
+    if (execMs <= 0) return
+    queueSeconds.observe({ function_name: name }, queueMs / 1000)
+    execSeconds.observe({ function_name: name }, execMs / 1000)
+  }
+
+  let running = false
+  return {
+    registry,
+    contentType: registry.contentType,
+    scrape: async () => await registry.metrics(),
+    async start () {
+      if (running) return
+      running = true
+      c.invoke.addEventListener('call:routed', onRouted)
+      c.executor.addEventListener('call:end', onCallEnd)
+    },
+    async stop () {
+      if (!running) return
+      running = false
+      c.invoke.removeEventListener('call:routed', onRouted)
+      c.executor.removeEventListener('call:end', onCallEnd)
+    }
+  }
+}
+
+/** `GET /metrics`: Prometheus text format, no credentials (read-only, as in OpenFaaS). */
+export function registerMetricsRoutes (app: FastifyInstance, metrics: Metrics): void {
+  app.get('/metrics', async (_req, reply) => {
+    const text = await metrics.scrape()
+    return await reply.header('content-type', metrics.contentType).send(text)
+  })
+}
