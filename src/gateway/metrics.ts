@@ -45,6 +45,9 @@ export interface Metrics {
  * ran; p2pfaas_* series tell where calls went (forwarded, received, rejected, probes, hops) and what
  * the executor did with the ones it ran. Load, mesh and gossip gauges are read at scrape time.
  */
+/** The function_name of calls to functions deployed nowhere the node knows of. */
+export const NOT_FOUND = '_not_found'
+
 export function createMetrics (init: MetricsInit, c: MetricsComponents): Metrics {
   const registry = new Registry()
   const registers = [registry]
@@ -204,11 +207,14 @@ export function createMetrics (init: MetricsInit, c: MetricsComponents): Metrics
     collect () { this.set({ peer_id: c.invoke.self, version: init.version }, 1) }
   })
 
+  const onStarted = (evt: InvokeServiceEvents['call:started']): void => {
+    if (evt.detail.call.hops === 0) started.inc({ function_name: evt.detail.call.function })
+  }
   const onRouted = (evt: InvokeServiceEvents['call:routed']): void => {
     const { call, decision, status, code, trace } = evt.detail
-    const fn = { function_name: call.function }
+    // Names nobody has deployed come from outside: one shared series, so they cannot grow memory.
+    const fn = { function_name: code === 'FUNCTION_NOT_FOUND' ? NOT_FOUND : call.function }
     if (call.hops === 0) {
-      started.inc(fn)
       invocations.inc({ ...fn, code: String(status) })
       callSeconds.observe(fn, (trace[0]?.totalMs ?? 0) / 1000)
       hops.observe(fn, Math.max(0, trace.length - 1))
@@ -235,12 +241,14 @@ export function createMetrics (init: MetricsInit, c: MetricsComponents): Metrics
     async start () {
       if (running) return
       running = true
+      c.invoke.addEventListener('call:started', onStarted)
       c.invoke.addEventListener('call:routed', onRouted)
       c.executor.addEventListener('call:end', onCallEnd)
     },
     async stop () {
       if (!running) return
       running = false
+      c.invoke.removeEventListener('call:started', onStarted)
       c.invoke.removeEventListener('call:routed', onRouted)
       c.executor.removeEventListener('call:end', onCallEnd)
     }

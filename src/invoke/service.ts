@@ -40,6 +40,8 @@ export interface RoutedEvent {
 }
 
 export interface InvokeServiceEvents {
+  /** A call found somewhere to run (here or a peer) and is about to start there. */
+  'call:started': CustomEvent<{ call: Call, decision: 'local' | 'forward' }>
   'call:routed': CustomEvent<RoutedEvent>
 }
 
@@ -103,6 +105,7 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
       if (decision.action === 'reject') {
         throw withTrace(new CallError('OVERLOADED', `no capacity for ${call.function} here and no better peer (${decision.reason})`), [entry('reject')])
       }
+      this.safeDispatchEvent('call:started', { detail: { call, decision: decision.action } })
       if (decision.action === 'forward') {
         const forwarded = await this.forward(call, decision.peers, deadline.signal, onAccepted, entry)
         if (forwarded != null) return this.routed(call, 'forward', forwarded, probes)
