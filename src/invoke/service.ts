@@ -76,28 +76,9 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
     let probes = 0
     try {
       const local = this.c.executor.loadOf(call.function)
-      const localLoad: LocalLoad = local ?? { running: 0, queued: 0, capacity: 0, queueCapacity: 0 }
-      const candidates = this.candidates(call)
-      const req: SchedulingRequest = { function: call.function, hops: call.hops, path: call.visited, bypass: call.bypass, forceForward: call.forceForward }
-      const policy = this.c.policy()
-      let decision = decide(policy, req, localLoad, candidates, this.c.rng)
-      let probingMs = 0
-      if (decision.action === 'probe') {
-        const t = performance.now()
-        probes = decision.peers.length
-        const probed = await Promise.all(decision.peers.map(async peerId => {
-          const load = await probeLoad(this.c.libp2p, peerId, call.function, AbortSignal.any([deadline.signal, AbortSignal.timeout(this.probeTimeoutMs)]))
-          if (load != null) this.c.view.noteFunctionLoad(peerId, call.function, load)
-          return { peerId, load }
-        }))
-        probingMs = performance.now() - t
-        decision = afterProbe(policy, req, localLoad, probed, this.c.rng)
-      }
-      if (decision.action === 'local' && local == null) {
-        // Not deployed here: any peer that has it beats a certain 404.
-        if (candidates.length === 0) throw new CallError('FUNCTION_NOT_FOUND', `function ${call.function} is not deployed on this node or any connected peer`)
-        decision = { action: 'forward', peers: [...candidates].sort((a, b) => loadOf(a) - loadOf(b)).map(p => p.peerId), reason: 'not deployed here' }
-      }
+      const choice = await this.choose(call, local, deadline.signal)
+      const { decision, probingMs } = choice
+      probes = choice.probes
       const schedulingMs = performance.now() - started - probingMs
       const entry = (decisionName: TraceEntry['decision'], queueMs = 0, execMs = 0): TraceEntry =>
         ({ peer: this.self, decision: decisionName, schedulingMs, probingMs, queueMs, execMs, totalMs: performance.now() - started })
@@ -125,6 +106,34 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
     } finally {
       clearTimeout(timer)
     }
+  }
+
+  /** Asks the policy (probing peers when it wants to) where the call should run. */
+  private async choose (call: Call, local: ReturnType<Executor['loadOf']>, signal: AbortSignal): Promise<{ decision: Decision, probingMs: number, probes: number }> {
+    const localLoad: LocalLoad = local ?? { running: 0, queued: 0, capacity: 0, queueCapacity: 0 }
+    const candidates = this.candidates(call)
+    const req: SchedulingRequest = { function: call.function, hops: call.hops, path: call.visited, bypass: call.bypass, forceForward: call.forceForward }
+    const policy = this.c.policy()
+    let decision = decide(policy, req, localLoad, candidates, this.c.rng)
+    let probingMs = 0
+    let probes = 0
+    if (decision.action === 'probe') {
+      const t = performance.now()
+      probes = decision.peers.length
+      const probed = await Promise.all(decision.peers.map(async peerId => {
+        const load = await probeLoad(this.c.libp2p, peerId, call.function, AbortSignal.any([signal, AbortSignal.timeout(this.probeTimeoutMs)]))
+        if (load != null) this.c.view.noteFunctionLoad(peerId, call.function, load)
+        return { peerId, load }
+      }))
+      probingMs = performance.now() - t
+      decision = afterProbe(policy, req, localLoad, probed, this.c.rng)
+    }
+    if (decision.action === 'local' && local == null) {
+      // Not deployed here: any peer that has it beats a certain 404.
+      if (candidates.length === 0) throw new CallError('FUNCTION_NOT_FOUND', `function ${call.function} is not deployed on this node or any connected peer`)
+      decision = { action: 'forward', peers: [...candidates].sort((a, b) => loadOf(a) - loadOf(b)).map(p => p.peerId), reason: 'not deployed here' }
+    }
+    return { decision, probingMs, probes }
   }
 
   /** Tries peers in order; undefined when all refused before accepting (the call may still run here). */
