@@ -161,7 +161,9 @@ async function main (): Promise<void> {
   const FN = 'emu'
   const HEARTBEAT = '1000'
 
-  const POLICIES: Array<{ name: string, spec: string }> = [
+  // BENCH_POLICIES="least-loaded=least-loaded:margin=0;threshold=threshold:F=2,T=2" runs local plus these instead.
+  const chosen = process.env.BENCH_POLICIES?.split(';').map(p => p.split('=')).map(([name, ...spec]) => ({ name: name!, spec: spec.join('=') }))
+  const POLICIES: Array<{ name: string, spec: string }> = chosen != null ? [{ name: 'local', spec: 'local:loss=true' }, ...chosen] : [
     { name: 'local', spec: 'local:loss=true' },
     { name: 'random', spec: 'random' },
     { name: 'round-robin', spec: 'round-robin' },

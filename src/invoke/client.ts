@@ -19,7 +19,7 @@ export type HandOffResult =
  * then the response. Never throws: every failure is one of the three outcomes, so the caller can
  * tell "try elsewhere" (refused) from "may have run" (lost).
  */
-export async function handOff (libp2p: Libp2p, peer: string, call: Call, maxBodyBytes: number, signal: AbortSignal, onAccepted?: () => void): Promise<HandOffResult> {
+export async function handOff (libp2p: Libp2p, peer: string, call: Call, maxBodyBytes: number, signal: AbortSignal, onAccepted?: (load?: PeerFunctionLoad) => void): Promise<HandOffResult> {
   let accepted = false
   let stream
   try {
@@ -33,7 +33,7 @@ export async function handOff (libp2p: Libp2p, peer: string, call: Call, maxBody
       return { outcome: 'refused', code: first.verdict.code, message: first.verdict.message, load: first.verdict.load }
     }
     accepted = true
-    onAccepted?.()
+    onAccepted?.(first.verdict.load)
     const second = decodeFrame((await lp.read({ signal })).subarray())
     const r = second.response
     if (r == null) throw new Error('the peer answered without a response')

@@ -59,7 +59,7 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
   constructor (private readonly init: InvokeServiceInit, private readonly c: InvokeServiceComponents) {
     super()
     this.probeTimeoutMs = init.probeTimeoutMs ?? 500
-    this.maxAttempts = init.maxAttempts ?? 3
+    this.maxAttempts = init.maxAttempts ?? 8
   }
 
   get self (): string {
@@ -141,7 +141,13 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
     entry: (d: TraceEntry['decision']) => TraceEntry): Promise<CallOutcome | undefined> {
     for (const peer of peers.slice(0, this.maxAttempts)) {
       if (signal.aborted) throw new CallError('TIMEOUT', `no peer answered for ${call.function} before the deadline`)
-      const result = await handOff(this.c.libp2p, peer, call, this.init.maxBodyBytes, signal, onAccepted)
+      // Count the call against the peer at once: decisions made before its next gossip see it.
+      this.bumpView(peer, call.function)
+      const accepted = onAccepted
+      const result = await handOff(this.c.libp2p, peer, call, this.init.maxBodyBytes, signal, load => {
+        if (load != null) this.c.view.noteFunctionLoad(peer, call.function, load)
+        accepted?.()
+      })
       if (result.outcome === 'refused') {
         if (result.load != null) this.c.view.noteFunctionLoad(peer, call.function, result.load)
         this.backoff.refused(peer)
@@ -162,6 +168,11 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
       return { response: result.response, trace }
     }
     return undefined
+  }
+
+  private bumpView (peer: string, fn: string): void {
+    const f = this.c.view.get(peer)?.load.functions.find(x => x.name === fn)
+    if (f != null) this.c.view.noteFunctionLoad(peer, fn, { queued: f.running >= f.capacity ? f.queued + 1 : f.queued, running: Math.min(f.capacity, f.running + 1), capacity: f.capacity })
   }
 
   private candidates (call: Call): Candidate[] {

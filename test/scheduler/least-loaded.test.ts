@@ -22,13 +22,23 @@ describe('least-loaded (the default)', () => {
   })
 
   it('chooses at random among the near-least (within margin), never beyond it', () => {
-    // A 0.0, B 0.25, C 0.5 per slot; margin 0.25 takes A or B.
-    const view = [cand('A', 0), cand('B', 1), cand('C', 2)]
+    // A 0.0, B 0.5, C 0.75 per slot; the default margin 0.5 takes A or B.
+    const view = [cand('A', 0), cand('B', 2), cand('C', 3)]
     const firsts = tally(seeds(300).map(s => pick(view, s)))
     expect(firsts.get('A')).toBeGreaterThan(100)
     expect(firsts.get('B')).toBeGreaterThan(100)
     expect(firsts.get('C')).toBeUndefined()
     for (const s of seeds(50)) expect(chosen(pick(view, s, here(4), 0))).toBe('A')
+  })
+
+  it('with no room here at all (loss system, or queue full), asks full-looking peers rather than refuse for sure', () => {
+    const full = [cand('A', 4, 1, 4), cand('B', 4, 0, 4)]
+    // A loss system: nothing can wait here, so every peer is worth a try, least loaded first.
+    expect(pick(full, 1, here(4, 0, 4, 0))).toMatchObject({ action: 'forward', peers: ['B', 'A'] })
+    // With room in the queue, the call waits here instead.
+    expect(pick(full, 1, here(4, 1, 4, 4)).action).toBe('local')
+    // And with nobody to ask, it stays (the executor refuses).
+    expect(pick([], 1, here(4, 0, 4, 0)).action).toBe('local')
   })
 
   it('breaks exact ties at random', () => {
@@ -61,8 +71,8 @@ describe('least-loaded (the default)', () => {
 
   it('shows its parameters, defaults and label', () => {
     const p = createLeastLoaded()
-    expect(p.parameters).toEqual({ margin: 0.25, staleMs: 3000, maxHops: 1 })
-    expect(p.label).toBe('LeastLoaded(margin=0.25, staleMs=3000, maxHops=1)')
+    expect(p.parameters).toEqual({ margin: 0.5, staleMs: 3000, maxHops: 1 })
+    expect(p.label).toBe('LeastLoaded(margin=0.5, staleMs=3000, maxHops=1)')
     expect(() => createLeastLoaded({ margin: 2 })).toThrow('least-loaded: margin must be a number from 0 to 1 (got 2)')
     expect(() => createLeastLoaded({ staleMs: -1 })).toThrow(/staleMs must be an integer from 0 to 600000/)
   })
