@@ -35,8 +35,8 @@ describe('least-loaded (the default)', () => {
     const full = [cand('A', 4, 1, 4), cand('B', 4, 0, 4)]
     // A loss system: nothing can wait here, so every peer is worth a try, least loaded first.
     expect(pick(full, 1, here(4, 0, 4, 0))).toMatchObject({ action: 'forward', peers: ['B', 'A'] })
-    // With room in the queue, the call waits here instead.
-    expect(pick(full, 1, here(4, 1, 4, 4)).action).toBe('local')
+    // With room in the queue and no peer less loaded, the call waits here instead.
+    expect(pick([cand('A', 4, 1, 4), cand('B', 4, 2, 4)], 1, here(4, 0, 4, 4)).action).toBe('local')
     // And with nobody to ask, it stays (the executor refuses).
     expect(pick([], 1, here(4, 0, 4, 0)).action).toBe('local')
   })
