@@ -47,11 +47,11 @@ describe('hand-off across hosts found by mDNS', () => {
     await waitFor('every host sees emu on the others', async () => {
       const views = await Promise.all(hosts.map(async h => await lan.mesh(h)))
       return views.every((v, i) => v != null && ids.every((id, j) => j === i || v.peers.some(p => p.peerId === id && p.connected && p.functions.includes('emu'))))
-    }, 10_000, 100).catch(err => { throw new Error(`${err.message}\n${nodes.map(n => n.output.slice(-10).join('\n')).join('\n---\n')}`) })
+    }, 20_000, 100).catch(err => { throw new Error(`${err.message}\n${nodes.map(n => n.output.slice(-10).join('\n')).join('\n---\n')}`) })
 
     const first = `http://${hosts[0]!.ip}:18080`
-    const busy = lan.get(`${first}/function/emu?ms=1500`, 5000)
-    await new Promise(resolve => setTimeout(resolve, 200))
+    const busy = lan.get(`${first}/function/emu?ms=2000`, 8000)
+    await waitFor('the first host busy', async () => (await lan.get(`${first}/monitoring/load`)).headers?.['x-p2pfaas-load'] === '1', 5000, 20)
     const res = await lan.get(`${first}/function/emu?ms=10`, 5000)
     expect(res.status, res.body).toBe(200)
     expect(res.headers?.['x-p2pfaas-externally-executed']).toBe('True')
