@@ -1,5 +1,7 @@
 import type { Command } from 'commander'
-import { startLocalMesh } from './local-mesh.js'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fetchMesh, startLocalMesh, type LocalMesh } from './local-mesh.js'
 import type { MeshResponse } from '../gateway/mesh.js'
 
 const short = (peerId: string): string => `${peerId.slice(0, 8)}…${peerId.slice(-6)}`
@@ -13,6 +15,44 @@ export function renderMeshView (name: string, view: MeshResponse, names: Map<str
       `functions [${p.functions.join(', ')}]  ${p.addrs[0] ?? ''}`)
   }
   return lines.join('\n')
+}
+
+const DEMO_FUNCTION = {
+  service: 'demo',
+  labels: { 'p2pfaas.runtime': 'emulated', 'p2pfaas.service-time': 'fixed:300ms', 'p2pfaas.concurrency': '1', 'p2pfaas.queue': '0' }
+}
+
+/**
+ * Deploys a one-slot emulated function (no container needed) on every node, then calls the first
+ * node several times at once: one call runs there, the others are handed to its peers.
+ */
+async function showHandOffs (mesh: LocalMesh, names: Map<string, string>): Promise<void> {
+  await Promise.all(mesh.nodes.map(async n => {
+    const secret = (await readFile(join(n.dataDir, 'admin-secret'), 'utf8')).trim()
+    const res = await fetch(`${n.httpUrl}/system/functions`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`admin:${secret}`).toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify(DEMO_FUNCTION)
+    })
+    if (res.status !== 202) throw new Error(`deploy on ${n.name}: ${res.status} ${await res.text()}`)
+  }))
+  const first = mesh.nodes[0]!
+  const everyone = new Set(mesh.nodes.map(n => n.peerId))
+  for (let i = 0; ; i++) {
+    const view = await fetchMesh(first.httpUrl)
+    if (view.peers.filter(p => p.connected && p.functions.includes('demo') && everyone.has(p.peerId)).length === mesh.nodes.length - 1) break
+    if (i > 100) throw new Error('the first node never saw the demo function on its peers')
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  const calls = mesh.nodes.length
+  process.stdout.write(`Deployed "demo" (one slot, 300 ms per call, emulated) on every node; calling ${first.name} ${calls} times at once:\n`)
+  const answers = await Promise.all(Array.from({ length: calls }, async () => await fetch(`${first.httpUrl}/function/demo`, { method: 'POST' })))
+  for (const res of answers) {
+    const path = JSON.parse(res.headers.get('x-p2pfaas-peers-list-id') ?? '[]') as string[]
+    const route = path.map(id => names.get(id) ?? id.slice(0, 8)).join(' → ')
+    process.stdout.write(`  ${res.status}  ran on ${names.get(path.at(-1) ?? '') ?? '?'}  (path ${route}, ${res.headers.get('x-p2pfaas-hops') ?? '?'} hop(s), ${res.headers.get('x-p2pfaas-scheduler') ?? ''})\n`)
+  }
+  process.stdout.write('\n')
 }
 
 export function registerDemoCommand (program: Command): void {
@@ -47,6 +87,7 @@ export function registerDemoCommand (program: Command): void {
           const node = mesh.nodes[i]!
           process.stdout.write(`${renderMeshView(node.name, v, names)}\n  HTTP ${node.httpUrl}/mesh\n\n`)
         })
+        await showHandOffs(mesh, names)
         if (opts.keep === true) {
           process.stdout.write('The mesh keeps running; press Ctrl-C to stop it.\n')
           return

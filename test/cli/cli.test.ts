@@ -42,5 +42,10 @@ describe('p2pfaas command', () => {
     expect(r.stdout.match(/sees 2 peer\(s\)/g)).toHaveLength(3)
     expect(r.stdout.match(/ connected /g)).toHaveLength(6)
     expect(r.stdout).toMatch(/Full mesh after \d+ ms/)
+    // Three calls at once to a one-slot function on node1: one runs there, two are handed off.
+    const ran = [...r.stdout.matchAll(/^ {2}(\d{3}) {2}ran on (node\d)/gm)]
+    expect(ran.map(m => m[1])).toEqual(['200', '200', '200'])
+    expect(new Set(ran.map(m => m[2])).size).toBe(3)
+    expect(r.stdout.match(/1 hop\(s\)/g)).toHaveLength(2)
   })
 })
