@@ -11,6 +11,8 @@ const SCRIPT = `
   const sleeper = lan.hosts[0].spawn('sleep', ['60'])
   await new Promise(resolve => setTimeout(resolve, 300))
   console.log(JSON.stringify({ id: lan.id, pid: sleeper.proc.pid }))
+  // Fail only when the parent has looked: it writes a line once it has counted what exists.
+  await new Promise(resolve => process.stdin.once('data', resolve))
   if (process.argv[1] === 'throw') throw new Error('the test failed')
   await new Promise(resolve => setTimeout(resolve, 60_000))
 `
@@ -24,7 +26,7 @@ function alive (pid: number): boolean {
 }
 
 async function runAndBreak (how: 'throw' | 'SIGTERM' | 'SIGINT'): Promise<void> {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', SCRIPT, how], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--input-type=module', '-e', SCRIPT, how], { stdio: ['pipe', 'pipe', 'pipe'] })
   let out = ''
   child.stdout.on('data', d => { out += d })
   const line = await new Promise<string>((resolve, reject) => {
@@ -35,7 +37,8 @@ async function runAndBreak (how: 'throw' | 'SIGTERM' | 'SIGINT'): Promise<void> 
   expect(namespacesOf(id)).toHaveLength(4) // bridge, two hosts, the probe host
   expect(alive(pid)).toBe(true)
   const exited = new Promise(resolve => child.once('exit', resolve))
-  if (how !== 'throw') child.kill(how)
+  if (how === 'throw') child.stdin.write('go\n')
+  else child.kill(how)
   await exited
   expect(namespacesOf(id)).toEqual([])
   // Killed at once; reaping by init can take a moment.
