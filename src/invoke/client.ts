@@ -4,7 +4,7 @@ import { LoadProbe, LoadProbeAnswer, type PeerFunctionLoad } from '../wire/invok
 import { INVOKE_PROTOCOL, PROBE_PROTOCOL, type Call, type TraceEntry } from './call.js'
 import { decodeFrame, encodeRequest, FRAME_OVERHEAD_BYTES, fromHeaders, traceFromWire } from './wire.js'
 import type { RuntimeResponse } from '../runtime/types.js'
-import type { Libp2p } from '@libp2p/interface'
+import type { Libp2p, Stream } from '@libp2p/interface'
 
 export type HandOffResult =
   /** Refused before accepting: the call may go elsewhere. */
@@ -23,13 +23,13 @@ export async function handOff (libp2p: Libp2p, peer: string, call: Call, maxBody
   let accepted = false
   let stream
   try {
-    stream = await libp2p.dialProtocol(peerIdFromString(peer), INVOKE_PROTOCOL, { signal })
+    stream = await openStream(libp2p, peer, INVOKE_PROTOCOL, signal)
     const lp = lpStream(stream, { maxDataLength: maxBodyBytes + FRAME_OVERHEAD_BYTES })
     await lp.write(encodeRequest(call, libp2p.peerId.toString()), { signal })
     const first = decodeFrame((await lp.read({ signal })).subarray())
     if (first.verdict == null) throw new Error('the peer answered without a verdict')
     if (!first.verdict.accepted) {
-      await stream.close().catch(() => {})
+      closeQuietly(stream)
       return { outcome: 'refused', code: first.verdict.code, message: first.verdict.message, load: first.verdict.load }
     }
     accepted = true
@@ -37,7 +37,7 @@ export async function handOff (libp2p: Libp2p, peer: string, call: Call, maxBody
     const second = decodeFrame((await lp.read({ signal })).subarray())
     const r = second.response
     if (r == null) throw new Error('the peer answered without a response')
-    await stream.close().catch(() => {})
+    closeQuietly(stream)
     return {
       outcome: 'answered',
       response: { status: r.status, headers: fromHeaders(r.headers), body: r.body },
@@ -57,14 +57,31 @@ export async function handOff (libp2p: Libp2p, peer: string, call: Call, maxBody
 export async function probeLoad (libp2p: Libp2p, peer: string, fn: string, signal: AbortSignal): Promise<PeerFunctionLoad | undefined> {
   let stream
   try {
-    stream = await libp2p.dialProtocol(peerIdFromString(peer), PROBE_PROTOCOL, { signal })
+    stream = await openStream(libp2p, peer, PROBE_PROTOCOL, signal)
     const lp = lpStream(stream, { maxDataLength: 1024 })
     await lp.write(LoadProbe.encode({ function: fn }), { signal })
     const answer = LoadProbeAnswer.decode((await lp.read({ signal })).subarray())
-    await stream.close().catch(() => {})
+    closeQuietly(stream)
     return answer.deployed ? answer.load : undefined
   } catch (err: any) {
     stream?.abort(err instanceof Error ? err : new Error(String(err)))
     return undefined
   }
+}
+
+/**
+ * A stream on the connection we already have to the peer (the mesh keeps one per pair); a dial only
+ * when there is none. Going through dialProtocol every call costs peer-store work per call.
+ */
+async function openStream (libp2p: Libp2p, peer: string, protocol: string, signal: AbortSignal): Promise<Stream> {
+  const peerId = peerIdFromString(peer)
+  const conn = libp2p.getConnections(peerId).find(c => c.status === 'open')
+  // negotiateFully: false sends the protocol name with the first frame instead of waiting a round trip for it.
+  if (conn != null) return await conn.newStream(protocol, { signal, negotiateFully: false })
+  return await libp2p.dialProtocol(peerId, protocol, { signal })
+}
+
+/** The exchange is complete once the last frame is read: closing need not hold the caller up. */
+function closeQuietly (stream: Stream): void {
+  stream.close().catch(() => { stream.abort(new Error('close failed')) })
 }
