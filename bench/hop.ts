@@ -7,8 +7,10 @@ import { join } from 'node:path'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Pool } from 'undici'
-import { createMeshLibp2p } from '../src/mesh/libp2p.js'
-import { newPeer } from '../test/helpers/keys.js'
+import { noise } from '@libp2p/noise'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { createLibp2p } from 'libp2p'
 import { CLI, repoPath } from '../test/helpers/cli.js'
 
 /**
@@ -60,8 +62,8 @@ async function timed (fn: () => Promise<void>, n: number): Promise<number[]> {
 const a = await startNode()
 const b = await startNode(a.addr)
 const echoProc = spawn(process.execPath, [repoPath('bench', 'bare-echo.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] })
-const { privateKey } = await newPeer()
-const client = await createMeshLibp2p({ privateKey, listen: [], mdns: false })
+// A stock libp2p client (tcp, noise, yamux), like the echo server: both ends of the floor are bare.
+const client = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
 try {
   for (const n of [a, b]) {
     const res = await fetch(`${n.url}/system/functions`, { method: 'POST', headers: { authorization: n.auth, 'content-type': 'application/json' }, body: JSON.stringify({ service: 'echo', image: 'p2pfaas/fn-echo:latest', labels: { 'p2pfaas.concurrency': '8', 'p2pfaas.min-warm': '8', 'p2pfaas.queue': '64' } }) })
