@@ -48,7 +48,16 @@ export function createLeastLoaded (params: LeastLoadedParams = {}): Policy {
     decide: (_req, local, candidates, rng) => {
       if (hasFreeSlot(local)) return { action: 'local', reason: `free slot here (${describeLoad(local)})` }
       const free = candidates.filter(hasFreeSlot)
-      if (free.length > 0) return pick(free, margin, rng, `full here (${describeLoad(local)}); ${free.length} candidates with a free slot`)
+      if (free.length > 0) {
+        const decision = pick(free, margin, rng, `full here (${describeLoad(local)}); ${free.length} candidates with a free slot`)
+        // With no room here, a refusal from every free-looking peer would end in a certain 429:
+        // the full-looking ones come last, since some will have freed a slot since they said.
+        if (decision.action === 'forward' && local.queued >= local.queueCapacity) {
+          const rest = candidates.filter(c => !hasFreeSlot(c)).sort(byNormalisedLoad).map(c => c.peerId)
+          return { ...decision, peers: [...decision.peers, ...rest] }
+        }
+        return decision
+      }
       const ours = normalisedLoad(local)
       const lower = candidates.filter(c => normalisedLoad(c) < ours)
       if (lower.length === 0) {

@@ -41,6 +41,11 @@ describe('least-loaded (the default)', () => {
     expect(pick([], 1, here(4, 0, 4, 0)).action).toBe('local')
   })
 
+  it('with no room here, puts the full-looking peers after the free ones instead of giving up', () => {
+    const d = pick([cand('F1', 4, 1), cand('A', 3), cand('F2', 4)], 1, here(4, 0, 4, 0))
+    expect(d).toMatchObject({ action: 'forward', peers: ['A', 'F2', 'F1'] })
+  })
+
   it('breaks exact ties at random', () => {
     const firsts = tally(seeds(200).map(s => pick([cand('A', 1), cand('B', 1)], s, here(4), 0)))
     expect(firsts.get('A')).toBeGreaterThan(50)
