@@ -141,6 +141,8 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
     entry: (d: TraceEntry['decision']) => TraceEntry): Promise<CallOutcome | undefined> {
     for (const peer of peers.slice(0, this.maxAttempts)) {
       if (signal.aborted) throw new CallError('TIMEOUT', `no peer answered for ${call.function} before the deadline`)
+      // A refusal only counts against a peer that said it had room: trying a full-looking one was our gamble.
+      const lookedFree = this.hasRoom(peer, call.function)
       // Count the call against the peer at once: decisions made before its next gossip see it.
       this.bumpView(peer, call.function)
       const accepted = onAccepted
@@ -150,7 +152,7 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
       })
       if (result.outcome === 'refused') {
         if (result.load != null) this.c.view.noteFunctionLoad(peer, call.function, result.load)
-        this.backoff.refused(peer)
+        if (lookedFree) this.backoff.refused(peer)
         this.c.log.debug({ peer, code: result.code, callId: call.callId }, 'peer refused a call')
         continue
       }
@@ -168,6 +170,11 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
       return { response: result.response, trace }
     }
     return undefined
+  }
+
+  private hasRoom (peer: string, fn: string): boolean {
+    const f = this.c.view.get(peer)?.load.functions.find(x => x.name === fn)
+    return f != null && f.running < f.capacity
   }
 
   private bumpView (peer: string, fn: string): void {
