@@ -1,4 +1,5 @@
-import { createPeerDialer, type PeerDialer } from './dialer.js'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { createPeerDialer } from './dialer.js'
 import { createMeshLibp2p, type MeshLibp2p } from './libp2p.js'
 import { createLoadGossip, DEFAULT_HEARTBEAT_MS, type LoadGossip } from './load-gossip.js'
 import { MeshView } from './view.js'
@@ -67,8 +68,18 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
     const connected = libp2p.getConnections(peerId).length > 0
     view.setLink(peerId.toString(), { connected, addrs: evt.detail.listenAddrs.map(String) })
   }
+  // Connection facts come from libp2p itself, not from counting events: a duplicate connection
+  // closed while the kept one was still opening can report a disconnect for a connected peer.
+  const openConnections = (peerId: PeerId | string): Connection[] =>
+    libp2p.getConnections(typeof peerId === 'string' ? peerIdFromString(peerId) : peerId).filter(c => c.status === 'open')
   const onDisconnect = (evt: CustomEvent<PeerId>): void => {
-    view.setLink(evt.detail.toString(), { connected: false })
+    view.setLink(evt.detail.toString(), { connected: openConnections(evt.detail).length > 0 })
+  }
+  // A peer's first load message: take its link from libp2p as it is now.
+  const onJoin = (evt: CustomEvent<{ peerId: string, addrs: readonly string[] }>): void => {
+    const conns = openConnections(evt.detail.peerId)
+    const addrs = evt.detail.addrs.length > 0 ? undefined : conns.map(c => c.remoteAddr.toString())
+    view.setLink(evt.detail.peerId, { connected: conns.length > 0, addrs })
   }
 
   return {
@@ -81,6 +92,7 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
       libp2p.addEventListener('connection:open', onConnectionOpen)
       libp2p.addEventListener('peer:identify', onIdentify)
       libp2p.addEventListener('peer:disconnect', onDisconnect)
+      view.addEventListener('peer:join', onJoin)
       await libp2p.start()
       view.start()
       gossip.start()
@@ -95,6 +107,7 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
       libp2p.removeEventListener('connection:open', onConnectionOpen)
       libp2p.removeEventListener('peer:identify', onIdentify)
       libp2p.removeEventListener('peer:disconnect', onDisconnect)
+      view.removeEventListener('peer:join', onJoin)
     }
   }
 }

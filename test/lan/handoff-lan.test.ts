@@ -47,7 +47,10 @@ describe('hand-off across hosts found by mDNS', () => {
     await waitFor('every host sees emu on the others', async () => {
       const views = await Promise.all(hosts.map(async h => await lan.mesh(h)))
       return views.every((v, i) => v != null && ids.every((id, j) => j === i || v.peers.some(p => p.peerId === id && p.connected && p.functions.includes('emu'))))
-    }, 20_000, 100).catch(err => { throw new Error(`${err.message}\n${nodes.map(n => n.output.slice(-10).join('\n')).join('\n---\n')}`) })
+    }, 20_000, 100).catch(async err => {
+      const views = await Promise.all(hosts.map(async h => await lan.mesh(h)))
+      throw new Error(`${err.message}\nviews: ${JSON.stringify(views)}\n${nodes.map(n => n.output.slice(-25).join('\n')).join('\n---\n')}`)
+    })
 
     const first = `http://${hosts[0]!.ip}:18080`
     const busy = lan.get(`${first}/function/emu?ms=2000`, 8000)
