@@ -4,7 +4,7 @@ import { LoadProbe, LoadProbeAnswer, type PeerFunctionLoad } from '../wire/invok
 import { INVOKE_PROTOCOL, PROBE_PROTOCOL, type Call, type TraceEntry } from './call.js'
 import { decodeFrame, encodeRequest, FRAME_OVERHEAD_BYTES, fromHeaders, traceFromWire } from './wire.js'
 import type { RuntimeResponse } from '../runtime/types.js'
-import type { Libp2p, Stream } from '@libp2p/interface'
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 
 export type HandOffResult =
   /** Refused before accepting: the call may go elsewhere. */
@@ -73,8 +73,15 @@ export async function probeLoad (libp2p: Libp2p, peer: string, fn: string, signa
  * A stream on the connection we already have to the peer (the mesh keeps one per pair); a dial only
  * when there is none. Going through dialProtocol every call costs peer-store work per call.
  */
+const peerIds = new Map<string, PeerId>()
+
 async function openStream (libp2p: Libp2p, peer: string, protocol: string, signal: AbortSignal): Promise<Stream> {
-  const peerId = peerIdFromString(peer)
+  let peerId = peerIds.get(peer)
+  if (peerId == null) {
+    peerId = peerIdFromString(peer)
+    if (peerIds.size >= 4096) peerIds.clear()
+    peerIds.set(peer, peerId)
+  }
   const conn = libp2p.getConnections(peerId).find(c => c.status === 'open')
   // negotiateFully: false sends the protocol name with the first frame instead of waiting a round trip for it.
   if (conn != null) return await conn.newStream(protocol, { signal, negotiateFully: false })

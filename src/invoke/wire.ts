@@ -12,12 +12,33 @@ const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIO
 /** The generated codecs want ArrayBuffer-backed arrays; ours always are (never SharedArrayBuffer). */
 const plain = (u: Uint8Array): Uint8Array<ArrayBuffer> => u as Uint8Array<ArrayBuffer>
 
+/**
+ * Peer ids cross the wire as bytes and live in the code as strings; a call converts several each
+ * way (about 6 µs each in base58), always among the same few peers, so both directions are cached.
+ */
+const toBytes = new Map<string, Uint8Array<ArrayBuffer>>()
+const toText = new Map<string, string>()
+const MAX_CACHED = 4096
+
 export function peerBytes (peerId: string): Uint8Array<ArrayBuffer> {
-  return plain(peerIdFromString(peerId).toMultihash().bytes)
+  let bytes = toBytes.get(peerId)
+  if (bytes == null) {
+    bytes = plain(peerIdFromString(peerId).toMultihash().bytes)
+    if (toBytes.size >= MAX_CACHED) toBytes.clear()
+    toBytes.set(peerId, bytes)
+  }
+  return bytes
 }
 
 export function peerString (bytes: Uint8Array): string {
-  return peerIdFromMultihash(Digest.decode(bytes)).toString()
+  const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
+  let text = toText.get(key)
+  if (text == null) {
+    text = peerIdFromMultihash(Digest.decode(bytes)).toString()
+    if (toText.size >= MAX_CACHED) toText.clear()
+    toText.set(key, text)
+  }
+  return text
 }
 
 const toHeaders = (h: Record<string, string>): Header[] => Object.entries(h).map(([name, value]) => ({ name, value }))
