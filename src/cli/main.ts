@@ -2,6 +2,7 @@
 import '../polyfill.js'
 import { Command } from 'commander'
 import { registerDemoCommand } from './demo.js'
+import { registerInvokeCommand } from './invoke-command.js'
 import { registerNodeCommand } from './node-command.js'
 import { registerSwarmKeyCommand } from './swarm-key-command.js'
 import { VERSION } from '../mesh/libp2p.js'
@@ -20,6 +21,7 @@ program.exitOverride(err => {
 
 registerNodeCommand(program)
 registerDemoCommand(program)
+registerInvokeCommand(program)
 registerSwarmKeyCommand(program)
 
 await program.parseAsync(process.argv)

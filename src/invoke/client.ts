@@ -19,13 +19,13 @@ export type HandOffResult =
  * then the response. Never throws: every failure is one of the three outcomes, so the caller can
  * tell "try elsewhere" (refused) from "may have run" (lost).
  */
-export async function handOff (libp2p: Libp2p, peer: string, call: Call, maxBodyBytes: number, signal: AbortSignal, onAccepted?: (load?: PeerFunctionLoad) => void): Promise<HandOffResult> {
+export async function handOff (libp2p: Libp2p, peer: string, call: Call, maxBodyBytes: number, signal: AbortSignal, onAccepted?: (load?: PeerFunctionLoad) => void, fromClient = false): Promise<HandOffResult> {
   let accepted = false
   let stream
   try {
     stream = await openStream(libp2p, peer, INVOKE_PROTOCOL, signal)
     const lp = lpStream(stream, { maxDataLength: maxBodyBytes + FRAME_OVERHEAD_BYTES })
-    await lp.write(encodeRequest(call, libp2p.peerId.toString()), { signal })
+    await lp.write(encodeRequest(call, libp2p.peerId.toString(), performance.now(), fromClient), { signal })
     const first = decodeFrame((await lp.read({ signal })).subarray())
     if (first.verdict == null) throw new Error('the peer answered without a verdict')
     if (!first.verdict.accepted) {

@@ -50,7 +50,7 @@ export function fromHeaders (list: Header[]): Record<string, string> {
 }
 
 /** The request frame for handing `call` to the next peer; `self` joins the visited list. */
-export function encodeRequest (call: Call, self: string, now = performance.now()): Uint8Array {
+export function encodeRequest (call: Call, self: string, now = performance.now(), fromClient = false): Uint8Array {
   return InvokeRequest.encode({
     callId: call.callId,
     function: call.function,
@@ -62,7 +62,8 @@ export function encodeRequest (call: Call, self: string, now = performance.now()
     hops: call.hops + 1,
     visited: [...call.visited, self].map(peerBytes),
     budgetMs: Math.max(0, Math.floor(call.deadline - now)),
-    idempotent: call.idempotent
+    idempotent: call.idempotent,
+    fromClient
   })
 }
 
@@ -96,6 +97,8 @@ export function decodeRequest (bytes: Uint8Array, sender: string, maxBodyBytes: 
   }
   // The last visitor is the peer we are talking to: Noise authenticated it, so the path cannot be forged at its tail.
   if (visited[visited.length - 1] !== sender) throw new FrameError('the sender is not the last visited peer')
+  // A client's call starts here: scheduled as hop 0, the client not on the path.
+  const client = req.fromClient && req.hops === 1
   return {
     callId: req.callId,
     function: req.function,
@@ -104,12 +107,12 @@ export function decodeRequest (bytes: Uint8Array, sender: string, maxBodyBytes: 
     query: req.query,
     headers: fromHeaders(req.headers),
     body: req.body,
-    hops: req.hops,
-    visited,
+    hops: client ? 0 : req.hops,
+    visited: client ? [] : visited,
     deadline: now + req.budgetMs,
     idempotent: req.idempotent,
-    bypass: false,
-    forceForward: false
+    bypass: client && isTrue(req.headers.find(h => h.name.toLowerCase() === 'x-p2pfaas-scheduler-bypass')?.value),
+    forceForward: client && isTrue(req.headers.find(h => h.name.toLowerCase() === 'x-p2pfaas-scheduler-forward')?.value)
   }
 }
 
@@ -124,3 +127,5 @@ export function traceFromWire (t: WireTrace): TraceEntry {
 
 export const encodeFrame = (frame: Partial<InvokeFrame>): Uint8Array => InvokeFrame.encode(frame)
 export const decodeFrame = (bytes: Uint8Array): InvokeFrame => InvokeFrame.decode(bytes, { limits: { response$: { headers: 256, trace: 17 } } as any })
+
+const isTrue = (v: string | undefined): boolean => v != null && /^(1|true|yes|on)$/i.test(v.trim())

@@ -127,6 +127,7 @@ export interface InvokeRequest {
   visited: Uint8Array<ArrayBuffer>[]
   budgetMs: number
   idempotent: boolean
+  fromClient: boolean
 }
 
 export namespace InvokeRequest {
@@ -198,6 +199,11 @@ export namespace InvokeRequest {
           w.bool(obj.idempotent)
         }
 
+        if ((obj.fromClient != null && obj.fromClient !== false)) {
+          w.uint32(96)
+          w.bool(obj.fromClient)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -213,7 +219,8 @@ export namespace InvokeRequest {
           hops: 0,
           visited: [],
           budgetMs: 0,
-          idempotent: false
+          idempotent: false,
+          fromClient: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -282,6 +289,10 @@ export namespace InvokeRequest {
             }
             case 11: {
               obj.idempotent = reader.bool()
+              break
+            }
+            case 12: {
+              obj.fromClient = reader.bool()
               break
             }
             default: {
@@ -408,6 +419,13 @@ export namespace InvokeRequest {
               }
               break
             }
+            case 12: {
+              yield {
+                field: `${prefix}.fromClient`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -483,6 +501,11 @@ export namespace InvokeRequest {
     value: boolean
   }
 
+  export interface InvokeRequestFromClientFieldEvent {
+    field: '$.fromClient'
+    value: boolean
+  }
+
   export function encode (obj: Partial<InvokeRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, InvokeRequest.codec())
   }
@@ -491,7 +514,7 @@ export namespace InvokeRequest {
     return decodeMessage(buf, InvokeRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeRequest>): Generator<InvokeRequestCallIdFieldEvent | InvokeRequestFunctionFieldEvent | InvokeRequestMethodFieldEvent | InvokeRequestPathFieldEvent | InvokeRequestQueryFieldEvent | InvokeRequestHeadersNameFieldEvent | InvokeRequestHeadersValueFieldEvent | InvokeRequestBodyFieldEvent | InvokeRequestHopsFieldEvent | InvokeRequestVisitedFieldEvent | InvokeRequestBudgetMsFieldEvent | InvokeRequestIdempotentFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<InvokeRequest>): Generator<InvokeRequestCallIdFieldEvent | InvokeRequestFunctionFieldEvent | InvokeRequestMethodFieldEvent | InvokeRequestPathFieldEvent | InvokeRequestQueryFieldEvent | InvokeRequestHeadersNameFieldEvent | InvokeRequestHeadersValueFieldEvent | InvokeRequestBodyFieldEvent | InvokeRequestHopsFieldEvent | InvokeRequestVisitedFieldEvent | InvokeRequestBudgetMsFieldEvent | InvokeRequestIdempotentFieldEvent | InvokeRequestFromClientFieldEvent> {
     return streamMessage(buf, InvokeRequest.codec(), opts)
   }
 }
