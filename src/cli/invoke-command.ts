@@ -1,25 +1,17 @@
 import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { multiaddr } from '@multiformats/multiaddr'
-import { peerIdIn } from '../mesh/dialer.js'
-import { createMeshLibp2p } from '../mesh/libp2p.js'
-import { readSwarmKey } from '../mesh/swarm-key.js'
 import { handOff } from '../invoke/client.js'
+import { addMeshOptions, CliError, EXIT, openSession, parseWhole, runCommand, type MeshOptions } from './session.js'
 import type { Call } from '../invoke/call.js'
 import type { Command } from 'commander'
-
-/** Exit codes scripts can rely on. */
-export const EXIT = { ok: 0, functionError: 1, usage: 2, overloaded: 3, notFound: 4, unreachable: 5, timeout: 6 } as const
 
 const MAX_BODY = 16 * 1024 * 1024
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
 
-interface InvokeOptions { peer?: string, data?: string, header: string[], bypass?: boolean, swarmKey?: string, timeout: string, verbose?: boolean }
+interface InvokeOptions extends MeshOptions { data?: string, header: string[], bypass?: boolean, timeout: string, verbose?: boolean }
 
 function fail (code: number, message: string): never {
-  process.stderr.write(`p2pfaas invoke: ${message}\n`)
-  process.exit(code)
+  throw new CliError(code, message)
 }
 
 async function readBody (data: string | undefined): Promise<Uint8Array> {
@@ -41,13 +33,11 @@ async function readBody (data: string | undefined): Promise<Uint8Array> {
  * invoke protocol, as a client: the node schedules it as if it had come over HTTP.
  */
 export function registerInvokeCommand (program: Command): void {
-  program.command('invoke <function>')
+  addMeshOptions(program.command('invoke <function>'))
     .description('call a function through a node of the mesh, over libp2p (no HTTP port needed)')
-    .option('--peer <multiaddr>', 'the node to ask, with its /p2p/<id> (P2PFAAS_PEER)')
     .option('-d, --data <data>', 'the body: text, or @file; stdin when absent and not a terminal')
     .option('-H, --header <k:v>', 'a request header, repeatable', collect, [])
     .option('--bypass', 'ask the node to run it itself (X-P2pfaas-Scheduler-Bypass)')
-    .option('--swarm-key <file>', 'the mesh\'s private network key (P2PFAAS_SWARM_KEY)')
     .option('--timeout <ms>', 'give up after this long', '60000')
     .option('-v, --verbose', 'print the status, the path, hops and timings on stderr')
     .addHelpText('after', `
@@ -57,61 +47,51 @@ The body goes to stdout byte for byte. Exit codes: 0 success, 1 the function ans
 Examples:
   p2pfaas invoke echo --peer /ip4/192.168.1.10/tcp/4001/p2p/12D3KooW... -d 'hello'
   p2pfaas invoke imageproc -d @photo.jpg -H content-type:image/jpeg > boxes.jpg`)
-    .action(async (fn: string, opts: InvokeOptions) => {
-      const target = opts.peer ?? process.env.P2PFAAS_PEER
-      if (target == null) fail(EXIT.usage, 'which node? give --peer /ip4/<address>/tcp/4001/p2p/<peerId> (the node logs it, and /mesh shows it)')
-      let addr
-      try { addr = multiaddr(target) } catch { fail(EXIT.usage, `--peer: "${target}" is not a multiaddr`) }
-      const peer = peerIdIn(addr)
-      if (peer == null) fail(EXIT.usage, `--peer: "${target}" has no /p2p/<peerId>`)
-      const timeoutMs = Number(opts.timeout)
-      if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 3_600_000) fail(EXIT.usage, '--timeout takes a whole number of ms up to 3600000')
-      const headers: Record<string, string> = {}
-      for (const h of opts.header) {
-        const colon = h.indexOf(':')
-        if (colon <= 0) fail(EXIT.usage, `-H "${h}": headers are name:value`)
-        headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim()
-      }
-      if (opts.bypass === true) headers['x-p2pfaas-scheduler-bypass'] = 'true'
-      const swarmKeyFile = opts.swarmKey ?? process.env.P2PFAAS_SWARM_KEY
-      const swarmKey = swarmKeyFile != null && swarmKeyFile !== '' ? await readSwarmKey(swarmKeyFile).catch((err: Error) => fail(EXIT.usage, err.message)) : undefined
-      const body = await readBody(opts.data)
+    .action(async (fn: string, opts: InvokeOptions) => { await runCommand('invoke', async () => await invoke(fn, opts)) })
+}
 
-      const libp2p = await createMeshLibp2p({ privateKey: await generateKeyPair('Ed25519'), listen: [], mdns: false, swarmKey, role: 'cli' })
-      const signal = AbortSignal.timeout(timeoutMs)
-      const started = performance.now()
-      let exit: number = EXIT.ok
-      try {
-        await libp2p.start()
-        await libp2p.dial(addr, { signal }).catch((err: Error) => fail(EXIT.unreachable, `cannot reach ${target}: ${err.message}`))
-        const call: Call = {
-          callId: randomUUID(), function: fn, method: 'POST', path: '/', query: '', headers, body,
-          hops: 0, visited: [], deadline: performance.now() + timeoutMs, idempotent: false, bypass: false, forceForward: false
-        }
-        const result = await handOff(libp2p, peer, call, MAX_BODY, signal, undefined, true)
-        if (result.outcome === 'refused') {
-          exit = result.code === 'FUNCTION_NOT_FOUND' ? EXIT.notFound : result.code === 'OVERLOADED' ? EXIT.overloaded : result.code === 'TIMEOUT' ? EXIT.timeout : result.code === 'BAD_REQUEST' ? EXIT.usage : EXIT.unreachable
-          process.stderr.write(`p2pfaas invoke: ${result.code}: ${result.message}\n`)
-        } else if (result.outcome === 'lost') {
-          exit = EXIT.unreachable
-          process.stderr.write(`p2pfaas invoke: the node was lost after accepting the call (it may have run): ${result.message}\n`)
-        } else {
-          if (result.errorCode != null) {
-            exit = result.errorCode === 'TIMEOUT' ? EXIT.timeout : result.errorCode === 'OVERLOADED' ? EXIT.overloaded : EXIT.functionError
-            process.stderr.write(`p2pfaas invoke: ${result.errorCode}: ${result.errorMessage ?? ''}\n`)
-          } else {
-            if (result.response.status >= 400) exit = EXIT.functionError
-            await new Promise<void>(resolve => process.stdout.write(result.response.body, () => { resolve() }))
-          }
-          if (opts.verbose === true) {
-            const path = result.trace.map(t => t.peer)
-            process.stderr.write(`status ${result.response.status}, ran on ${path.at(-1) ?? '?'}, path ${JSON.stringify(path)}, ${Math.max(0, path.length - 1)} hop(s), ` +
-              `exec ${(result.trace.at(-1)?.execMs ?? 0).toFixed(1)} ms, total ${(performance.now() - started).toFixed(1)} ms\n`)
-          }
-        }
-      } finally {
-        await libp2p.stop()
+async function invoke (fn: string, opts: InvokeOptions): Promise<number> {
+  const timeoutMs = parseWhole(opts.timeout, '--timeout', 1, 3_600_000)
+  const headers: Record<string, string> = {}
+  for (const h of opts.header) {
+    const colon = h.indexOf(':')
+    if (colon <= 0) fail(EXIT.usage, `-H "${h}": headers are name:value`)
+    headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim()
+  }
+  if (opts.bypass === true) headers['x-p2pfaas-scheduler-bypass'] = 'true'
+  const body = await readBody(opts.data)
+  const signal = AbortSignal.timeout(timeoutMs)
+  const started = performance.now()
+  const session = await openSession(opts, { signal })
+  let exit: number = EXIT.ok
+  try {
+    const call: Call = {
+      callId: randomUUID(), function: fn, method: 'POST', path: '/', query: '', headers, body,
+      hops: 0, visited: [], deadline: performance.now() + timeoutMs, idempotent: false, bypass: false, forceForward: false
+    }
+    const result = await handOff(session.libp2p, session.peer, call, MAX_BODY, signal, undefined, true)
+    if (result.outcome === 'refused') {
+      exit = result.code === 'FUNCTION_NOT_FOUND' ? EXIT.notFound : result.code === 'OVERLOADED' ? EXIT.overloaded : result.code === 'TIMEOUT' ? EXIT.timeout : result.code === 'BAD_REQUEST' ? EXIT.usage : EXIT.unreachable
+      process.stderr.write(`p2pfaas invoke: ${result.code}: ${result.message}\n`)
+    } else if (result.outcome === 'lost') {
+      exit = EXIT.unreachable
+      process.stderr.write(`p2pfaas invoke: the node was lost after accepting the call (it may have run): ${result.message}\n`)
+    } else {
+      if (result.errorCode != null) {
+        exit = result.errorCode === 'TIMEOUT' ? EXIT.timeout : result.errorCode === 'OVERLOADED' ? EXIT.overloaded : EXIT.functionError
+        process.stderr.write(`p2pfaas invoke: ${result.errorCode}: ${result.errorMessage ?? ''}\n`)
+      } else {
+        if (result.response.status >= 400) exit = EXIT.functionError
+        await new Promise<void>(resolve => process.stdout.write(result.response.body, () => { resolve() }))
       }
-      process.exit(exit)
-    })
+      if (opts.verbose === true) {
+        const path = result.trace.map(t => t.peer)
+        process.stderr.write(`status ${result.response.status}, ran on ${path.at(-1) ?? '?'}, path ${JSON.stringify(path)}, ${Math.max(0, path.length - 1)} hop(s), ` +
+          `exec ${(result.trace.at(-1)?.execMs ?? 0).toFixed(1)} ms, total ${(performance.now() - started).toFixed(1)} ms\n`)
+      }
+    }
+  } finally {
+    await session.close()
+  }
+  return exit
 }

@@ -3,6 +3,8 @@ import '../polyfill.js'
 import { Command } from 'commander'
 import { registerDemoCommand } from './demo.js'
 import { registerInvokeCommand } from './invoke-command.js'
+import { registerManageCommands } from './manage-commands.js'
+import { registerPeersCommand } from './peers-command.js'
 import { registerNodeCommand } from './node-command.js'
 import { registerSwarmKeyCommand } from './swarm-key-command.js'
 import { VERSION } from '../mesh/libp2p.js'
@@ -22,6 +24,8 @@ program.exitOverride(err => {
 registerNodeCommand(program)
 registerDemoCommand(program)
 registerInvokeCommand(program)
+registerManageCommands(program)
+registerPeersCommand(program)
 registerSwarmKeyCommand(program)
 
 await program.parseAsync(process.argv)

@@ -20,6 +20,7 @@ export function registerNodeCommand (program: Command): void {
     .option('--runtime <kind>', `auto|docker|process: where functions run [auto: Docker if an engine answers] (${ENV.runtime})`)
     .option('--docker-network <name>', `run function containers on this Docker network (when the node itself is in a container) (${ENV.dockerNetwork})`)
     .option('--admin-secret-file <file>', `management password file [generated in the data dir] (${ENV.adminSecretFile})`)
+    .option('--admin <peerId>', `trust this identity to deploy and remove (a CLI's \`p2pfaas id\`), repeatable (${ENV.admin}, comma-separated)`, collect, [])
     .option('--max-body <bytes>', `largest request or response body [16777216] (${ENV.maxBody})`)
     .option('--policy <spec>', `scheduling policy name[:k=v,...]: local, random, round-robin, power-of-d, threshold, least-loaded [least-loaded] (${ENV.policy})`)
     .option('--seed <n>', `seed the scheduler's random choices, for repeatable experiments (${ENV.seed})`)

@@ -1,6 +1,6 @@
 import { parseDeployBody, toFunctionStatus, FunctionSpecError } from '../functions/openfaas.js'
 import { parseStackYaml } from '../functions/stack.js'
-import { RuntimeError } from '../runtime/types.js'
+import { deployAll } from '../functions/deploy-all.js'
 import type { AdminGuard } from './auth.js'
 import type { FunctionRegistry } from '../functions/registry.js'
 import type { FunctionSpec } from '../functions/types.js'
@@ -49,19 +49,11 @@ export function registerFunctionRoutes (app: FastifyInstance, deps: FunctionRout
       const missing = specs.find(s => registry.get(s.name) == null)
       if (missing != null) return await notFound(reply, missing.name)
     }
-    const deployed: string[] = []
-    for (const spec of specs) {
-      try {
-        await registry.deploy(spec)
-        deployed.push(spec.name)
-      } catch (err) {
-        if (err instanceof RuntimeError) {
-          const code = err.code === 'RUNTIME_UNAVAILABLE' ? 503 : 400
-          return await reply.status(code).send({ code: err.code, message: err.message, deployed })
-        }
-        throw err
-      }
+    const result = await deployAll(registry, specs)
+    if (!result.ok) {
+      return await reply.status(result.code === 'RUNTIME_UNAVAILABLE' ? 503 : 400).send({ code: result.code, message: result.message, deployed: result.deployed })
     }
+    const deployed = result.deployed
     return await reply.status(202).send({ deployed })
   }
   app.post('/system/functions', { preHandler: deps.guard }, deploy('create'))

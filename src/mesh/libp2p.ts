@@ -2,6 +2,7 @@ import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { createPeerScoreParams, createTopicScoreParams } from '@libp2p/gossipsub/score'
 import { identify, type Identify } from '@libp2p/identify'
 import { mdns } from '@libp2p/mdns'
+import { ping, type Ping } from '@libp2p/ping'
 import { noise } from '@libp2p/noise'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
@@ -18,6 +19,8 @@ export const VERSION = '0.1.0'
 export interface MeshServices {
   identify: Identify
   pubsub: GossipSub
+  /** Round trips to peers, for `p2pfaas peers`. */
+  ping: Ping
   mdns?: PeerDiscovery
 }
 
@@ -41,6 +44,7 @@ export interface MeshLibp2pInit {
 export async function createMeshLibp2p (init: MeshLibp2pInit): Promise<MeshLibp2p> {
   const services: Record<string, any> = {
     identify: identify(),
+    ping: ping(),
     pubsub: gossipsub({
       globalSignaturePolicy: 'StrictSign',
       allowPublishToZeroTopicPeers: true,

@@ -1,7 +1,10 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { z } from 'zod'
+
+const isPeerId = (s: string): boolean => { try { peerIdFromString(s); return true } catch { return false } }
 
 /** The node's settings after flags, env and defaults are merged and checked. Trusted inside. */
 export interface NodeConfig {
@@ -20,6 +23,8 @@ export interface NodeConfig {
   /** Docker network shared with function containers, when the node itself runs in a container. */
   dockerNetwork?: string
   adminSecretFile?: string
+  /** PeerIds trusted to deploy and remove over the management protocol (a CLI's `p2pfaas id`). */
+  admins: string[]
   /** Largest request or response body (bytes). */
   maxBodyBytes: number
   /** Scheduling policy, `name[:k=v,...]`. */
@@ -45,6 +50,7 @@ export interface NodeFlags {
   runtime?: string
   dockerNetwork?: string
   adminSecretFile?: string
+  admin?: string[]
   maxBody?: string
   policy?: string
   seed?: string
@@ -76,6 +82,7 @@ export const ENV = {
   runtime: 'P2PFAAS_RUNTIME',
   dockerNetwork: 'P2PFAAS_DOCKER_NETWORK',
   adminSecretFile: 'P2PFAAS_ADMIN_SECRET_FILE',
+  admin: 'P2PFAAS_ADMIN',
   maxBody: 'P2PFAAS_MAX_BODY',
   policy: 'P2PFAAS_POLICY',
   seed: 'P2PFAAS_SEED',
@@ -119,6 +126,9 @@ const schema = z.object({
   runtime: z.enum(['auto', 'docker', 'process'], { message: '--runtime: one of auto, docker, process' }),
   dockerNetwork: z.string().regex(/^[\w][\w.-]{0,127}$/, '--docker-network: a Docker network name').optional(),
   adminSecretFile: z.string().min(1).max(4096).optional(),
+  admin: z.array(z.string().max(128).superRefine((s, ctx) => {
+    if (!isPeerId(s)) ctx.addIssue({ code: 'custom', message: `--admin: "${s}" is not a PeerId (\`p2pfaas id\` prints the CLI's)` })
+  })).max(256),
   maxBody: z.string().regex(/^\d+$/, '--max-body takes a number of bytes').transform(Number)
     .pipe(z.number().int().min(1024, '--max-body must be at least 1024 bytes').max(256 * 1024 * 1024, '--max-body must be at most 256 MiB')),
   policy: z.string().min(1).max(256),
@@ -153,6 +163,7 @@ export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = pr
     runtime: flags.runtime ?? env[ENV.runtime] ?? 'auto',
     dockerNetwork: flags.dockerNetwork ?? (env[ENV.dockerNetwork] === '' ? undefined : env[ENV.dockerNetwork]),
     adminSecretFile: flags.adminSecretFile ?? (env[ENV.adminSecretFile] === '' ? undefined : env[ENV.adminSecretFile]),
+    admin: nonEmpty(flags.admin) ?? list(env[ENV.admin]) ?? [],
     maxBody: flags.maxBody ?? env[ENV.maxBody] ?? String(DEFAULT_MAX_BODY_BYTES),
     policy: flags.policy ?? env[ENV.policy] ?? DEFAULT_POLICY_SPEC,
     seed: flags.seed ?? (env[ENV.seed] === '' ? undefined : env[ENV.seed]),
@@ -176,6 +187,7 @@ export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = pr
     runtime: c.runtime,
     dockerNetwork: c.dockerNetwork,
     adminSecretFile: c.adminSecretFile,
+    admins: c.admin,
     maxBodyBytes: c.maxBody,
     policy: c.policy,
     seed: c.seed,

@@ -19,6 +19,7 @@ import { DockerRuntime } from '../runtime/docker.js'
 import { EmulatedRuntime } from '../runtime/emulated.js'
 import { ProcessRuntime } from '../runtime/process.js'
 import { createInvokeHandlers } from '../invoke/handler.js'
+import { createManageHandler } from '../manage/handler.js'
 import { InvokeService } from '../invoke/service.js'
 import { registerMonitoringRoutes } from '../gateway/monitoring.js'
 import { registerSchedulerRoutes } from '../gateway/scheduler.js'
@@ -115,7 +116,22 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
       handle: createInvokeHandler({ service: invoke, executor, maxBodyBytes: config.maxBodyBytes, defaultTimeoutMs: 60_000, version: VERSION, schedulerLabel: () => policy.label })
     }]
   })
-  const guard = adminGuard(createAdminCheck(admin.secret))
+  const adminCheck = createAdminCheck(admin.secret)
+  const guard = adminGuard(adminCheck)
+  const manage = createManageHandler({
+    admins: new Set(config.admins),
+    checkSecret: secret => adminCheck(`Bearer ${secret}`),
+    ping: async (peer, signal) => await mesh.libp2p.services.ping.ping(peer, { signal })
+  }, {
+    libp2p: mesh.libp2p,
+    registry,
+    executor,
+    view: mesh.view,
+    invocations: name => invocations.get(name) ?? 0,
+    self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), version: VERSION, policy: policy.label }),
+    log
+  })
+  if (config.admins.length > 0) log.info({ admins: config.admins }, 'identities trusted for management')
   registerHealthRoutes(gateway.app, { isReady: () => ready })
   registerMeshRoutes(gateway.app, { view: mesh.view, self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs() }) })
   registerFunctionRoutes(gateway.app, { registry, guard, invocations: name => invocations.get(name) ?? 0 })
@@ -144,6 +160,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
         await metrics.start(); started.push(metrics)
         await mesh.start(); started.push(mesh)
         await invokeHandlers.start(); started.push(invokeHandlers)
+        await manage.start(); started.push(manage)
         await gateway.start(); started.push(gateway)
       } catch (err) {
         for (const s of started.splice(0).reverse()) await s.stop().catch(() => {})

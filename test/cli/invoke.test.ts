@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, repoPath } from '../helpers/cli.js'
+import { repoPath } from '../helpers/cli.js'
+import { p2pfaas } from '../helpers/run-cli.js'
 import { waitFor } from '../helpers/mesh.js'
 import { startTestNode, type TestNode } from '../helpers/node.js'
 
@@ -10,16 +10,6 @@ import { startTestNode, type TestNode } from '../helpers/node.js'
 
 let a: TestNode
 let b: TestNode
-
-function p2pfaas (args: string[], input?: Uint8Array): Promise<{ code: number, stdout: Buffer, stderr: string }> {
-  return new Promise(resolve => {
-    const child = execFile(process.execPath, [CLI, ...args], { encoding: 'buffer', timeout: 30_000, maxBuffer: 64 * 1024 * 1024 }, (err: any, stdout, stderr) => {
-      resolve({ code: err?.code ?? 0, stdout, stderr: stderr.toString() })
-    })
-    if (input != null) child.stdin!.end(input)
-    else child.stdin!.end()
-  })
-}
 
 async function deploy (t: TestNode, body: unknown): Promise<void> {
   const res = await fetch(`${t.url}/system/functions`, { method: 'POST', headers: { authorization: t.auth, 'content-type': 'application/json' }, body: JSON.stringify(body) })
@@ -45,7 +35,7 @@ const peerOf = (t: TestNode): string => t.node.mesh.addrs().find(x => x.includes
 describe('p2pfaas invoke', () => {
   it('round-trips a binary body byte for byte, from stdin and from -d @file', async () => {
     const body = Buffer.alloc(300_000).map((_, i) => (i * 31 + 7) & 0xff)
-    const r = await p2pfaas(['invoke', 'echo', '--peer', peerOf(a), '-H', 'content-type:application/octet-stream'], body)
+    const r = await p2pfaas(['invoke', 'echo', '--peer', peerOf(a), '-H', 'content-type:application/octet-stream'], { input: body })
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout.equals(body)).toBe(true)
     const text = await p2pfaas(['invoke', 'echo', '--peer', peerOf(a), '-d', 'hello mesh'])
@@ -77,7 +67,7 @@ describe('p2pfaas invoke', () => {
     expect(missing.stderr).toMatch(/FUNCTION_NOT_FOUND/)
     const gone = await p2pfaas(['invoke', 'echo', '--peer', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo', '-d', 'x', '--timeout', '3000'])
     expect(gone.code).toBe(5)
-    const usage = await p2pfaas(['invoke', 'echo', '-d', 'x'], undefined)
+    const usage = await p2pfaas(['invoke', 'echo', '-d', 'x'])
     expect(usage.code).toBe(2)
     expect(usage.stderr).toMatch(/--peer/)
   })

@@ -1,0 +1,112 @@
+import type { Arrival } from './arrivals.js'
+import type { CallRecord, CallResult } from './summary.js'
+
+/** A node the bench sends calls to. */
+export interface Target {
+  /** What the records name it by: its PeerId, or its URL over HTTP. */
+  label: string
+  /** Sends one call; never rejects (every failure is a CallResult). */
+  send: (body: Uint8Array, signal: AbortSignal) => Promise<CallResult>
+  close?: () => Promise<void>
+}
+
+/** Counters the progress display reads while the run goes on. */
+export interface LiveCounts {
+  due: number
+  sent: number
+  ok: number
+  rejected: number
+  errors: number
+  dropped: number
+  inFlight: number
+  maxInFlight: number
+}
+
+export const newLiveCounts = (): LiveCounts => ({ due: 0, sent: 0, ok: 0, rejected: 0, errors: 0, dropped: 0, inFlight: 0, maxInFlight: 0 })
+
+export interface OpenLoopInit {
+  arrivals: readonly Arrival[]
+  targets: readonly Target[]
+  payloads: readonly Uint8Array[]
+  /** Most calls outstanding at once; an arrival beyond it is dropped, never delayed. */
+  cap: number
+  timeoutMs: number
+  /** Stops the schedule and cancels the outstanding calls (Ctrl-C). */
+  stop?: AbortSignal
+  live?: LiveCounts
+  now?: () => number
+}
+
+export interface OpenLoopResult {
+  /** One per arrival that came due, in schedule order. */
+  records: CallRecord[]
+  wallMs: number
+  interrupted: boolean
+}
+
+/**
+ * Sends every arrival at its time whatever became of the earlier ones (open loop). Times are
+ * absolute, from the run's start: a timer that fires late never pushes later arrivals back, and
+ * whatever is overdue when it fires goes out at once, so a slow timer cannot lower the rate.
+ */
+export async function runOpenLoop (init: OpenLoopInit): Promise<OpenLoopResult> {
+  const now = init.now ?? (() => performance.now())
+  const live = init.live ?? newLiveCounts()
+  const { arrivals } = init
+  const records: CallRecord[] = new Array(arrivals.length)
+  const outstanding = new Set<AbortController>()
+  let next = 0
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const t0 = now()
+
+  await new Promise<void>(resolve => {
+    const settleIfDone = (): void => { if (next >= arrivals.length && live.inFlight === 0) resolve() }
+
+    const fire = (i: number, a: Arrival): void => {
+      const startMs = now() - t0
+      const target = init.targets[a.target]!
+      live.due++
+      if (live.inFlight >= init.cap) {
+        live.dropped++
+        records[i] = { target: target.label, scheduledMs: a.atMs, startMs, latencyMs: null, outcome: 'dropped', status: 0, code: '', hops: 0, ranOn: '', forwarded: false }
+        return
+      }
+      const controller = new AbortController()
+      const deadline = setTimeout(() => { controller.abort(new Error('timeout')) }, init.timeoutMs)
+      outstanding.add(controller)
+      live.sent++
+      live.maxInFlight = Math.max(live.maxInFlight, ++live.inFlight)
+      void target.send(init.payloads[a.payload] ?? new Uint8Array(), controller.signal).then(result => {
+        clearTimeout(deadline)
+        outstanding.delete(controller)
+        live.inFlight--
+        if (result.outcome === 'ok') live.ok++
+        else if (result.outcome === 'rejected') live.rejected++
+        else live.errors++
+        records[i] = { target: target.label, scheduledMs: a.atMs, startMs, latencyMs: now() - t0 - startMs, ...result }
+        settleIfDone()
+      })
+    }
+
+    const tick = (): void => {
+      timer = undefined
+      const elapsed = now() - t0
+      while (next < arrivals.length && arrivals[next]!.atMs <= elapsed) fire(next, arrivals[next++]!)
+      if (next < arrivals.length) timer = setTimeout(tick, Math.max(0, arrivals[next]!.atMs - (now() - t0)))
+      else settleIfDone()
+    }
+
+    init.stop?.addEventListener('abort', () => {
+      if (timer != null) clearTimeout(timer)
+      // Arrivals not yet due are not part of the run: they get no record.
+      records.length = next
+      next = arrivals.length
+      for (const c of outstanding) c.abort(new Error('interrupted'))
+      settleIfDone()
+    }, { once: true })
+    if (init.stop?.aborted === true) { records.length = 0; next = arrivals.length; settleIfDone(); return }
+    tick()
+  })
+
+  return { records: records.filter(r => r != null), wallMs: now() - t0, interrupted: init.stop?.aborted === true }
+}

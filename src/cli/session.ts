@@ -1,0 +1,153 @@
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { peerIdIn } from '../mesh/dialer.js'
+import { loadOrCreateIdentity, type Identity } from '../mesh/identity.js'
+import { createMeshLibp2p, type MeshLibp2p } from '../mesh/libp2p.js'
+import { readSwarmKey } from '../mesh/swarm-key.js'
+import type { Command } from 'commander'
+
+/** Exit codes scripts can rely on, shared by every command. */
+export const EXIT = { ok: 0, functionError: 1, usage: 2, overloaded: 3, notFound: 4, unreachable: 5, timeout: 6, unauthorised: 7 } as const
+
+/** A failure the CLI reports as one line on stderr and an exit code. */
+export class CliError extends Error {
+  constructor (readonly exitCode: number, message: string) {
+    super(message)
+    this.name = 'CliError'
+  }
+}
+
+/** Options every command that talks to the mesh takes. */
+export interface MeshOptions {
+  peer?: string
+  swarmKey?: string
+  discover: string
+}
+
+export function addMeshOptions (cmd: Command): Command {
+  return cmd
+    .option('--peer <multiaddr>', 'the node to talk to, with its /p2p/<id> (P2PFAAS_PEER); found with mDNS when absent')
+    .option('--swarm-key <file>', 'the mesh\'s private network key (P2PFAAS_SWARM_KEY)')
+    .option('--discover <ms>', 'how long to look for a node with mDNS when there is no --peer', '3000')
+}
+
+/** Where the CLI keeps its identity: `$XDG_CONFIG_HOME/p2pfaas`, else `~/.config/p2pfaas`. */
+export function cliConfigDir (env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CONFIG_HOME ?? join(env.HOME ?? homedir(), '.config'), 'p2pfaas')
+}
+
+/**
+ * The CLI's own Ed25519 key, made on first use. Nodes trust it for management by its PeerId
+ * (`p2pfaas node --admin <id>`), so it must stay the same from one run to the next.
+ */
+export async function cliIdentity (env: NodeJS.ProcessEnv = process.env): Promise<Identity> {
+  return await loadOrCreateIdentity(cliConfigDir(env))
+}
+
+export interface Session {
+  libp2p: MeshLibp2p
+  /** The node this session talks to. */
+  peer: string
+  addr: Multiaddr
+  close(): Promise<void>
+}
+
+export interface SessionInit {
+  env?: NodeJS.ProcessEnv
+  signal?: AbortSignal
+}
+
+/** Runs a command body, turning a CliError (or anything else) into a message and an exit code. */
+export async function runCommand (name: string, body: () => Promise<number | undefined>): Promise<never> {
+  let code: number
+  try {
+    code = (await body()) ?? EXIT.ok
+  } catch (err: any) {
+    code = err instanceof CliError ? err.exitCode : EXIT.functionError
+    process.stderr.write(`p2pfaas ${name}: ${err instanceof CliError ? err.message : (err?.stack ?? String(err))}\n`)
+  }
+  // Let stdout drain before exiting: a pipe reader must get every byte.
+  await new Promise<void>(resolve => process.stdout.write('', () => { resolve() }))
+  process.exit(code)
+}
+
+export function parseTarget (target: string, flag = '--peer'): { addr: Multiaddr, peer: string } {
+  let addr
+  try { addr = multiaddr(target) } catch { throw new CliError(EXIT.usage, `${flag}: "${target}" is not a multiaddr; e.g. /ip4/192.168.1.10/tcp/4001/p2p/12D3KooW...`) }
+  const peer = peerIdIn(addr)
+  if (peer == null) throw new CliError(EXIT.usage, `${flag}: "${target}" has no /p2p/<peerId> (the node logs its PeerId; /mesh shows it)`)
+  return { addr, peer }
+}
+
+export function parseWhole (value: string, flag: string, min: number, max: number): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) throw new CliError(EXIT.usage, `${flag} takes a whole number from ${min} to ${max}`)
+  return n
+}
+
+/**
+ * Starts the CLI's libp2p peer and connects it to one node: the one named by --peer (or
+ * P2PFAAS_PEER), else the first that answers on mDNS within --discover ms. The CLI never listens.
+ */
+export async function openSession (opts: MeshOptions, init: SessionInit = {}): Promise<Session> {
+  const env = init.env ?? process.env
+  const target = opts.peer ?? (env.P2PFAAS_PEER !== '' ? env.P2PFAAS_PEER : undefined)
+  const fixed = target != null ? parseTarget(target) : undefined
+  if (fixed == null && /^(1|true|yes|on)$/i.test(env.P2PFAAS_NO_MDNS ?? '')) {
+    throw new CliError(EXIT.usage, 'which node? mDNS is off (P2PFAAS_NO_MDNS): give --peer /ip4/<address>/tcp/4001/p2p/<peerId>')
+  }
+  const discoverMs = parseWhole(opts.discover, '--discover', 100, 60_000)
+  const swarmKeyFile = opts.swarmKey ?? (env.P2PFAAS_SWARM_KEY !== '' ? env.P2PFAAS_SWARM_KEY : undefined)
+  const swarmKey = swarmKeyFile != null ? await readSwarmKey(swarmKeyFile).catch((err: Error) => { throw new CliError(EXIT.usage, err.message) }) : undefined
+  const identity = await cliIdentity(env).catch((err: Error) => { throw new CliError(EXIT.usage, `cannot use the CLI identity in ${cliConfigDir(env)}: ${err.message}`) })
+
+  const libp2p = await createMeshLibp2p({
+    privateKey: identity.privateKey,
+    listen: [],
+    mdns: fixed == null ? { interval: 500 } : false,
+    swarmKey,
+    role: 'cli'
+  })
+  await libp2p.start()
+  const close = async (): Promise<void> => { await libp2p.stop() }
+  try {
+    const found = fixed ?? await discover(libp2p, discoverMs, init.signal)
+    if (fixed != null) {
+      await libp2p.dial(fixed.addr, { signal: AbortSignal.any([AbortSignal.timeout(10_000), ...(init.signal != null ? [init.signal] : [])]) })
+        .catch((err: Error) => { throw new CliError(EXIT.unreachable, `cannot reach ${target}: ${err.message}`) })
+    }
+    return { libp2p, peer: found.peer, addr: found.addr, close }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
+
+/** The first node that answers on mDNS and accepts our connection (swarm key and all). */
+async function discover (libp2p: MeshLibp2p, timeoutMs: number, outer?: AbortSignal): Promise<{ addr: Multiaddr, peer: string }> {
+  const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(outer != null ? [outer] : [])])
+  const tried = new Set<string>()
+  const failures: string[] = []
+  return await new Promise((resolve, reject) => {
+    const finish = (): void => { libp2p.removeEventListener('peer:discovery', onDiscovery); signal.removeEventListener('abort', onAbort) }
+    const onAbort = (): void => {
+      finish()
+      reject(new CliError(EXIT.unreachable, `no P2PFaaS node answered on mDNS within ${timeoutMs} ms${failures.length > 0 ? ` (${failures.join('; ')})` : ''}: ` +
+        'are you on the mesh\'s LAN? Name a node with --peer /ip4/<address>/tcp/4001/p2p/<peerId>'))
+    }
+    const onDiscovery = (evt: CustomEvent<{ id: { toString: () => string }, multiaddrs: Multiaddr[] }>): void => {
+      const peer = evt.detail.id.toString()
+      if (tried.has(peer)) return
+      tried.add(peer)
+      const addr = evt.detail.multiaddrs.find(a => a.getComponents().some(c => c.name === 'tcp'))
+      if (addr == null) return
+      libp2p.dial(evt.detail.id as any, { signal }).then(() => {
+        finish()
+        resolve({ addr: addr.encapsulate(`/p2p/${peer}`), peer })
+      }, (err: Error) => { failures.push(`${peer.slice(0, 12)}…: ${err.message}`) })
+    }
+    libp2p.addEventListener('peer:discovery', onDiscovery as any)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod'
+import { MAX_STACK_BYTES } from '../functions/stack.js'
+
+/** Spec: protocols/manage.md. One request frame, one response frame, per stream. */
+export const MANAGE_PROTOCOL = '/p2pfaas/manage/1.0.0'
+/** A stack.yml at its largest, with room for the envelope. */
+export const MAX_REQUEST_BYTES = MAX_STACK_BYTES + 64 * 1024
+export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+
+const secret = z.string().min(1).max(1024).optional()
+const name = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a function name: lower-case letters, digits and dashes')
+
+export const ManageRequestSchema = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('whoami'), secret }).strict(),
+  z.object({ op: z.literal('list'), secret }).strict(),
+  z.object({ op: z.literal('peers'), secret, ping: z.boolean().optional() }).strict(),
+  z.object({
+    op: z.literal('deploy'),
+    secret,
+    /** A faas-cli stack.yml, parsed by the node. */
+    stack: z.string().max(MAX_STACK_BYTES).optional(),
+    /** OpenFaaS deploy bodies, as POST /system/functions takes them. */
+    functions: z.array(z.unknown()).min(1).max(64).optional()
+  }).strict().refine(r => (r.stack == null) !== (r.functions == null), 'a deploy carries either stack or functions'),
+  z.object({ op: z.literal('remove'), secret, name }).strict()
+])
+export type ManageRequest = z.infer<typeof ManageRequestSchema>
+
+/** Operations that change the node: they need a trusted identity or the admin secret. */
+export const PRIVILEGED_OPS: ReadonlySet<ManageRequest['op']> = new Set(['deploy', 'remove'])
+
+export interface FunctionLoadView { name: string, queued: number, running: number, capacity: number }
+
+export interface LocalFunction {
+  name: string
+  image?: string
+  runtime: string
+  concurrency: number
+  queue: number
+  replicas: number
+  availableReplicas: number
+  invocationCount: number
+  load?: FunctionLoadView
+}
+
+export interface PeerView {
+  peerId: string
+  addrs: string[]
+  connected: boolean
+  /** Milliseconds since its last load message reached the node. */
+  lastSeenMs: number
+  /** Round trip from the node, when asked to ping and the ping answered. */
+  latencyMs?: number
+  functions: FunctionLoadView[]
+  totals: { queued: number, running: number, capacity: number }
+}
+
+export interface NodeSelf {
+  peerId: string
+  addrs: string[]
+  version: string
+  policy: string
+  functions: FunctionLoadView[]
+  totals: { queued: number, running: number, capacity: number }
+}
+
+export interface ManageResults {
+  whoami: { you: string, admin: boolean, node: string }
+  list: { node: string, functions: LocalFunction[], peers: Array<{ peerId: string, functions: string[] }> }
+  peers: { self: NodeSelf, peers: PeerView[] }
+  deploy: { deployed: string[] }
+  remove: { removed: string }
+}
+
+export type ManageResponse<Op extends keyof ManageResults = keyof ManageResults> =
+  | { ok: true, result: ManageResults[Op] }
+  /** Codes: BAD_REQUEST, UNAUTHORISED, FUNCTION_NOT_FOUND, and the runtime's deploy codes. */
+  | { ok: false, code: string, message: string, deployed?: string[] }
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+export const encodeJson = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value))
+export const decodeJson = (bytes: Uint8Array): unknown => JSON.parse(decoder.decode(bytes))
