@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import '../polyfill.js'
 import { Command } from 'commander'
+import { registerBenchCommand } from './bench/bench-command.js'
 import { registerDemoCommand } from './demo.js'
 import { registerInvokeCommand } from './invoke-command.js'
 import { registerManageCommands } from './manage-commands.js'
 import { registerPeersCommand } from './peers-command.js'
+import { registerTopCommand } from './top-command.js'
 import { registerNodeCommand } from './node-command.js'
 import { registerSwarmKeyCommand } from './swarm-key-command.js'
 import { VERSION } from '../mesh/libp2p.js'
@@ -24,8 +26,10 @@ program.exitOverride(err => {
 registerNodeCommand(program)
 registerDemoCommand(program)
 registerInvokeCommand(program)
+registerBenchCommand(program)
 registerManageCommands(program)
 registerPeersCommand(program)
+registerTopCommand(program)
 registerSwarmKeyCommand(program)
 
 await program.parseAsync(process.argv)

@@ -33,8 +33,8 @@ export async function ask<Op extends ManageRequest['op']> (session: Session, req
   }
 }
 
-export async function withSession<T> (opts: MeshOptions, body: (session: Session) => Promise<T>): Promise<T> {
-  const session = await openSession(opts)
+export async function withSession<T> (opts: MeshOptions, body: (session: Session) => Promise<T>, identity: 'persistent' | 'ephemeral' = 'ephemeral'): Promise<T> {
+  const session = await openSession(opts, { identity })
   try {
     return await body(session)
   } finally {
@@ -131,7 +131,7 @@ async function deploy (name: string | undefined, opts: DeployOptions): Promise<n
       }
     }
     return outcomes.find(o => !o.ok)?.exit ?? EXIT.ok
-  })
+  }, 'persistent')
 }
 
 interface RemoveOptions extends MeshOptions { all?: boolean, adminSecretFile?: string, json?: boolean }
@@ -158,7 +158,7 @@ async function remove (name: string, opts: RemoveOptions): Promise<number> {
     const failures = outcomes.filter(o => !o.removed && !(opts.all === true && o.exit === EXIT.notFound))
     if (opts.all === true && !outcomes.some(o => o.removed) && failures.length === 0) return EXIT.notFound
     return failures[0]?.exit ?? EXIT.ok
-  })
+  }, 'persistent')
 }
 
 /** `ls`: every function in the mesh and the nodes it is on; details for the asked node's own. */

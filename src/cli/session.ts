@@ -1,5 +1,6 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdIn } from '../mesh/dialer.js'
 import { loadOrCreateIdentity, type Identity } from '../mesh/identity.js'
@@ -54,6 +55,12 @@ export interface Session {
 }
 
 export interface SessionInit {
+  /**
+   * 'persistent' for commands that need the node's trust (deploy, rm). Others use a throwaway key:
+   * two processes with one PeerId confuse per-peer state in the nodes (gossipsub keeps one stream
+   * per peer), and a user may well run `top` beside `invoke`.
+   */
+  identity?: 'persistent' | 'ephemeral'
   env?: NodeJS.ProcessEnv
   signal?: AbortSignal
 }
@@ -100,10 +107,12 @@ export async function openSession (opts: MeshOptions, init: SessionInit = {}): P
   const discoverMs = parseWhole(opts.discover, '--discover', 100, 60_000)
   const swarmKeyFile = opts.swarmKey ?? (env.P2PFAAS_SWARM_KEY !== '' ? env.P2PFAAS_SWARM_KEY : undefined)
   const swarmKey = swarmKeyFile != null ? await readSwarmKey(swarmKeyFile).catch((err: Error) => { throw new CliError(EXIT.usage, err.message) }) : undefined
-  const identity = await cliIdentity(env).catch((err: Error) => { throw new CliError(EXIT.usage, `cannot use the CLI identity in ${cliConfigDir(env)}: ${err.message}`) })
+  const privateKey = init.identity === 'persistent'
+    ? (await cliIdentity(env).catch((err: Error) => { throw new CliError(EXIT.usage, `cannot use the CLI identity in ${cliConfigDir(env)}: ${err.message}`) })).privateKey
+    : await generateKeyPair('Ed25519')
 
   const libp2p = await createMeshLibp2p({
-    privateKey: identity.privateKey,
+    privateKey,
     listen: [],
     mdns: fixed == null ? { interval: 500 } : false,
     swarmKey,
