@@ -2,6 +2,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { deadlineSignal } from '../abort.js'
 import { peerIdIn } from '../mesh/dialer.js'
 import { loadOrCreateIdentity, type Identity } from '../mesh/identity.js'
 import { createMeshLibp2p, type MeshLibp2p } from '../mesh/libp2p.js'
@@ -123,8 +124,10 @@ export async function openSession (opts: MeshOptions, init: SessionInit = {}): P
   try {
     const found = fixed ?? await discover(libp2p, discoverMs, init.signal)
     if (fixed != null) {
-      await libp2p.dial(fixed.addr, { signal: AbortSignal.any([AbortSignal.timeout(10_000), ...(init.signal != null ? [init.signal] : [])]) })
+      const deadline = deadlineSignal(10_000, init.signal)
+      await libp2p.dial(fixed.addr, { signal: deadline.signal })
         .catch((err: Error) => { throw new CliError(EXIT.unreachable, `cannot reach ${target}: ${err.message}`) })
+        .finally(deadline.clear)
     }
     return { libp2p, peer: found.peer, addr: found.addr, close }
   } catch (err) {
@@ -135,11 +138,11 @@ export async function openSession (opts: MeshOptions, init: SessionInit = {}): P
 
 /** The first node that answers on mDNS and accepts our connection (swarm key and all). */
 async function discover (libp2p: MeshLibp2p, timeoutMs: number, outer?: AbortSignal): Promise<{ addr: Multiaddr, peer: string }> {
-  const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(outer != null ? [outer] : [])])
+  const { signal, clear } = deadlineSignal(timeoutMs, outer)
   const tried = new Set<string>()
   const failures: string[] = []
   return await new Promise((resolve, reject) => {
-    const finish = (): void => { libp2p.removeEventListener('peer:discovery', onDiscovery); signal.removeEventListener('abort', onAbort) }
+    const finish = (): void => { clear(); libp2p.removeEventListener('peer:discovery', onDiscovery); signal.removeEventListener('abort', onAbort) }
     const onAbort = (): void => {
       finish()
       reject(new CliError(EXIT.unreachable, `no P2PFaaS node answered on mDNS within ${timeoutMs} ms${failures.length > 0 ? ` (${failures.join('; ')})` : ''}: ` +

@@ -1,3 +1,4 @@
+import { deadlineSignal } from '../abort.js'
 import { TypedEventEmitter } from 'main-event'
 import { CallError } from '../executor/errors.js'
 import { afterProbe, decide } from '../scheduler/rules.js'
@@ -121,7 +122,8 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
       const t = performance.now()
       probes = decision.peers.length
       const probed = await Promise.all(decision.peers.map(async peerId => {
-        const load = await probeLoad(this.c.libp2p, peerId, call.function, AbortSignal.any([signal, AbortSignal.timeout(this.probeTimeoutMs)]))
+        const deadline = deadlineSignal(this.probeTimeoutMs, signal)
+        const load = await probeLoad(this.c.libp2p, peerId, call.function, deadline.signal).finally(deadline.clear)
         if (load != null) this.c.view.noteFunctionLoad(peerId, call.function, load)
         return { peerId, load }
       }))
