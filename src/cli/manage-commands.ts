@@ -14,7 +14,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 /** Exit code for a management refusal, so scripts can tell "not allowed" from "not there". */
 export function exitOf (err: ManageClientError): number {
   switch (err.code) {
-    case 'UNAUTHORISED': return EXIT.unauthorised
+    case 'UNAUTHORIZED': return EXIT.unauthorised
     case 'FUNCTION_NOT_FOUND': return EXIT.notFound
     case 'BAD_REQUEST': return EXIT.usage
     case 'UNREACHABLE': return EXIT.unreachable

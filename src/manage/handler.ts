@@ -128,7 +128,7 @@ export function createManageHandler (init: ManageHandlerInit, c: ManageHandlerCo
       const req = parsed.data
       if (PRIVILEGED_OPS.has(req.op) && !authorised(req, connection)) {
         log.warn({ peer: connection.remotePeer.toString(), op: req.op }, 'refused an unauthorised management request')
-        throw new ManageError('UNAUTHORISED', `node ${c.libp2p.peerId.toString()} does not trust ${connection.remotePeer.toString()} to ${req.op}: ` +
+        throw new ManageError('UNAUTHORIZED', `node ${c.libp2p.peerId.toString()} does not trust ${connection.remotePeer.toString()} to ${req.op}: ` +
           'start the node with --admin <that PeerId> (p2pfaas id prints it), or pass --admin-secret-file with the node\'s admin secret')
       }
       const result = await (ops[req.op] as (r: ManageRequest, from: Connection) => Promise<unknown>)(req, connection)

@@ -77,7 +77,7 @@ describe('p2pfaas deploy, ls, rm', () => {
   it('refuses an untrusted identity with a clear "unauthorised" and deploys nothing; the admin secret works', async () => {
     const r = await p2pfaas(['deploy', 'emu2', '--label', 'p2pfaas.runtime=emulated', '--peer', peerOf(b)])
     expect(r.code).toBe(7)
-    expect(r.stderr).toMatch(/UNAUTHORISED/)
+    expect(r.stderr).toMatch(/UNAUTHORIZED/)
     expect(r.stderr).toContain(cliId)
     expect(r.stderr).toMatch(/--admin/)
     expect(b.node.registry.get('emu2')).toBeUndefined()
@@ -99,7 +99,7 @@ describe('p2pfaas deploy, ls, rm', () => {
     expect(r.code).toBe(7)
     const outcomes = JSON.parse(r.stdout.toString()) as Array<{ node: string, ok: boolean, error?: string }>
     expect(outcomes.map(o => o.node).sort()).toEqual([idOf(a), idOf(b), idOf(c)].sort())
-    expect(outcomes.find(o => o.node === idOf(b))).toMatchObject({ ok: false, error: expect.stringMatching(/UNAUTHORISED/) })
+    expect(outcomes.find(o => o.node === idOf(b))).toMatchObject({ ok: false, error: expect.stringMatching(/UNAUTHORIZED/) })
     expect(outcomes.filter(o => o.ok).map(o => o.node).sort()).toEqual([idOf(a), idOf(c)].sort())
     expect(c.node.registry.get('everywhere')).toBeDefined()
   })

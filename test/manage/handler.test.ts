@@ -47,7 +47,7 @@ describe('the management handler', () => {
   })
 
   it('checks authorisation before it parses what to deploy', async () => {
-    expect(await raw(json({ op: 'deploy', functions: [{ service: 'x', image: 'y' }] }))).toMatchObject({ ok: false, code: 'UNAUTHORISED' })
+    expect(await raw(json({ op: 'deploy', functions: [{ service: 'x', image: 'y' }] }))).toMatchObject({ ok: false, code: 'UNAUTHORIZED' })
     expect(node.node.registry.get('x')).toBeUndefined()
   })
 
