@@ -3,6 +3,8 @@ import { FunctionSpecError, parseDeployBody } from '../functions/openfaas.js'
 import { parseStackYaml } from '../functions/stack.js'
 import { deployAll } from '../functions/deploy-all.js'
 import { decodeJson, encodeJson, MANAGE_PROTOCOL, ManageRequestSchema, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, PRIVILEGED_OPS, type ManageRequest, type ManageResponse, type ManageResults, type NodeSelf, type PeerView } from './protocol.js'
+import { toSparse } from '../observe/histogram.js'
+import type { CallRecorder } from '../observe/recorder.js'
 import type { Executor } from '../executor/executor.js'
 import type { FunctionRegistry } from '../functions/registry.js'
 import type { FunctionSpec } from '../functions/types.js'
@@ -28,6 +30,8 @@ export interface ManageHandlerComponents {
   view: MeshView
   invocations: (name: string) => number
   self: () => Omit<NodeSelf, 'functions' | 'totals'>
+  /** Calls that entered here, for `observe`. */
+  recorder?: CallRecorder
   log: Logger
 }
 
@@ -97,6 +101,15 @@ export function createManageHandler (init: ManageHandlerInit, c: ManageHandlerCo
       log.info({ functions: result.deployed }, 'deployed over the management protocol')
       return { deployed: result.deployed }
     },
+    observe: async (req) => ({
+      node: c.libp2p.peerId.toString(),
+      neighbours: c.view.connected().map(p => p.peerId),
+      seconds: (c.recorder?.secondsSince(req.sinceT) ?? []).map(s => ({
+        t: s.t,
+        functions: [...s.functions].map(([name, f]) => ({ name, arrivals: f.arrivals, local: f.local, forwarded: f.forwarded, rejected: f.rejected, errors: f.errors, latency: toSparse(f.latency) }))
+      })),
+      calls: c.recorder?.callsSince(req.sinceSeq) ?? []
+    }),
     remove: async (req) => {
       if (!await c.registry.remove(req.name)) throw new ManageError('FUNCTION_NOT_FOUND', `function ${req.name} is not deployed on this node`)
       log.info({ function: req.name }, 'removed over the management protocol')

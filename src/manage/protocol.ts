@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { MAX_STACK_BYTES } from '../functions/stack.js'
+import type { CallRecord } from '../observe/recorder.js'
 
 /** Spec: protocols/manage.md. One request frame, one response frame, per stream. */
 export const MANAGE_PROTOCOL = '/p2pfaas/manage/1.0.0'
@@ -22,7 +23,9 @@ export const ManageRequestSchema = z.discriminatedUnion('op', [
     /** OpenFaaS deploy bodies, as POST /system/functions takes them. */
     functions: z.array(z.unknown()).min(1).max(64).optional()
   }).strict().refine(r => (r.stack == null) !== (r.functions == null), 'a deploy carries either stack or functions'),
-  z.object({ op: z.literal('remove'), secret, name }).strict()
+  z.object({ op: z.literal('remove'), secret, name }).strict(),
+  /** What the dashboard of another node needs: links, counts per second, recent calls, since cursors. */
+  z.object({ op: z.literal('observe'), secret, sinceT: z.number().int().min(0).optional(), sinceSeq: z.number().int().min(0).optional() }).strict()
 ])
 export type ManageRequest = z.infer<typeof ManageRequestSchema>
 
@@ -64,12 +67,32 @@ export interface NodeSelf {
   totals: { queued: number, running: number, capacity: number }
 }
 
+export interface ObservedFunctionSecond {
+  name: string
+  arrivals: number
+  local: number
+  forwarded: number
+  rejected: number
+  errors: number
+  /** Sparse latency histogram, [bucket, count] (src/observe/histogram.ts). */
+  latency: Array<[number, number]>
+}
+
+export interface ObserveResult {
+  node: string
+  /** P2PFaaS peers this node has a live connection to. */
+  neighbours: string[]
+  seconds: Array<{ t: number, functions: ObservedFunctionSecond[] }>
+  calls: CallRecord[]
+}
+
 export interface ManageResults {
   whoami: { you: string, admin: boolean, node: string }
   list: { node: string, functions: LocalFunction[], peers: Array<{ peerId: string, functions: string[] }> }
   peers: { self: NodeSelf, peers: PeerView[] }
   deploy: { deployed: string[] }
   remove: { removed: string }
+  observe: ObserveResult
 }
 
 export type ManageResponse<Op extends keyof ManageResults = keyof ManageResults> =

@@ -20,6 +20,9 @@ import { EmulatedRuntime } from '../runtime/emulated.js'
 import { ProcessRuntime } from '../runtime/process.js'
 import { createInvokeHandlers } from '../invoke/handler.js'
 import { createManageHandler } from '../manage/handler.js'
+import { MeshObserver } from '../observe/observer.js'
+import { CallRecorder } from '../observe/recorder.js'
+import { registerDashboardRoutes } from '../gateway/dashboard.js'
 import { InvokeService } from '../invoke/service.js'
 import { registerMonitoringRoutes } from '../gateway/monitoring.js'
 import { registerSchedulerRoutes } from '../gateway/scheduler.js'
@@ -99,6 +102,14 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     rng,
     log
   })
+  const recorder = new CallRecorder({ self: mesh.peerId.toString() })
+  invoke.addEventListener('call:routed', recorder.onRouted)
+  const observer = new MeshObserver({ staleAfterMs: 2 * config.heartbeatMs }, {
+    libp2p: mesh.libp2p,
+    view: mesh.view,
+    recorder,
+    self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), load: executor.snapshot(), functions: registry.list().map(f => f.spec.name), policy: policy.label })
+  })
   const metrics = createMetrics({ version: VERSION }, { executor, invoke, functions: registry, mesh })
   const invokeHandlers = createInvokeHandlers({ maxBodyBytes: config.maxBodyBytes }, { libp2p: mesh.libp2p, service: invoke, executor, log })
 
@@ -129,6 +140,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     view: mesh.view,
     invocations: name => invocations.get(name) ?? 0,
     self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), version: VERSION, policy: policy.label }),
+    recorder,
     log
   })
   if (config.admins.length > 0) log.info({ admins: config.admins }, 'identities trusted for management')
@@ -137,6 +149,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
   registerFunctionRoutes(gateway.app, { registry, guard, invocations: name => invocations.get(name) ?? 0 })
   registerMonitoringRoutes(gateway.app, { executor })
   registerMetricsRoutes(gateway.app, metrics)
+  registerDashboardRoutes(gateway.app, { observer })
   registerSchedulerRoutes(gateway.app, {
     guard,
     current: () => policy,
@@ -161,6 +174,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
         await mesh.start(); started.push(mesh)
         await invokeHandlers.start(); started.push(invokeHandlers)
         await manage.start(); started.push(manage)
+        await observer.start(); started.push(observer)
         await gateway.start(); started.push(gateway)
       } catch (err) {
         for (const s of started.splice(0).reverse()) await s.stop().catch(() => {})

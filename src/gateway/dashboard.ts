@@ -1,0 +1,81 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { INDEX_HTML, STYLE_CSS } from '../dashboard/page.js'
+import type { MeshObserver } from '../observe/observer.js'
+import type { FastifyInstance } from 'fastify'
+
+export interface DashboardRouteDeps {
+  observer: MeshObserver
+  /** How often the live stream sends a snapshot (ms). */
+  intervalMs?: number
+  /** Live streams served at once; more get 503 (each costs a snapshot per interval). */
+  maxStreams?: number
+}
+
+/**
+ * The browser modules, compiled by the build from src/dashboard/ into dist/src/dashboard/: beside
+ * this file when it runs compiled, under dist/ when it runs from the sources (tests).
+ */
+function loadModules (): Map<string, string> {
+  const compiled = fileURLToPath(new URL('../dashboard/', import.meta.url))
+  const dir = existsSync(`${compiled}main.js`) ? compiled : fileURLToPath(new URL('../../dist/src/dashboard/', import.meta.url))
+  if (!existsSync(`${dir}main.js`)) throw new Error(`the dashboard is not built (no ${dir}main.js): run npm run build`)
+  const modules = new Map<string, string>()
+  for (const name of readdirSync(dir)) {
+    if (/^[a-z-]+\.js$/.test(name) && name !== 'page.js') modules.set(name, readFileSync(`${dir}${name}`, 'utf8'))
+  }
+  return modules
+}
+
+/**
+ * The dashboard: `GET /` (and `/ui`) serves the page, `/ui/*.js` its modules (bundled with the node,
+ * no CDN), `GET /api/dashboard` the mesh-wide picture as JSON and `GET /api/dashboard/stream` the
+ * same as Server-Sent Events, one snapshot per interval.
+ */
+export function registerDashboardRoutes (app: FastifyInstance, deps: DashboardRouteDeps): void {
+  const modules = loadModules()
+  const intervalMs = deps.intervalMs ?? 1000
+  const maxStreams = deps.maxStreams ?? 64
+  const open = new Set<() => void>()
+  // Live streams never end by themselves: end them before the server waits for its connections.
+  app.addHook('preClose', async () => { for (const end of [...open]) end() })
+
+  const page = async (_req: unknown, reply: { type: (t: string) => { header: (k: string, v: string) => { send: (b: string) => unknown } } }): Promise<unknown> =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(INDEX_HTML)
+  app.get('/', page)
+  app.get('/ui', page)
+  app.get('/ui/style.css', async (_req, reply) => await reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(STYLE_CSS))
+  app.get<{ Params: { name: string } }>('/ui/:name', async (req, reply) => {
+    const body = modules.get(req.params.name)
+    if (body == null) return await reply.status(404).send({ code: 'NOT_FOUND', message: `no such dashboard file: ${req.params.name}` })
+    return await reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(body)
+  })
+
+  app.get('/api/dashboard', async () => {
+    await deps.observer.poll()
+    return deps.observer.snapshot()
+  })
+
+  app.get('/api/dashboard/stream', async (req, reply) => {
+    if (open.size >= maxStreams) return await reply.status(503).send({ code: 'OVERLOADED', message: `${maxStreams} dashboards are already open on this node; open another node's` })
+    const release = deps.observer.watch()
+    reply.hijack()
+    const res = reply.raw
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' })
+    const send = (): void => {
+      // A slow reader: skip this snapshot rather than buffer without bound.
+      if (res.writableLength > 1024 * 1024) return
+      res.write(`event: snapshot\ndata: ${JSON.stringify(deps.observer.snapshot())}\n\n`)
+    }
+    send()
+    const timer = setInterval(send, intervalMs)
+    const close = (): void => {
+      if (!open.delete(close)) return
+      clearInterval(timer)
+      release()
+      res.end()
+    }
+    open.add(close)
+    res.once('close', close)
+  })
+}
