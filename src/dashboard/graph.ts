@@ -11,6 +11,23 @@ export function loadColour (load: { running: number, queued: number, capacity: n
   return `hsl(${Math.round(130 - 130 * f)} 65% 45%)`
 }
 
+const crowded = (n: number): boolean => n > 12
+
+/**
+ * A node's name: under it while there is room; in a crowded circle, outside it along the radius
+ * and shorter, so neighbours' names never collide (checked at 32 nodes in the browser tests).
+ */
+function label (peerId: string, self: boolean, p: { x: number, y: number }, r: number, count: number): SVGElement {
+  if (!crowded(count)) return svg('text', { x: p.x, y: p.y + r + 14, 'text-anchor': 'middle', 'font-size': 12 }, `${nameOf(peerId)}${self ? ' (here)' : ''}`)
+  const dx = p.x - CENTRE
+  const dy = p.y - CENTRE
+  const d = Math.hypot(dx, dy) || 1
+  const x = p.x + (dx / d) * (r + 4)
+  const y = p.y + (dy / d) * (r + 4)
+  const anchor = dx / d > 0.1 ? 'start' : dx / d < -0.1 ? 'end' : 'middle'
+  return svg('text', { x, y: y + (dy / d) * 6 + 3, 'text-anchor': anchor, 'font-size': 9 }, peerId.slice(-4))
+}
+
 /**
  * The mesh as a circle of nodes, in PeerId order so a node keeps its place between redraws;
  * 1 to 32 nodes stay readable. Each node is focusable and says its state to screen readers.
@@ -47,8 +64,8 @@ export function renderGraph (root: SVGSVGElement, snap: DashboardSnapshot, selec
       'aria-label': `node ${n.peerId}${n.self ? ' (this node)' : ''}, ${n.state}, running ${t.running} of ${t.capacity}, queued ${t.queued}`
     })
     g.append(svg('circle', { cx: p.x, cy: p.y, r, fill: loadColour(t) }), svg('title', {}, `${n.peerId}\n${n.state} · running ${t.running}/${t.capacity} · queued ${t.queued}`))
-    g.append(svg('text', { x: p.x, y: p.y + r + 14 }, `${nameOf(n.peerId)}${n.self ? ' (here)' : ''}`))
-    g.append(svg('text', { x: p.x, y: p.y + 4 }, n.state === 'gone' ? '×' : `${t.running}/${t.capacity}`))
+    g.append(label(n.peerId, n.self, p, r, nodes.length))
+    g.append(svg('text', { x: p.x, y: p.y + 4, 'text-anchor': 'middle', 'font-size': crowded(nodes.length) ? 9 : 12 }, n.state === 'gone' ? '×' : `${t.running}/${t.capacity}`))
     g.addEventListener('click', () => { onSelect(n.peerId) })
     g.addEventListener('keydown', (evt: Event) => {
       const key = (evt as KeyboardEvent).key

@@ -77,7 +77,7 @@ svg { width: 100%; height: auto; display: block; }
 .edge { stroke: var(--line); stroke-width: 1.5; } .edge.active { stroke: var(--fwd); }
 .node circle { stroke: var(--bg); stroke-width: 2; } .node.self circle { stroke: var(--accent); stroke-width: 4; }
 .node.gone circle { fill: transparent !important; stroke: var(--muted); stroke-dasharray: 4 3; } .node.stale circle { opacity: .6; }
-.node text { fill: var(--fg); font-size: 12px; text-anchor: middle; pointer-events: none; }
+.node text { fill: var(--fg); pointer-events: none; }
 .node:focus { outline: none; } .node:focus circle, .node.selected circle { stroke: var(--fg); stroke-width: 4; }
 .chart .axis { stroke: var(--line); } .chart text { fill: var(--muted); font-size: 11px; }
 .chart polyline { fill: none; stroke-width: 2; }

@@ -37,6 +37,13 @@ export function registerDashboardRoutes (app: FastifyInstance, deps: DashboardRo
   const intervalMs = deps.intervalMs ?? 1000
   const maxStreams = deps.maxStreams ?? 64
   const open = new Set<() => void>()
+  // One snapshot per interval, however many dashboards are open: each costs a write, not a rebuild.
+  let cached: { at: number, event: string } | undefined
+  const currentEvent = (): string => {
+    const now = performance.now()
+    if (cached == null || now - cached.at > intervalMs / 2) cached = { at: now, event: `event: snapshot\ndata: ${JSON.stringify(deps.observer.snapshot())}\n\n` }
+    return cached.event
+  }
   // Live streams never end by themselves: end them before the server waits for its connections.
   app.addHook('preClose', async () => { for (const end of [...open]) end() })
 
@@ -65,7 +72,7 @@ export function registerDashboardRoutes (app: FastifyInstance, deps: DashboardRo
     const send = (): void => {
       // A slow reader: skip this snapshot rather than buffer without bound.
       if (res.writableLength > 1024 * 1024) return
-      res.write(`event: snapshot\ndata: ${JSON.stringify(deps.observer.snapshot())}\n\n`)
+      res.write(currentEvent())
     }
     send()
     const timer = setInterval(send, intervalMs)

@@ -80,6 +80,40 @@ describe('the dashboard', () => {
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-3-gone.png`, fullPage: true })
   }, 30_000)
 
+  it('fits a phone: nothing but the wide tables scrolls sideways', async () => {
+    const phone = await browser.newPage({ viewport: { width: 375, height: 740 }, isMobile: true })
+    await phone.goto(`${a.url}/`)
+    await phone.waitForSelector('body[data-ready="true"]', { timeout: 10_000 })
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
+    await phone.screenshot({ path: `${ARTIFACTS}/dashboard-4-phone.png`, fullPage: true })
+    await phone.close()
+  })
+
+  it('keeps 32 nodes readable: no two circles or names overlap', async () => {
+    // A string, not a function: vitest would rewrite a function's import() for Node.
+    const overlaps = await page.evaluate(`(async () => {
+      const { renderGraph } = await import('/ui/graph.js')
+      const root = document.createElementNS('http://www.w3.org/2000/svg', 'svg')
+      root.setAttribute('viewBox', '0 0 400 400')
+      root.style.width = '800px'
+      document.body.append(root)
+      const load = { functions: [], totals: { running: 1, queued: 0, capacity: 4 } }
+      const nodes = Array.from({ length: 32 }, (_, i) => ({ peerId: '12D3KooW' + String(i).padStart(4, '0') + 'node' + i, self: i === 0, addrs: [], state: 'up', load, functions: [] }))
+      renderGraph(root, { self: nodes[0].peerId, at: 0, policy: '', nodes, edges: [], handoffs: [], functions: [], series: [], traces: [] }, undefined, () => {})
+      const boxes = [...root.querySelectorAll('circle'), ...root.querySelectorAll('text:nth-of-type(1)')].map(e => e.getBoundingClientRect())
+      let count = 0
+      for (let i = 0; i < boxes.length; i++) {
+        for (let j = i + 1; j < boxes.length; j++) {
+          const p = boxes[i], q = boxes[j]
+          if (p.left < q.right - 1 && q.left < p.right - 1 && p.top < q.bottom - 1 && q.top < p.bottom - 1) count++
+        }
+      }
+      root.remove()
+      return count
+    })()`)
+    expect(overlaps).toBe(0)
+  })
+
   it('is reachable from the keyboard: tabbing reaches a node, Enter selects its row', async () => {
     await page.focus(`#graph .node[data-peer="${id(b)}"]`)
     await page.keyboard.press('Enter')
