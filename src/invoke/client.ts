@@ -84,9 +84,14 @@ async function openStream (libp2p: Libp2p, peer: string, protocol: string, signa
   }
   const conn = libp2p.getConnections(peerId).find(c => c.status === 'open')
   // negotiateFully: false sends the protocol name with the first frame instead of waiting a round trip for it.
-  if (conn != null) return await conn.newStream(protocol, { signal, negotiateFully: false })
-  return await libp2p.dialProtocol(peerId, protocol, { signal })
+  // maxOutboundStreams: a client that does not itself handle the protocol (the CLI) would otherwise be
+  // held to libp2p's default of 64 calls outstanding per node.
+  if (conn != null) return await conn.newStream(protocol, { signal, negotiateFully: false, maxOutboundStreams: MAX_CALL_STREAMS })
+  return await libp2p.dialProtocol(peerId, protocol, { signal, maxOutboundStreams: MAX_CALL_STREAMS })
 }
+
+/** Calls in flight to one peer: as many as the receiving end accepts (src/invoke/handler.ts). */
+export const MAX_CALL_STREAMS = 1024
 
 /** The exchange is complete once the last frame is read: closing need not hold the caller up. */
 function closeQuietly (stream: Stream): void {

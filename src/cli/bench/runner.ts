@@ -22,6 +22,8 @@ export interface LiveCounts {
   maxInFlight: number
 }
 
+const INTERRUPTED = new Error('interrupted')
+
 export const newLiveCounts = (): LiveCounts => ({ due: 0, sent: 0, ok: 0, rejected: 0, errors: 0, dropped: 0, inFlight: 0, maxInFlight: 0 })
 
 export interface OpenLoopInit {
@@ -65,25 +67,19 @@ export async function runOpenLoop (init: OpenLoopInit): Promise<OpenLoopResult> 
     const fire = (i: number, a: Arrival): void => {
       const startMs = now() - t0
       const target = init.targets[a.target]!
+      const base = { target: target.label, scheduledMs: a.atMs, startMs }
       live.due++
       if (live.inFlight >= init.cap) {
         live.dropped++
-        records[i] = { target: target.label, scheduledMs: a.atMs, startMs, latencyMs: null, outcome: 'dropped', status: 0, code: '', hops: 0, ranOn: '', forwarded: false }
+        records[i] = { ...base, latencyMs: null, outcome: 'dropped', status: 0, code: '', hops: 0, ranOn: '', forwarded: false }
         return
       }
-      const controller = new AbortController()
-      const deadline = setTimeout(() => { controller.abort(new Error('timeout')) }, init.timeoutMs)
-      outstanding.add(controller)
       live.sent++
       live.maxInFlight = Math.max(live.maxInFlight, ++live.inFlight)
-      void target.send(init.payloads[a.payload] ?? new Uint8Array(), controller.signal).then(result => {
-        clearTimeout(deadline)
-        outstanding.delete(controller)
+      void callWithDeadline(target, init.payloads[a.payload] ?? new Uint8Array(), init.timeoutMs, outstanding).then(result => {
         live.inFlight--
-        if (result.outcome === 'ok') live.ok++
-        else if (result.outcome === 'rejected') live.rejected++
-        else live.errors++
-        records[i] = { target: target.label, scheduledMs: a.atMs, startMs, latencyMs: now() - t0 - startMs, ...result }
+        live[result.outcome === 'error' ? 'errors' : result.outcome]++
+        records[i] = { ...base, latencyMs: now() - t0 - startMs, ...result }
         settleIfDone()
       })
     }
@@ -96,17 +92,33 @@ export async function runOpenLoop (init: OpenLoopInit): Promise<OpenLoopResult> 
       else settleIfDone()
     }
 
-    init.stop?.addEventListener('abort', () => {
+    const onStop = (): void => {
       if (timer != null) clearTimeout(timer)
       // Arrivals not yet due are not part of the run: they get no record.
       records.length = next
       next = arrivals.length
-      for (const c of outstanding) c.abort(new Error('interrupted'))
+      for (const c of outstanding) c.abort(INTERRUPTED)
       settleIfDone()
-    }, { once: true })
-    if (init.stop?.aborted === true) { records.length = 0; next = arrivals.length; settleIfDone(); return }
+    }
+    if (init.stop?.aborted === true) { onStop(); return }
+    init.stop?.addEventListener('abort', onStop, { once: true })
     tick()
   })
 
   return { records: records.filter(r => r != null), wallMs: now() - t0, interrupted: init.stop?.aborted === true }
+}
+
+/** One call with its own deadline; the run's stop cancels it through `outstanding`. */
+async function callWithDeadline (target: Target, body: Uint8Array, timeoutMs: number, outstanding: Set<AbortController>): Promise<CallResult> {
+  const controller = new AbortController()
+  const deadline = setTimeout(() => { controller.abort(new Error('timeout')) }, timeoutMs)
+  outstanding.add(controller)
+  try {
+    const result = await target.send(body, controller.signal)
+    // A call cut short by Ctrl-C did not time out: say so, or the run would blame the nodes.
+    return result.outcome === 'error' && controller.signal.reason === INTERRUPTED ? { ...result, code: 'CANCELLED' } : result
+  } finally {
+    clearTimeout(deadline)
+    outstanding.delete(controller)
+  }
 }

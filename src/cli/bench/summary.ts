@@ -20,7 +20,8 @@ export interface CallResult {
   forwarded: boolean
 }
 
-export interface CallRecord extends CallResult {
+export interface CallRecord extends Omit<CallResult, 'outcome'> {
+  outcome: Outcome
   /** The target node: its PeerId, or its URL over HTTP. */
   target: string
   /** When the schedule said to send it, ms after the run started. */
@@ -143,6 +144,9 @@ const pc = (n: number): string => `${(100 * n).toFixed(1)}%`
 const short = (target: string): string => target.length > 24 && !target.includes('://') ? `${target.slice(0, 8)}…${target.slice(-6)}` : target
 const statLine = (s: Stats | null): string => s == null ? '-' : `p50 ${ms(s.p50)} ms, p95 ${ms(s.p95)} ms, p99 ${ms(s.p99)} ms, max ${ms(s.max)} ms`
 
+/** Send lag beyond which the summary says the generator itself held the run back. */
+const LATE_MS = 50
+
 /** The human summary, one fact per line. */
 export function renderSummary (s: BenchSummary): string {
   const codes = Object.entries(s.errorsByCode).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ')
@@ -156,12 +160,15 @@ export function renderSummary (s: BenchSummary): string {
     `  errors     ${s.errors}${codes !== '' ? ` (${codes})` : ''}`,
     `  dropped    ${s.dropped} (over --concurrency-cap; peak ${s.maxInFlight} outstanding)`,
     `  forwarded  ${pc(s.forwardedShare)} of the succeeded calls ran on another node`,
-    `  rate       sent ${s.achievedRate.toFixed(1)}/s of ${s.offeredRate.toFixed(1)}/s offered, completed ${s.completedRate.toFixed(1)}/s`,
+    `  rate       sent ${s.achievedRate.toFixed(1)}/s of ${s.offeredRate.toFixed(1)}/s offered, completed ${s.completedRate.toFixed(1)}/s (until the last answer)`,
     `  latency    ${statLine(s.latencyMs)} (succeeded calls)`,
     `  send lag   ${statLine(s.sendLagMs)}`,
     `  hops       ${hops !== '' ? hops : '-'}`,
     `  cli        ${ms(s.cpu.userMs + s.cpu.systemMs)} ms CPU in ${ms(s.wallMs)} ms (${pc(s.cpu.share)} of a core), event loop ${pc(s.cpu.eventLoopBusy)} busy`
   ]
+  if (s.sendLagMs != null && s.sendLagMs.p99 > LATE_MS) {
+    lines.push(`  note       sends fell behind the schedule (lag p99 ${ms(s.sendLagMs.p99)} ms): this CLI, not only the nodes, limited the run (a fresh process is slowest in its first second)`)
+  }
   if (s.perTarget.length > 1) {
     lines.push('  per target')
     for (const t of s.perTarget) lines.push(`    ${short(t.target)}  ${t.rate}/s: sent ${t.sent}, ok ${t.succeeded}, rejected ${t.rejected}, errors ${t.errors}, dropped ${t.dropped}`)

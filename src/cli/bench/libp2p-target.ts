@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Call } from '../../invoke/call.js'
+import { handOff, type HandOffResult } from '../../invoke/client.js'
+import { manage, ManageClientError } from '../../manage/client.js'
+import { CliError, EXIT } from '../session.js'
+import type { CallResult } from './summary.js'
+import type { Target } from './runner.js'
+import type { Libp2p } from '@libp2p/interface'
+
+/** As `p2pfaas invoke`: the largest body the CLI takes back from a node. */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024
+
+/**
+ * yamux takes at most 1000 streams on one connection: with more calls outstanding to one node the
+ * muxer refuses the stream before the node sees it. Not UNREACHABLE: the node was there, the
+ * generator had too many calls open on one connection (lower --concurrency-cap).
+ */
+const STREAM_LIMIT = /max outbound streams/i
+
+/** A hand-off's outcome as a bench record sees it; `target` is the PeerId called. */
+export function fromHandOff (result: HandOffResult, target: string): CallResult {
+  if (result.outcome === 'refused') {
+    const code = result.code === 'UNREACHABLE' && STREAM_LIMIT.test(result.message) ? 'STREAM_LIMIT' : result.code
+    return { outcome: result.code === 'OVERLOADED' ? 'rejected' : 'error', status: 0, code, hops: 0, ranOn: '', forwarded: false }
+  }
+  if (result.outcome === 'lost') return { outcome: 'error', status: 0, code: 'LOST', hops: 0, ranOn: '', forwarded: false }
+  const ranOn = result.trace.at(-1)?.peer ?? ''
+  const hops = Math.max(0, result.trace.length - 1)
+  const status = result.response.status
+  const forwarded = ranOn !== '' && ranOn !== target
+  if (result.errorCode != null) return { outcome: result.errorCode === 'OVERLOADED' ? 'rejected' : 'error', status, code: result.errorCode, hops, ranOn, forwarded }
+  if (status >= 400) return { outcome: 'error', status, code: `HTTP_${status}`, hops, ranOn, forwarded }
+  return { outcome: 'ok', status, code: '', hops, ranOn, forwarded }
+}
+
+export interface Libp2pTargetInit {
+  fn: string
+  headers: Record<string, string>
+  timeoutMs: number
+}
+
+/** One node called over the invoke protocol, as `p2pfaas invoke` calls it (a client call, hops 0). */
+export function libp2pTarget (libp2p: Libp2p, peer: string, init: Libp2pTargetInit): Target {
+  return {
+    label: peer,
+    async send (body, signal) {
+      const call: Call = {
+        callId: randomUUID(), function: init.fn, method: 'POST', path: '/', query: '', headers: init.headers, body,
+        hops: 0, visited: [], deadline: performance.now() + init.timeoutMs, idempotent: false, bypass: false, forceForward: false
+      }
+      return fromHandOff(await handOff(libp2p, peer, call, MAX_BODY_BYTES, signal, undefined, true), peer)
+    }
+  }
+}
+
+/**
+ * Every node the session's node knows and is connected to, itself first, each dialled by this CLI:
+ * `--all` sends straight to each node, it does not ask one node to relay.
+ */
+export async function meshTargets (libp2p: Libp2p, peer: string, signal: AbortSignal): Promise<string[]> {
+  const view = await manage(libp2p, peer, { op: 'peers' }, signal).catch((err: Error) => {
+    throw new CliError(err instanceof ManageClientError && err.code === 'TIMEOUT' ? EXIT.timeout : EXIT.unreachable, `--all: cannot ask ${peer} for its peers: ${err.message}`)
+  })
+  const others = view.peers.filter(p => p.connected && p.peerId !== peer && p.peerId !== libp2p.peerId.toString())
+  for (const p of others) await dialAny(libp2p, p.peerId, p.addrs, signal)
+  return [peer, ...others.map(p => p.peerId)]
+}
+
+async function dialAny (libp2p: Libp2p, peerId: string, addrs: readonly string[], signal: AbortSignal): Promise<void> {
+  const failures: string[] = []
+  for (const addr of addrs) {
+    try {
+      const ma = multiaddr(addr)
+      await libp2p.dial(ma.getComponents().some(c => c.name === 'p2p') ? ma : ma.encapsulate(`/p2p/${peerId}`), { signal })
+      return
+    } catch (err: any) {
+      failures.push(`${addr}: ${err?.message ?? err}`)
+    }
+  }
+  throw new CliError(EXIT.unreachable, `--all: cannot reach ${peerId} (${failures.length > 0 ? failures.join('; ') : 'it has no known address'})`)
+}
