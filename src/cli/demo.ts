@@ -1,7 +1,9 @@
 import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fetchMesh, startLocalMesh, type LocalMesh } from './local-mesh.js'
+import { spawn } from 'node:child_process'
+import { demoFunctions } from './demo-functions.js'
+import { CLI_ENTRY, fetchMesh, startLocalMesh, type LocalMesh } from './local-mesh.js'
 import type { MeshResponse } from '../gateway/mesh.js'
 
 const short = (peerId: string): string => `${peerId.slice(0, 8)}…${peerId.slice(-6)}`
@@ -17,6 +19,16 @@ export function renderMeshView (name: string, view: MeshResponse, names: Map<str
   return lines.join('\n')
 }
 
+/** Every node sees the function on every other, so the load can be spread from the start. */
+async function waitForFunction (mesh: LocalMesh, fn: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const views = await Promise.all(mesh.nodes.map(async n => await fetchMesh(n.httpUrl)))
+    if (views.every(v => v.peers.filter(p => p.connected && p.functions.includes(fn)).length === mesh.nodes.length - 1)) return
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  throw new Error(`the nodes never saw ${fn} on each other`)
+}
+
 const DEMO_FUNCTION = {
   service: 'demo',
   labels: { 'p2pfaas.runtime': 'emulated', 'p2pfaas.service-time': 'fixed:300ms', 'p2pfaas.concurrency': '1', 'p2pfaas.queue': '0' }
@@ -27,15 +39,7 @@ const DEMO_FUNCTION = {
  * node several times at once: one call runs there, the others are handed to its peers.
  */
 async function showHandOffs (mesh: LocalMesh, names: Map<string, string>): Promise<void> {
-  await Promise.all(mesh.nodes.map(async n => {
-    const secret = (await readFile(join(n.dataDir, 'admin-secret'), 'utf8')).trim()
-    const res = await fetch(`${n.httpUrl}/system/functions`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`admin:${secret}`).toString('base64')}`, 'content-type': 'application/json' },
-      body: JSON.stringify(DEMO_FUNCTION)
-    })
-    if (res.status !== 202) throw new Error(`deploy on ${n.name}: ${res.status} ${await res.text()}`)
-  }))
+  await deployEverywhere(mesh, [DEMO_FUNCTION])
   const first = mesh.nodes[0]!
   const everyone = new Set(mesh.nodes.map(n => n.peerId))
   for (let i = 0; ; i++) {
@@ -55,9 +59,38 @@ async function showHandOffs (mesh: LocalMesh, names: Map<string, string>): Promi
   process.stdout.write('\n')
 }
 
+/** Deploys over the node's HTTP API with its admin secret, as an operator's script would. */
+async function deployEverywhere (mesh: LocalMesh, bodies: unknown[]): Promise<void> {
+  await Promise.all(mesh.nodes.map(async n => {
+    const secret = (await readFile(join(n.dataDir, 'admin-secret'), 'utf8')).trim()
+    for (const body of bodies) {
+      const res = await fetch(`${n.httpUrl}/system/functions`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`admin:${secret}`).toString('base64')}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body)
+      })
+      if (res.status !== 202) throw new Error(`deploy on ${n.name}: ${res.status} ${await res.text()}`)
+    }
+  }))
+}
+
+/** A short open-loop load on every node with `p2pfaas bench`, its summary straight to the terminal. */
+async function runLoad (mesh: LocalMesh): Promise<void> {
+  const args = [CLI_ENTRY, 'bench', 'sleep', '--peer', mesh.nodes[0]!.libp2pAddr, '--all', '--rate', '15', '--duration', '5s', '--seed', '1']
+  process.stdout.write(`Load: p2pfaas bench sleep --all --rate 15 --duration 5s (Poisson arrivals, 15/s at each node; sleep holds\n` +
+    '  a slot ~100 ms, 2 slots and no queue per node, so a busy node hands calls on or refuses them):\n')
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, P2PFAAS_NO_MDNS: '1' } })
+    child.once('error', reject)
+    child.once('exit', resolve)
+  })
+  if (code !== 0) throw new Error(`the load run exited with code ${code}`)
+  process.stdout.write('\n')
+}
+
 export function registerDemoCommand (program: Command): void {
   program.command('demo')
-    .description('start a small mesh on this machine (loopback, mDNS off) and show what each node sees')
+    .description('start a small mesh on this machine (loopback, mDNS off), deploy the sample functions, run a short load')
     .option('--nodes <n>', 'how many nodes', '3')
     .option('--keep', 'keep the mesh running until Ctrl-C')
     .action(async (opts: { nodes: string, keep?: boolean }) => {
@@ -87,7 +120,13 @@ export function registerDemoCommand (program: Command): void {
           const node = mesh.nodes[i]!
           process.stdout.write(`${renderMeshView(node.name, v, names)}\n  HTTP ${node.httpUrl}/mesh\n\n`)
         })
+        const functions = await demoFunctions()
+        process.stdout.write(`Sample functions echo and sleep on every node: ${functions.how}.\n\n`)
+        await deployEverywhere(mesh, functions.bodies)
         await showHandOffs(mesh, names)
+        await waitForFunction(mesh, 'sleep')
+        await runLoad(mesh)
+        process.stdout.write(`Dashboard (any node shows the whole mesh): ${mesh.nodes.map(n => `${n.httpUrl}/`).join('  ')}\n`)
         if (opts.keep === true) {
           process.stdout.write('The mesh keeps running; press Ctrl-C to stop it.\n')
           return

@@ -59,9 +59,7 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
 
   const onConnectionOpen = (evt: CustomEvent<Connection>): void => {
     const conn = evt.detail
-    const peerId = conn.remotePeer.toString()
-    const known = view.get(peerId)?.addrs
-    view.setLink(peerId, { connected: true, addrs: known != null && known.length > 0 ? known : [conn.remoteAddr.toString()] })
+    view.setLink(conn.remotePeer.toString(), { connected: true, addrsIfUnknown: [conn.remoteAddr.toString()] })
   }
   const onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
     const peerId = evt.detail.peerId
@@ -78,8 +76,7 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
   // A peer's first load message: take its link from libp2p as it is now.
   const onJoin = (evt: CustomEvent<{ peerId: string, addrs: readonly string[] }>): void => {
     const conns = openConnections(evt.detail.peerId)
-    const addrs = evt.detail.addrs.length > 0 ? undefined : conns.map(c => c.remoteAddr.toString())
-    view.setLink(evt.detail.peerId, { connected: conns.length > 0, addrs })
+    view.setLink(evt.detail.peerId, { connected: conns.length > 0, addrsIfUnknown: conns.map(c => c.remoteAddr.toString()) })
   }
 
   return {

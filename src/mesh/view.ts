@@ -126,9 +126,15 @@ export class MeshView extends TypedEventEmitter<MeshViewEvents> {
     this.safeDispatchEvent('peer:update', { detail: next })
   }
 
-  setLink (peerId: string, link: { connected: boolean, addrs?: readonly string[] }): void {
+  /**
+   * `addrs` are the peer's own (identify's listen addresses) and replace what is known;
+   * `addrsIfUnknown` (a connection's remote address, an ephemeral port when it dialled us) only
+   * fills in until the peer says where it listens.
+   */
+  setLink (peerId: string, link: { connected: boolean, addrs?: readonly string[], addrsIfUnknown?: readonly string[] }): void {
     const known = this.links.get(peerId)
-    const addrs = link.addrs ?? known?.addrs ?? []
+    const knownAddrs = known?.addrs ?? this.peers.get(peerId)?.addrs ?? []
+    const addrs = link.addrs ?? (knownAddrs.length > 0 ? knownAddrs : link.addrsIfUnknown ?? knownAddrs)
     const peer = this.peers.get(peerId)
     if (peer == null && !link.connected) {
       // Nothing to remember about a stranger that left: keeps the map bounded by live connections.

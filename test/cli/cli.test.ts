@@ -47,5 +47,13 @@ describe('p2pfaas command', () => {
     expect(ran.map(m => m[1])).toEqual(['200', '200', '200'])
     expect(new Set(ran.map(m => m[2])).size).toBe(3)
     expect(r.stdout.match(/1 hop\(s\)/g)).toHaveLength(2)
+    // The sample functions, in containers or as processes, said which; then a short load and its summary.
+    expect(r.stdout).toMatch(/Sample functions echo and sleep on every node: (Docker engine found: the sample functions run as containers|.*process)/)
+    const sent = Number(/^ {2}sent {7}(\d+)$/m.exec(r.stdout)?.[1])
+    const succeeded = Number(/^ {2}succeeded {2}(\d+)$/m.exec(r.stdout)?.[1])
+    expect(sent).toBeGreaterThan(150)
+    expect(succeeded).toBeGreaterThan(sent / 2)
+    expect(r.stdout).toMatch(/forwarded {2}\d+\.\d% of the succeeded calls ran on another node/)
+    expect(r.stdout).toMatch(/Dashboard \(any node shows the whole mesh\): http:\/\/127\.0\.0\.1:\d+\//)
   })
 })

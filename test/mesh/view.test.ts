@@ -48,6 +48,17 @@ describe('MeshView', () => {
     expect(view.connected()).toEqual([])
   })
 
+  it('keeps where a peer listens over the ephemeral address of a connection it opened to us', () => {
+    const view = new MeshView({ expireAfterMs: 3000, now: fakeClock().now })
+    view.setLink('A', { connected: true, addrsIfUnknown: ['/ip4/10.0.0.1/tcp/51234'] })
+    view.applyLoad('A', { load: EMPTY_LOAD, incarnation: 1n })
+    expect(view.get('A')!.addrs).toEqual(['/ip4/10.0.0.1/tcp/51234'])
+    view.setLink('A', { connected: true, addrs: ['/ip4/10.0.0.1/tcp/4001'] })
+    // A second (duplicate) connection, which A dialled: its remote port is not where A listens.
+    view.setLink('A', { connected: true, addrsIfUnknown: ['/ip4/10.0.0.1/tcp/51999'] })
+    expect(view.get('A')!.addrs).toEqual(['/ip4/10.0.0.1/tcp/4001'])
+  })
+
   it('does not let strangers that connect and leave grow its memory', () => {
     const view = new MeshView({ expireAfterMs: 3000, now: fakeClock().now })
     for (let i = 0; i < 1000; i++) {
