@@ -102,8 +102,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     rng,
     log
   })
-  const recorder = new CallRecorder({ self: mesh.peerId.toString() })
-  invoke.addEventListener('call:routed', recorder.onRouted)
+  const recorder = new CallRecorder({ self: mesh.peerId.toString(), source: invoke })
   const observer = new MeshObserver({ staleAfterMs: 2 * config.heartbeatMs }, {
     libp2p: mesh.libp2p,
     view: mesh.view,
@@ -174,6 +173,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
         await mesh.start(); started.push(mesh)
         await invokeHandlers.start(); started.push(invokeHandlers)
         await manage.start(); started.push(manage)
+        await recorder.start(); started.push(recorder)
         await observer.start(); started.push(observer)
         await gateway.start(); started.push(gateway)
       } catch (err) {

@@ -37,8 +37,16 @@ export interface Second {
   functions: Map<string, SecondCounts>
 }
 
+/** What the recorder listens to: the invoke service's events. */
+export interface RoutedSource {
+  addEventListener(type: 'call:routed', listener: (evt: CustomEvent<RoutedEvent>) => void): void
+  removeEventListener(type: 'call:routed', listener: (evt: CustomEvent<RoutedEvent>) => void): void
+}
+
 export interface RecorderInit {
   self: string
+  /** Where calls are announced; without it, feed onRouted by hand (tests). */
+  source?: RoutedSource
   /** Seconds of counts kept. */
   keepSeconds?: number
   /** Call records kept. */
@@ -70,6 +78,14 @@ export class CallRecorder {
     this.keepSeconds = init.keepSeconds ?? 120
     this.keepCalls = init.keepCalls ?? 200
     this.now = init.now ?? Date.now
+  }
+
+  async start (): Promise<void> {
+    this.init.source?.addEventListener('call:routed', this.onRouted)
+  }
+
+  async stop (): Promise<void> {
+    this.init.source?.removeEventListener('call:routed', this.onRouted)
   }
 
   /** Feed of the invoke service's call:routed events. */

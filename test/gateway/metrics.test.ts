@@ -260,7 +260,8 @@ describe('GET /metrics', () => {
 
   it('stops listening when the node stops', async () => {
     const t = await start()
-    expect(t.node.invoke.listenerCount('call:routed')).toBe(1)
+    // The metrics and the dashboard's call recorder.
+    expect(t.node.invoke.listenerCount('call:routed')).toBe(2)
     const before = t.node.executor.listenerCount('call:end')
     await t.stop()
     expect(t.node.invoke.listenerCount('call:routed')).toBe(0)
