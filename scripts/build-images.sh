@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Builds the sample function images p2pfaas/fn-<name>:latest from docker/functions/<name>/, all
-# with the one docker/functions/Dockerfile (context docker/functions, --build-arg FUNCTION=<name>)
-# so each image also gets the shared runtime docker/functions/_watchdog. `npm run images` runs this.
+# Builds the P2PFaaS images: the node, p2pfaas/node:latest (docker/node/Dockerfile, context the
+# repository root), and the sample functions p2pfaas/fn-<name>:latest from docker/functions/<name>/,
+# all with the one docker/functions/Dockerfile (context docker/functions, --build-arg FUNCTION=<name>)
+# so each image also gets the shared runtime docker/functions/_watchdog. `npm run images` runs this;
+# afterwards `docker-compose up -d` needs no network.
 #
-# Usage: scripts/build-images.sh [--force] [--online] [NAME...]
+# Usage: scripts/build-images.sh [--force] [--online] [--no-node] [NAME...]
 #   --force    rebuild the offline base image (and re-run debootstrap) even if it exists
-#   --online   base the images on the official node:22-bookworm-slim, letting docker pull it
-#   NAME...    build only these functions (default: every folder in docker/functions with a
-#              handler.mjs; folders starting with `_`, like _watchdog, are not functions)
+#   --online   base the images on the official node:22-bookworm-slim, letting docker pull it, and
+#              build the node from source inside Docker (npm ci there: needs the npm registry)
+#   --no-node  only the functions
+#   NAME...    build only these: function names (default: every folder in docker/functions with a
+#              handler.mjs; folders starting with `_`, like _watchdog, are not functions) and/or
+#              `node` for the node image
 #
 # The base image (build-arg NODE_IMAGE) is chosen without touching the network:
 #   1. $NODE_IMAGE if set;
@@ -16,6 +21,9 @@
 #      the host's node) when missing. Sites without a registry need exactly this path.
 # Function dependencies are installed on the host (`npm ci --omit=dev`, only when package-lock.json
 # changed), so the Dockerfile copies node_modules and never needs the npm registry.
+# The node, unless --online: compiled on the host (tsc, when src/ changed) and staged with a
+# production copy of node_modules (made from the host's, offline, when package-lock.json changed)
+# in dist/node-image/, then `docker build --target prebuilt`: no registry inside the build either.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,12 +33,14 @@ OFFLINE="p2pfaas/node-base:offline"
 
 FORCE=0
 ONLINE=0
+NODE=1
 ONLY=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --force) FORCE=1 ;;
     --online) ONLINE=1 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --no-node) NODE=0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     -*) echo "build-images: unknown option $1" >&2; exit 2 ;;
     *) ONLY+=("$1") ;;
   esac
@@ -71,14 +81,17 @@ fi
 # 2. The functions.
 names=()
 if [ "${#ONLY[@]}" -gt 0 ]; then
-  names=("${ONLY[@]}")
+  NODE=0
+  for name in "${ONLY[@]}"; do
+    if [ "$name" = node ]; then NODE=1; else names+=("$name"); fi
+  done
 else
   for dir in "$FUNCTIONS_DIR"/*/; do
     name="$(basename "$dir")"
     [[ "$name" != _* ]] && [ -f "$dir/handler.mjs" ] && names+=("$name")
   done
 fi
-[ "${#names[@]}" -gt 0 ] || { echo "build-images: no functions in $FUNCTIONS_DIR" >&2; exit 1; }
+[ "${#names[@]}" -gt 0 ] || [ "${#ONLY[@]}" -gt 0 ] || { echo "build-images: no functions in $FUNCTIONS_DIR" >&2; exit 1; }
 
 has_deps() {
   # true when package-lock.json lists at least one package to install
@@ -89,7 +102,7 @@ has_deps() {
 }
 
 built=()
-for name in "${names[@]}"; do
+for name in ${names[@]+"${names[@]}"}; do
   dir="$FUNCTIONS_DIR/$name"
   if [[ "$name" == _* || "$name" == */* ]] || [ ! -f "$dir/handler.mjs" ]; then
     echo "build-images: $name is not a function (want a folder docker/functions/NAME with a handler.mjs, NAME not starting with _)" >&2
@@ -119,9 +132,74 @@ for name in "${names[@]}"; do
   built+=("$tag")
 done
 
+# 3. The node.
+if [ "$NODE" = 1 ]; then
+  tag="p2pfaas/node:latest"
+  t=$(date +%s.%N)
+  if [ "$ONLINE" = 1 ]; then
+    log "node: docker build from source (npm ci inside the build) -> $tag"
+    target=()
+  else
+    # One staging at a time (parallel test runs share the checkout).
+    STAGE="$ROOT/dist/node-image"
+    mkdir -p "$STAGE"
+    exec 9>"$ROOT/dist/.node-image.lock"
+    flock 9
+    main="$ROOT/dist/src/cli/main.js"
+    if [ ! -f "$main" ] || [ -n "$(find "$ROOT/src" "$ROOT/tsconfig.json" "$ROOT/package-lock.json" -newer "$main" -print -quit)" ]; then
+      log "node: tsc (src changed)"
+      [ -x "$ROOT/node_modules/.bin/tsc" ] || { echo "build-images: no node_modules/.bin/tsc; run npm ci first" >&2; exit 1; }
+      # tsc emits even with type errors; whether the result runs is checked on the image below.
+      (cd "$ROOT" && ./node_modules/.bin/tsc -p tsconfig.json >&2) || log "node: tsc reported errors (above); building from its output anyway"
+    fi
+    # Production dependencies: a copy of the host's node_modules, pruned (offline) and trimmed of
+    # what a running node never reads. Redone only when the lockfile (or the host's node) changes.
+    want="$(cat "$ROOT/package-lock.json" <(node --version) | sha256sum | cut -d' ' -f1)"
+    stamp="$STAGE/node_modules/.p2pfaas-lock.sha256"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+      log "node: production node_modules up to date"
+    else
+      log "node: production node_modules (copy, npm prune --omit=dev, trim)"
+      [ -d "$ROOT/node_modules" ] || { echo "build-images: no node_modules; run npm ci first" >&2; exit 1; }
+      work="$STAGE/.work"
+      rm -rf "$work" "$STAGE/node_modules"
+      mkdir -p "$work"
+      cp "$ROOT/package.json" "$ROOT/package-lock.json" "$work/"
+      cp -a "$ROOT/node_modules" "$work/node_modules"
+      (cd "$work" && npm prune --omit=dev --offline --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+      find "$work/node_modules" -type f \( -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.map' -o -name '*.md' \) -delete
+      echo "$want" >"$work/node_modules/.p2pfaas-lock.sha256"
+      mv "$work/node_modules" "$STAGE/node_modules"
+      rm -rf "$work"
+    fi
+    rm -rf "$STAGE/dist"
+    mkdir -p "$STAGE/dist"
+    cp -a "$ROOT/dist/src" "$STAGE/dist/src"
+    find "$STAGE/dist" -type f -name '*.map' -delete
+    log "node: docker build --target prebuilt -> $tag"
+    target=(--target prebuilt)
+  fi
+  if ! out="$(docker build --force-rm ${target[@]+"${target[@]}"} --build-arg "NODE_IMAGE=$BASE" \
+      --label "p2pfaas.base=$BASE" -t "$tag" -f "$ROOT/docker/node/Dockerfile" "$ROOT" 2>&1)"; then
+    echo "$out" >&2
+    echo "build-images: docker build of the node failed" >&2
+    exit 1
+  fi
+  [ "$ONLINE" = 1 ] || flock -u 9
+  # The whole CLI loads in the image (every module imported, node_modules complete).
+  if ! v="$(docker run --rm --network none "$tag" --version 2>&1)" || [[ ! "$v" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+    echo "$v" >&2
+    echo "build-images: the node image does not run: 'docker run --rm $tag --version' failed" >&2
+    exit 1
+  fi
+  log "node: built in $(since "$t") s"
+  built+=("$tag")
+fi
+
 # Earlier builds of these images (and an earlier offline base) are left untagged: remove only
 # those, by our labels.
 docker image prune -f --filter "label=p2pfaas.function" >/dev/null 2>&1 || true
+docker image prune -f --filter "label=p2pfaas.image=node" >/dev/null 2>&1 || true
 docker image prune -f --filter "label=p2pfaas.offline-base=1" >/dev/null 2>&1 || true
 
 echo

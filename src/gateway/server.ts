@@ -47,6 +47,15 @@ export function createGateway (init: GatewayInit): Gateway {
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true
   })
+  // `curl -d '{...}'` sends JSON labelled as a form, and the original's scripts do just that; its Go
+  // server read the body as JSON whatever the label, so a form body that is JSON is read as JSON.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string))
+    } catch {
+      done(Object.assign(new Error('the body must be JSON (send Content-Type: application/json)'), { statusCode: 400 }), undefined)
+    }
+  })
   app.setErrorHandler((err: any, _req, reply) => {
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500
     if (status >= 500) log.error({ err }, 'request failed')

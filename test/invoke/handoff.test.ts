@@ -103,6 +103,13 @@ describe('hand-off between peers', () => {
     await busy
     const bad = await fetch(`${a.url}/configuration/scheduler`, { method: 'POST', headers: { authorization: a.auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'PowerOfNScheduler', parameters: ['x'] }) })
     expect(bad.status).toBe(400)
+    // As the original's scripts send it: `curl -d '{...}'`, JSON labelled as a form.
+    const form = { authorization: a.auth, 'content-type': 'application/x-www-form-urlencoded' }
+    const curlStyle = await fetch(`${a.url}/configuration/scheduler`, { method: 'POST', headers: form, body: JSON.stringify({ name: 'NoScheduler', parameters: ['false'] }) })
+    expect(curlStyle.status, await curlStyle.clone().text()).toBe(200)
+    const notJson = await fetch(`${a.url}/configuration/scheduler`, { method: 'POST', headers: form, body: 'name=NoScheduler' })
+    expect(notJson.status).toBe(400)
+    expect((await notJson.json()).message).toMatch(/application\/json/)
     await fetch(`${a.url}/configuration/scheduler`, { method: 'POST', headers: { authorization: a.auth, 'content-type': 'application/json' }, body: JSON.stringify({ policy: 'least-loaded' }) })
   })
 })
