@@ -28,8 +28,11 @@ export type AdminGuard = (req: FastifyRequest, reply: FastifyReply) => Promise<v
 export function adminGuard (check: (authorization: string | undefined) => boolean): AdminGuard {
   return async (req, reply) => {
     if (check(req.headers.authorization)) return
+    // A Basic challenge makes a browser stop and prompt; a page that sent a Bearer secret (the
+    // dashboard) must get its 401 back instead, so it is challenged as Bearer.
+    const bearer = req.headers.authorization?.toLowerCase().startsWith('bearer ') === true
     await reply.status(401)
-      .header('www-authenticate', 'Basic realm="p2pfaas", charset="UTF-8"')
+      .header('www-authenticate', bearer ? 'Bearer realm="p2pfaas"' : 'Basic realm="p2pfaas", charset="UTF-8"')
       .send({ code: 'UNAUTHORIZED', message: 'management needs credentials: basic auth as admin with the node\'s admin secret (see the node\'s log for where it is), or Authorization: Bearer <secret>' })
   }
 }

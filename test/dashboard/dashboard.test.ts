@@ -114,6 +114,19 @@ describe('the dashboard', () => {
     expect(overlaps).toBe(0)
   })
 
+  it('lets an operator with the admin secret change the policy, and refuses a wrong secret', async () => {
+    const secret = a.auth.startsWith('Basic ') ? Buffer.from(a.auth.slice(6), 'base64').toString().split(':')[1]! : ''
+    await page.fill('#policy-form input[name="policy"]', 'power-of-d:d=2')
+    await page.fill('#policy-form input[name="secret"]', 'wrong')
+    await page.click('#policy-form button')
+    await page.waitForFunction(() => /refused/.test(document.getElementById('policy-result')?.textContent ?? ''), undefined, { timeout: 5000 })
+    expect(await page.textContent('#policy')).toMatch(/LeastLoaded/)
+    await page.fill('#policy-form input[name="secret"]', secret)
+    await page.click('#policy-form button')
+    await page.waitForFunction(() => /PowerOf|power/i.test(document.getElementById('policy')?.textContent ?? ''), undefined, { timeout: 5000 })
+    expect(await page.textContent('#policy-result')).toMatch(/^now /)
+  })
+
   it('is reachable from the keyboard: tabbing reaches a node, Enter selects its row', async () => {
     await page.focus(`#graph .node[data-peer="${id(b)}"]`)
     await page.keyboard.press('Enter')
