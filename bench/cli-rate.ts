@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -14,6 +13,7 @@ import { fromHandOff } from '../src/cli/bench/libp2p-target.js'
 import { percentile, type BenchSummary } from '../src/cli/bench/summary.js'
 import { handOff } from '../src/invoke/client.js'
 import { createMeshLibp2p, type MeshLibp2p } from '../src/mesh/libp2p.js'
+import { startNodeProcess, type NodeProcess } from './node-process.js'
 import { CLI } from '../test/helpers/cli.js'
 import type { Call } from '../src/invoke/call.js'
 
@@ -47,28 +47,9 @@ const FN = 'fast'
 const TICKS = 100 // clock ticks per second of /proc/<pid>/stat (CLK_TCK on Linux)
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
-async function freePort (): Promise<number> {
-  return await new Promise(resolve => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => { resolve(p) }) }) })
-}
 
-interface NodeProc { proc: ChildProcess, url: string, dir: string, auth: string, addr: string, peerId: string }
-
-async function startNode (bootstrap: string[]): Promise<NodeProc> {
-  const dir = await mkdtemp(join(tmpdir(), 'p2pfaas-bench-cli-'))
-  const [port, p2p] = [await freePort(), await freePort()]
-  const args = [CLI, 'node', '--no-mdns', '--listen', `/ip4/127.0.0.1/tcp/${p2p}`, '--http', `127.0.0.1:${port}`, '--data-dir', dir, '--runtime', 'process', '--log-level', 'error', '--heartbeat', '1000']
-  for (const b of bootstrap) args.push('--bootstrap', b)
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] })
-  const url = `http://127.0.0.1:${port}`
-  for (let i = 0; ; i++) {
-    if ((await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200) break
-    if (i > 300) throw new Error('a node did not start')
-    await sleep(50)
-  }
-  const auth = 'Basic ' + Buffer.from(`admin:${(await readFile(join(dir, 'admin-secret'), 'utf8')).trim()}`).toString('base64')
-  const peerId = (await (await fetch(`${url}/mesh`)).json() as { self: { peerId: string } }).self.peerId
-  return { proc, url, dir, auth, peerId, addr: `/ip4/127.0.0.1/tcp/${p2p}/p2p/${peerId}` }
-}
+type NodeProc = NodeProcess
+const startNode = async (bootstrap: string[]): Promise<NodeProc> => await startNodeProcess({ bootstrap, runtime: 'process', logLevel: 'error', stderr: 'inherit', tag: 'cli' })
 
 /** CPU seconds a process has used so far (user + system), from /proc. */
 async function cpuSeconds (pid: number): Promise<number> {

@@ -1,7 +1,6 @@
 import '../src/polyfill.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { lpStream } from '@libp2p/utils'
@@ -11,6 +10,7 @@ import { noise } from '@libp2p/noise'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
+import { startNodeProcess, type NodeProcess } from './node-process.js'
 import { CLI, repoPath } from '../test/helpers/cli.js'
 
 /**
@@ -29,29 +29,9 @@ const payload = Buffer.alloc(1024, 'x')
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))]! }
 
-async function freePort (): Promise<number> {
-  return await new Promise(resolve => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => { resolve(p) }) }) })
-}
 
-interface NodeProc { proc: ChildProcess, url: string, dir: string, auth: string, addr: string }
-
-async function startNode (bootstrap?: string): Promise<NodeProc> {
-  const dir = await mkdtemp(join(tmpdir(), 'p2pfaas-bench-hop-'))
-  const port = await freePort()
-  const p2p = await freePort()
-  const args = [CLI, 'node', '--no-mdns', '--listen', `/ip4/127.0.0.1/tcp/${p2p}`, '--http', `127.0.0.1:${port}`, '--data-dir', dir, '--runtime', 'docker', '--log-level', 'warn', '--heartbeat', '1000']
-  if (bootstrap != null) args.push('--bootstrap', bootstrap)
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'ignore'] })
-  const url = `http://127.0.0.1:${port}`
-  for (let i = 0; ; i++) {
-    if ((await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200) break
-    if (i > 300) throw new Error('a node did not start')
-    await sleep(50)
-  }
-  const auth = 'Basic ' + Buffer.from(`admin:${(await readFile(join(dir, 'admin-secret'), 'utf8')).trim()}`).toString('base64')
-  const self = (await (await fetch(`${url}/mesh`)).json() as { self: { peerId: string } }).self.peerId
-  return { proc, url, dir, auth, addr: `/ip4/127.0.0.1/tcp/${p2p}/p2p/${self}` }
-}
+type NodeProc = NodeProcess
+const startNode = async (bootstrap?: string): Promise<NodeProc> => await startNodeProcess({ bootstrap: bootstrap != null ? [bootstrap] : [], runtime: 'docker', tag: 'hop' })
 
 async function timed (fn: () => Promise<void>, n: number): Promise<number[]> {
   const out: number[] = []
