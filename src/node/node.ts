@@ -168,13 +168,17 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
       try {
         for (const runtime of runtimes) { await runtime.start(); started.push(runtime) }
         await registry.start(); started.push(registry)
-        if (config.functionsFile != null) await deployStackFile(registry, config.functionsFile, log)
+        // The stack's containers warm up while the mesh forms; the node is ready when both are.
+        // Peers see its functions only once they are deployed (gossip lists deployed ones).
+        const deploying = config.functionsFile != null ? deployStackFile(registry, config.functionsFile, log) : Promise.resolve()
+        deploying.catch(() => {})
         await metrics.start(); started.push(metrics)
         await mesh.start(); started.push(mesh)
         await invokeHandlers.start(); started.push(invokeHandlers)
         await manage.start(); started.push(manage)
         await recorder.start(); started.push(recorder)
         await observer.start(); started.push(observer)
+        await deploying
         await gateway.start(); started.push(gateway)
       } catch (err) {
         for (const s of started.splice(0).reverse()) await s.stop().catch(() => {})
