@@ -42,9 +42,7 @@ export class ProcessRuntime implements Runtime {
     this.maxResponseBytes = init.maxResponseBytes ?? 16 * 1024 * 1024
   }
 
-  async start (): Promise<void> {
-    this.log.warn('process runtime: functions run as this node\'s user, with NO isolation (no container, no limits). Use Docker for anything you do not trust.')
-  }
+  async start (): Promise<void> {}
 
   async stop (): Promise<void> {
     for (const child of this.running) child.kill('SIGKILL')
@@ -55,6 +53,8 @@ export class ProcessRuntime implements Runtime {
   async deploy (spec: FunctionSpec): Promise<void> {
     const argv = splitCommand(spec.envProcess ?? '')
     if (argv.length === 0) throw new RuntimeError('DEPLOY_FAILED', `function ${spec.name} has no envProcess (fprocess): the process runtime needs the command to run`)
+    // Said when a function actually runs this way, not at every start of a node that has Docker.
+    this.log.warn({ function: spec.name }, 'process runtime: this function runs as the node\'s user, with NO isolation (no container, no limits). Use Docker for anything you do not trust.')
     this.specs.set(spec.name, { spec, argv })
   }
 
