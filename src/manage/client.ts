@@ -1,5 +1,6 @@
 import { lpStream } from '@libp2p/utils'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { RESULT_SCHEMAS } from './results.js'
 import { decodeJson, encodeJson, MANAGE_PROTOCOL, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, type ManageRequest, type ManageResponse, type ManageResults } from './protocol.js'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -28,6 +29,8 @@ export async function manage<Op extends ManageRequest['op']> (libp2p: Libp2p, pe
     throw new ManageClientError(signal.aborted ? 'TIMEOUT' : 'UNREACHABLE', signal.aborted ? `${peer} did not answer in time` : `cannot talk to ${peer}: ${err?.message ?? err}`)
   }
   if (response == null || typeof response !== 'object' || typeof response.ok !== 'boolean') throw new ManageClientError('BAD_RESPONSE', `${peer} answered something that is not a management response`)
-  if (!response.ok) throw new ManageClientError(response.code, response.message, response.deployed)
-  return response.result
+  if (!response.ok) throw new ManageClientError(String(response.code).slice(0, 64), String(response.message).slice(0, 4096), Array.isArray(response.deployed) ? response.deployed.map(String) : undefined)
+  const checked = RESULT_SCHEMAS[request.op].safeParse(response.result)
+  if (!checked.success) throw new ManageClientError('BAD_RESPONSE', `${peer} answered ${request.op} with something malformed: ${checked.error.issues.slice(0, 3).map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+  return checked.data as ManageResults[Op]
 }

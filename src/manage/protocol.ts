@@ -78,51 +78,6 @@ export interface ObservedFunctionSecond {
   latency: Array<[number, number]>
 }
 
-const peerIdString = z.string().min(1).max(128)
-const count = z.number().int().min(0).max(1e9)
-const ms = z.number().min(0).max(1e9)
-
-/**
- * What a peer answers to `observe` is outside input to the node that asked (it ends up on its
- * dashboard): checked field by field, sizes bounded.
- */
-export const ObserveResultSchema = z.object({
-  node: peerIdString,
-  neighbours: z.array(peerIdString).max(1024),
-  seconds: z.array(z.object({
-    t: z.number().int().min(0),
-    functions: z.array(z.object({
-      name: z.string().max(63),
-      arrivals: count,
-      local: count,
-      forwarded: count,
-      rejected: count,
-      errors: count,
-      latency: z.array(z.tuple([z.number().int().min(0).max(1000), count])).max(1000)
-    })).max(256)
-  })).max(300),
-  calls: z.array(z.object({
-    seq: count,
-    callId: z.string().max(256),
-    function: z.string().max(63),
-    at: z.number().min(0),
-    outcome: z.enum(['local', 'forwarded', 'rejected', 'error']),
-    status: z.number().int().min(0).max(999),
-    code: z.string().max(64).optional(),
-    path: z.array(peerIdString).max(16),
-    totalMs: ms,
-    hops: z.array(z.object({
-      peer: peerIdString,
-      decision: z.string().max(16),
-      schedulingMs: ms,
-      probingMs: ms,
-      queueMs: ms,
-      execMs: ms,
-      totalMs: ms
-    })).max(16)
-  })).max(200)
-})
-
 export interface ObserveResult {
   node: string
   /** P2PFaaS peers this node has a live connection to. */

@@ -1,0 +1,86 @@
+import { z } from 'zod'
+import type { ManageRequest } from './protocol.js'
+
+/**
+ * What a node answers is outside input to whoever asked (a CLI prints it, a node's dashboard shows
+ * it): every result is checked field by field, sizes bounded, before anyone uses it.
+ */
+const peerIdString = z.string().min(1).max(128)
+const count = z.number().int().min(0).max(1e9)
+const ms = z.number().min(0).max(1e9)
+
+export const ObserveResultSchema = z.object({
+  node: peerIdString,
+  neighbours: z.array(peerIdString).max(1024),
+  seconds: z.array(z.object({
+    t: z.number().int().min(0),
+    functions: z.array(z.object({
+      name: z.string().max(63),
+      arrivals: count,
+      local: count,
+      forwarded: count,
+      rejected: count,
+      errors: count,
+      latency: z.array(z.tuple([z.number().int().min(0).max(1000), count])).max(1000)
+    })).max(256)
+  })).max(300),
+  calls: z.array(z.object({
+    seq: count,
+    callId: z.string().max(256),
+    function: z.string().max(63),
+    at: z.number().min(0),
+    outcome: z.enum(['local', 'forwarded', 'rejected', 'error']),
+    status: z.number().int().min(0).max(999),
+    code: z.string().max(64).optional(),
+    path: z.array(peerIdString).max(16),
+    totalMs: ms,
+    hops: z.array(z.object({
+      peer: peerIdString,
+      decision: z.string().max(16),
+      schedulingMs: ms,
+      probingMs: ms,
+      queueMs: ms,
+      execMs: ms,
+      totalMs: ms
+    })).max(16)
+  })).max(200)
+})
+
+const text = (max: number): z.ZodString => z.string().max(max)
+const load = z.object({ name: text(63), queued: count, running: count, capacity: count })
+const totals = z.object({ queued: count, running: count, capacity: count })
+const addrs = z.array(text(512)).max(64)
+
+export const RESULT_SCHEMAS: { [Op in ManageRequest['op']]: z.ZodType } = {
+  whoami: z.object({ you: peerIdString, admin: z.boolean(), node: peerIdString }),
+  list: z.object({
+    node: peerIdString,
+    functions: z.array(z.object({
+      name: text(63),
+      image: text(512).optional(),
+      runtime: text(16),
+      concurrency: count,
+      queue: count,
+      replicas: count,
+      availableReplicas: count,
+      invocationCount: count,
+      load: load.optional()
+    })).max(1024),
+    peers: z.array(z.object({ peerId: peerIdString, functions: z.array(text(63)).max(256) })).max(1024)
+  }),
+  peers: z.object({
+    self: z.object({ peerId: peerIdString, addrs, version: text(32), policy: text(256), functions: z.array(load).max(256), totals }),
+    peers: z.array(z.object({
+      peerId: peerIdString,
+      addrs,
+      connected: z.boolean(),
+      lastSeenMs: ms,
+      latencyMs: ms.optional(),
+      functions: z.array(load).max(256),
+      totals
+    })).max(1024)
+  }),
+  deploy: z.object({ deployed: z.array(text(63)).max(256) }),
+  remove: z.object({ removed: text(63) }),
+  observe: ObserveResultSchema
+}
