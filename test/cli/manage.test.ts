@@ -155,7 +155,9 @@ describe('p2pfaas peers', () => {
     expect(view.peers.map((p: { peerId: string }) => p.peerId).sort()).toEqual([idOf(b), idOf(c)].sort())
     for (const p of view.peers) {
       expect(p.connected).toBe(true)
-      expect(p.latencyMs).toBeGreaterThan(0)
+      // @libp2p/ping measures whole milliseconds: on loopback a round trip is often 0.
+      expect(typeof p.latencyMs).toBe('number')
+      expect(p.latencyMs).toBeGreaterThanOrEqual(0)
       expect(p.latencyMs).toBeLessThan(1000)
       expect(p.addrs.some((x: string) => x.startsWith('/ip4/127.0.0.1/tcp/'))).toBe(true)
     }
