@@ -19,7 +19,8 @@ export function renderPeers (view: ManageResults['peers']): string {
   const rows = view.peers.map(p => [
     shortId(p.peerId),
     p.connected ? 'connected' : 'gossip-only',
-    p.latencyMs != null ? `${p.latencyMs.toFixed(1)} ms` : '-',
+    // libp2p's ping counts whole milliseconds.
+    p.latencyMs == null ? '-' : p.latencyMs < 1 ? '<1 ms' : `${Math.round(p.latencyMs)} ms`,
     `${p.lastSeenMs} ms`,
     loadCell(p.totals),
     p.addrs[0] ?? '-',
