@@ -126,7 +126,7 @@ export async function openSession (opts: MeshOptions, init: SessionInit = {}): P
     if (fixed != null) {
       const deadline = deadlineSignal(10_000, init.signal)
       await libp2p.dial(fixed.addr, { signal: deadline.signal })
-        .catch((err: Error) => { throw new CliError(EXIT.unreachable, `cannot reach ${target}: ${err.message}`) })
+        .catch((err: Error) => { throw new CliError(EXIT.unreachable, `cannot reach ${target}: ${err.message} (is the node running, its libp2p port open, and the swarm key the mesh's?)`) })
         .finally(deadline.clear)
     }
     return { libp2p, peer: found.peer, addr: found.addr, close }

@@ -22,6 +22,13 @@ export function renderChart (root: SVGSVGElement, series: SeriesPoint[], keys: A
   for (const key of keys) {
     const points = series.flatMap((p, i) => p[key] != null ? [`${x(i).toFixed(1)},${y(p[key] as number).toFixed(1)}`] : [])
     children.push(svg('polyline', { class: String(key), points: points.join(' '), 'data-series': String(key) }))
+    // Latency exists only for seconds with calls: a lone second would be an invisible one-point line.
+    if (points.length < series.length) {
+      for (const pt of points) {
+        const [cx, cy] = pt.split(',')
+        children.push(svg('circle', { class: `dot-${String(key)}`, cx: cx!, cy: cy!, r: 2.5 }))
+      }
+    }
   }
   const last = series.at(-1)
   root.setAttribute('aria-label', `${root.id.replace('chart-', '')} over the last ${series.length} s; now ${keys.map(k => `${String(k)} ${Math.round((last?.[k] as number | undefined) ?? 0)}`).join(', ')}`)

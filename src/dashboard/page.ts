@@ -81,7 +81,8 @@ svg { width: 100%; height: auto; display: block; }
 .node:focus { outline: none; } .node:focus circle, .node.selected circle { stroke: var(--fg); stroke-width: 4; }
 .chart .axis { stroke: var(--line); } .chart text { fill: var(--muted); font-size: 11px; }
 .chart polyline { fill: none; stroke-width: 2; }
-.arrivals { stroke: var(--fg); } .local { stroke: var(--ok); } .forwarded { stroke: var(--fwd); } .rejected { stroke: var(--bad); } .p50 { stroke: var(--accent); } .p99 { stroke: var(--warn); }
+.dot-p50Ms { fill: var(--accent); } .dot-p99Ms { fill: var(--warn); }
+.arrivals { stroke: var(--fg); } .local { stroke: var(--ok); } .forwarded { stroke: var(--fwd); } .rejected { stroke: var(--bad); } .p50Ms { stroke: var(--accent); } .p99Ms { stroke: var(--warn); }
 .legend { font-size: .8rem; color: var(--muted); display: flex; gap: .3rem .8rem; flex-wrap: wrap; align-items: center; margin: .3rem 0 0; }
 .dot { display: inline-block; width: .8em; height: .8em; border-radius: 50%; background: var(--ok); margin-right: .2em; }
 .dot.self { background: transparent; border: 3px solid var(--accent); } .dot.busy { background: var(--bad); } .dot.gone { background: transparent; border: 1px dashed var(--muted); }

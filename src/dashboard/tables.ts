@@ -12,7 +12,7 @@ export function renderNodes (snap: DashboardSnapshot, selected: string | undefin
     const row = el('tr', { class: `${n.state}${n.self ? ' self' : ''}${n.peerId === selected ? ' selected' : ''}`, 'data-peer': n.peerId },
       el('th', { scope: 'row', title: n.peerId }, `${nameOf(n.peerId)}${n.self ? ' (here)' : ''}`),
       cell(n.state),
-      cell(n.self ? '–' : ms(n.lastSeenMs)),
+      cell(n.self ? '–' : n.state === 'gone' ? `left ${ms(n.lastSeenMs)} ago` : ms(n.lastSeenMs)),
       cell(`${t.running}/${t.capacity} · ${t.queued}`, el('span', { class: 'bar', style: `width:${width}px` })),
       cell(fns),
       cell(n.addrs.slice(0, 2).join(' ')))
