@@ -69,6 +69,11 @@ describe('the dashboard', () => {
     const rate = await page.textContent('#functions tr[data-function="emu"] td:nth-child(3)')
     expect(Number(rate)).toBeGreaterThan(0)
     expect(await page.$$eval('#graph .edge.active', edges => edges.length)).toBeGreaterThanOrEqual(1)
+    // Latency is drawn, and in a colour: each series has a stroke, and the seconds with calls have points.
+    await page.waitForFunction(() => document.querySelectorAll('#chart-latency circle').length > 0, undefined, { timeout: 5000 })
+    const strokes = await page.$$eval('#chart-latency polyline', lines => lines.map(l => getComputedStyle(l).stroke))
+    expect(strokes).toHaveLength(2)
+    for (const stroke of strokes) expect(stroke).not.toBe('none')
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-2-load.png`, fullPage: true })
     expect(problems).toEqual([])
   }, 30_000)
