@@ -2,7 +2,6 @@ import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
-import { demoFunctions } from './demo-functions.js'
 import { CLI_ENTRY, fetchMesh, startLocalMesh, type LocalMesh } from './local-mesh.js'
 import type { MeshResponse } from '../gateway/mesh.js'
 
@@ -120,6 +119,7 @@ export function registerDemoCommand (program: Command): void {
           const node = mesh.nodes[i]!
           process.stdout.write(`${renderMeshView(node.name, v, names)}\n  HTTP ${node.httpUrl}/mesh\n\n`)
         })
+        const { demoFunctions } = await import('./demo-functions.js')
         const functions = await demoFunctions()
         process.stdout.write(`Sample functions echo and sleep on every node: ${functions.how}.\n\n`)
         await deployEverywhere(mesh, functions.bodies)

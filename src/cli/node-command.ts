@@ -1,6 +1,5 @@
 import type { Command } from 'commander'
 import { ConfigError, DEFAULT_HTTP, DEFAULT_LISTEN, DEFAULT_MDNS_INTERVAL_MS, ENV, resolveNodeConfig, type NodeFlags } from '../node/config.js'
-import { createNode } from '../node/node.js'
 import { createLogger } from '../log.js'
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
@@ -46,6 +45,8 @@ Examples:
       const log = createLogger({ level: config.logLevel })
       let node
       try {
+        // Loaded here, not at the top: every other command would pay for Docker, HTTP and metrics.
+        const { createNode } = await import('../node/node.js')
         node = await createNode(config, log)
         await node.start()
       } catch (err: any) {
