@@ -92,6 +92,13 @@ export function registerDemoCommand (program: Command): void {
     .description('start a small mesh on this machine (loopback, mDNS off), deploy the sample functions, run a short load')
     .option('--nodes <n>', 'how many nodes', '3')
     .option('--keep', 'keep the mesh running until Ctrl-C')
+    .addHelpText('after', `
+The nodes run on 127.0.0.1 with mDNS off; the sample functions run in containers when a Docker
+engine has their images (npm run images), otherwise as processes on this host, and it says which.
+
+Examples:
+  npm run demo
+  p2pfaas demo --nodes 5 --keep          # then open a dashboard address it prints`)
     .action(async (opts: { nodes: string, keep?: boolean }) => {
       const count = Number(opts.nodes)
       if (!Number.isInteger(count) || count < 2 || count > 16) {

@@ -188,6 +188,11 @@ export function registerManageCommands (program: Command): void {
   program.command('id')
     .description('print this CLI\'s PeerId, the identity nodes trust with --admin')
     .option('--json', 'as JSON')
+    .addHelpText('after', `
+The key is made on first use and kept in $XDG_CONFIG_HOME/p2pfaas/identity.key (~/.config/p2pfaas/).
+
+Example:
+  p2pfaas node --admin $(p2pfaas id)      # on a node: trust this CLI to deploy and remove`)
     .action(async (opts: { json?: boolean }) => {
       await runCommand('id', async () => {
         const identity = await cliIdentity()
