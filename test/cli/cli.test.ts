@@ -31,6 +31,14 @@ describe('p2pfaas command', () => {
     }
   })
 
+  it('has help with examples for every command', async () => {
+    for (const command of ['node', 'demo', 'invoke', 'id', 'deploy', 'rm', 'ls', 'peers', 'top', 'bench', 'swarm-key']) {
+      const help = await p2pfaas(command, '--help')
+      expect(help.code, command).toBe(0)
+      expect(help.stdout, command).toMatch(/Examples?:\n {2}(p2pfaas|npm) /)
+    }
+  })
+
   it('prints a swarm key', async () => {
     const r = await p2pfaas('swarm-key')
     expect(r.stdout).toMatch(/^\/key\/swarm\/psk\/1\.0\.0\/\n\/base16\/\n[0-9a-f]{64}$/)
