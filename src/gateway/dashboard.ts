@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { INDEX_HTML, STYLE_CSS } from '../dashboard/page.js'
 import type { MeshObserver } from '../observe/observer.js'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 export interface DashboardRouteDeps {
   observer: MeshObserver
@@ -47,11 +47,11 @@ export function registerDashboardRoutes (app: FastifyInstance, deps: DashboardRo
   // Live streams never end by themselves: end them before the server waits for its connections.
   app.addHook('preClose', async () => { for (const end of [...open]) end() })
 
-  const page = async (_req: unknown, reply: { type: (t: string) => { header: (k: string, v: string) => { send: (b: string) => unknown } } }): Promise<unknown> =>
-    reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(INDEX_HTML)
-  app.get('/', page)
-  app.get('/ui', page)
-  app.get('/ui/style.css', async (_req, reply) => await reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(STYLE_CSS))
+  const serve = (type: string, body: string) => async (_req: FastifyRequest, reply: FastifyReply) =>
+    await reply.type(type).header('cache-control', 'no-cache').send(body)
+  app.get('/', serve('text/html; charset=utf-8', INDEX_HTML))
+  app.get('/ui', serve('text/html; charset=utf-8', INDEX_HTML))
+  app.get('/ui/style.css', serve('text/css; charset=utf-8', STYLE_CSS))
   app.get<{ Params: { name: string } }>('/ui/:name', async (req, reply) => {
     const body = modules.get(req.params.name)
     if (body == null) return await reply.status(404).send({ code: 'NOT_FOUND', message: `no such dashboard file: ${req.params.name}` })

@@ -1,6 +1,7 @@
 import { parseDeployBody, toFunctionStatus, FunctionSpecError } from '../functions/openfaas.js'
 import { parseStackYaml } from '../functions/stack.js'
 import { deployAll } from '../functions/deploy-all.js'
+import { NAME } from '../functions/fields.js'
 import type { AdminGuard } from './auth.js'
 import type { FunctionRegistry } from '../functions/registry.js'
 import type { FunctionSpec } from '../functions/types.js'
@@ -11,8 +12,6 @@ export interface FunctionRouteDeps {
   guard: AdminGuard
   invocations: (name: string) => number
 }
-
-const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 
 /**
  * The OpenFaaS management API, `/system/functions` and `/system/function/{name}`, so faas-cli and

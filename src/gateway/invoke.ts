@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { CallError } from '../executor/errors.js'
+import { NAME } from '../functions/fields.js'
 import { HOP_BY_HOP } from '../runtime/http-call.js'
 import { REQUEST, traceHeaders, truthy } from './p2pfaas-headers.js'
 import type { Executor } from '../executor/executor.js'
@@ -19,7 +20,6 @@ export interface InvokeRouteDeps {
 }
 
 const PREFIX = '/function/'
-const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 const CALL_ID = /^[\w.-]{1,128}$/
 
 export type RawHandler = (req: IncomingMessage, res: ServerResponse) => void

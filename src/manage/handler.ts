@@ -3,7 +3,6 @@ import { FunctionSpecError, parseDeployBody } from '../functions/openfaas.js'
 import { parseStackYaml } from '../functions/stack.js'
 import { deployAll } from '../functions/deploy-all.js'
 import { decodeJson, encodeJson, MANAGE_PROTOCOL, ManageRequestSchema, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, PRIVILEGED_OPS, type ManageRequest, type ManageResponse, type ManageResults, type NodeSelf, type PeerView } from './protocol.js'
-import { toSparse } from '../observe/histogram.js'
 import type { CallRecorder } from '../observe/recorder.js'
 import type { Executor } from '../executor/executor.js'
 import type { FunctionRegistry } from '../functions/registry.js'
@@ -104,10 +103,7 @@ export function createManageHandler (init: ManageHandlerInit, c: ManageHandlerCo
     observe: async (req) => ({
       node: c.libp2p.peerId.toString(),
       neighbours: c.view.connected().map(p => p.peerId),
-      seconds: (c.recorder?.secondsSince(req.sinceT) ?? []).map(s => ({
-        t: s.t,
-        functions: [...s.functions].map(([name, f]) => ({ name, arrivals: f.arrivals, local: f.local, forwarded: f.forwarded, rejected: f.rejected, errors: f.errors, latency: toSparse(f.latency) }))
-      })),
+      seconds: c.recorder?.observedSince(req.sinceT) ?? [],
       calls: c.recorder?.callsSince(req.sinceSeq) ?? []
     }),
     remove: async (req) => {

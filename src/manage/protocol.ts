@@ -1,6 +1,7 @@
 import { z } from 'zod'
+import { NAME } from '../functions/fields.js'
 import { MAX_STACK_BYTES } from '../functions/stack.js'
-import type { CallRecord } from '../observe/recorder.js'
+import type { CallRecord, ObservedFunctionSecond } from '../observe/recorder.js'
 
 /** Spec: protocols/manage.md. One request frame, one response frame, per stream. */
 export const MANAGE_PROTOCOL = '/p2pfaas/manage/1.0.0'
@@ -9,7 +10,7 @@ export const MAX_REQUEST_BYTES = MAX_STACK_BYTES + 64 * 1024
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 
 const secret = z.string().min(1).max(1024).optional()
-const name = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a function name: lower-case letters, digits and dashes')
+const name = z.string().regex(NAME, 'a function name: lower-case letters, digits and dashes')
 
 export const ManageRequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('whoami'), secret }).strict(),
@@ -65,17 +66,6 @@ export interface NodeSelf {
   policy: string
   functions: FunctionLoadView[]
   totals: { queued: number, running: number, capacity: number }
-}
-
-export interface ObservedFunctionSecond {
-  name: string
-  arrivals: number
-  local: number
-  forwarded: number
-  rejected: number
-  errors: number
-  /** Sparse latency histogram, [bucket, count] (src/observe/histogram.ts). */
-  latency: Array<[number, number]>
 }
 
 export interface ObserveResult {

@@ -1,8 +1,6 @@
 import { manage } from '../manage/client.js'
-import { toSparse } from './histogram.js'
 import { buildSnapshot, type DashboardNode, type DashboardSnapshot, type NodeReport } from './snapshot.js'
 import type { CallRecorder } from './recorder.js'
-import type { ObservedFunctionSecond } from '../manage/protocol.js'
 import type { NodeLoad } from '../mesh/load.js'
 import type { MeshView } from '../mesh/view.js'
 import type { Libp2p } from '@libp2p/interface'
@@ -83,9 +81,9 @@ export class MeshObserver {
         try {
           // manage() checks the answer's shape and bounds before it gets here.
           const r = await manage(this.c.libp2p, p.peerId, { op: 'observe', sinceT: cursor.sinceT, sinceSeq: cursor.sinceSeq }, AbortSignal.timeout(Math.max(500, this.intervalMs)))
-          cursor.report.neighbours = r.neighbours.slice(0, 1024)
-          for (const s of r.seconds.slice(-300)) cursor.report.seconds.set(s.t, s.functions.slice(0, 256))
-          cursor.report.calls = [...cursor.report.calls, ...r.calls.slice(-100)].slice(-100)
+          cursor.report.neighbours = r.neighbours
+          for (const s of r.seconds) cursor.report.seconds.set(s.t, s.functions)
+          cursor.report.calls = [...cursor.report.calls, ...r.calls].slice(-100)
           cursor.sinceT = r.seconds.at(-1)?.t ?? cursor.sinceT
           cursor.sinceSeq = r.calls.at(-1)?.seq ?? cursor.sinceSeq
           this.trim(cursor.report)
@@ -138,10 +136,7 @@ export class MeshObserver {
   }
 
   private ownReport (): NodeReport {
-    const seconds = new Map<number, ObservedFunctionSecond[]>()
-    for (const s of this.c.recorder.secondsSince()) {
-      seconds.set(s.t, [...s.functions].map(([name, f]) => ({ name, arrivals: f.arrivals, local: f.local, forwarded: f.forwarded, rejected: f.rejected, errors: f.errors, latency: toSparse(f.latency) })))
-    }
+    const seconds = new Map(this.c.recorder.observedSince().map(s => [s.t, s.functions]))
     return { neighbours: this.c.view.connected().map(p => p.peerId), seconds, calls: this.c.recorder.callsSince(0, 100) }
   }
 

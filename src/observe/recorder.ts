@@ -1,4 +1,4 @@
-import { emptyHistogram, record, type Histogram } from './histogram.js'
+import { emptyHistogram, record, toSparse, type Histogram } from './histogram.js'
 import type { RoutedEvent } from '../invoke/service.js'
 
 /** How a call that entered the mesh here ended. */
@@ -29,6 +29,17 @@ export interface SecondCounts {
   rejected: number
   errors: number
   latency: Histogram
+}
+
+export interface ObservedFunctionSecond {
+  name: string
+  arrivals: number
+  local: number
+  forwarded: number
+  rejected: number
+  errors: number
+  /** Sparse latency histogram, [bucket, count] (src/observe/histogram.ts). */
+  latency: Array<[number, number]>
 }
 
 export interface Second {
@@ -118,6 +129,14 @@ export class CallRecorder {
   secondsSince (sinceT = 0): Second[] {
     this.trim()
     return this.seconds.filter(s => s.t >= sinceT)
+  }
+
+  /** The same seconds as the wire and the snapshot carry them: latency histograms made sparse. */
+  observedSince (sinceT = 0): Array<{ t: number, functions: ObservedFunctionSecond[] }> {
+    return this.secondsSince(sinceT).map(s => ({
+      t: s.t,
+      functions: [...s.functions].map(([name, f]) => ({ name, arrivals: f.arrivals, local: f.local, forwarded: f.forwarded, rejected: f.rejected, errors: f.errors, latency: toSparse(f.latency) }))
+    }))
   }
 
   /** Calls recorded after `sinceSeq`, at most `max`, the newest kept when there are more. */

@@ -1,7 +1,6 @@
 import { emptyHistogram, fromSparse, mergeInto, quantile } from './histogram.js'
-import type { ObservedFunctionSecond } from '../manage/protocol.js'
 import type { NodeLoad } from '../mesh/load.js'
-import type { CallRecord } from './recorder.js'
+import type { CallRecord, ObservedFunctionSecond } from './recorder.js'
 
 /** The dashboard's whole picture, as `GET /api/dashboard` and the live stream send it. */
 export interface DashboardSnapshot {
