@@ -1,28 +1,22 @@
 import { randomUUID } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import { handOff } from '../invoke/client.js'
-import { addMeshOptions, CliError, EXIT, openSession, parseWhole, runCommand, type MeshOptions } from './session.js'
+import { addMeshOptions, CliError, collect, EXIT, exitForCode, openSession, parseHeaders, parseWhole, readFileBounded, runCommand, type MeshOptions } from './session.js'
 import type { Call } from '../invoke/call.js'
 import type { Command } from 'commander'
 
 const MAX_BODY = 16 * 1024 * 1024
-const collect = (value: string, previous: string[]): string[] => [...previous, value]
 
 interface InvokeOptions extends MeshOptions { data?: string, header: string[], bypass?: boolean, timeout: string, verbose?: boolean }
 
-function fail (code: number, message: string): never {
-  throw new CliError(code, message)
-}
-
 async function readBody (data: string | undefined): Promise<Uint8Array> {
-  if (data != null && data.startsWith('@')) return await readFile(data.slice(1)).catch((err: Error) => fail(EXIT.usage, `cannot read ${data.slice(1)}: ${err.message}`))
+  if (data != null && data.startsWith('@')) return await readFileBounded(data.slice(1), MAX_BODY, '-d')
   if (data != null) return Buffer.from(data)
   if (process.stdin.isTTY === true) return new Uint8Array()
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of process.stdin) {
     size += (chunk as Buffer).length
-    if (size > MAX_BODY) fail(EXIT.usage, `the body on stdin is larger than ${MAX_BODY} bytes`)
+    if (size > MAX_BODY) throw new CliError(EXIT.usage, `the body on stdin is larger than ${MAX_BODY} bytes`)
     chunks.push(chunk as Buffer)
   }
   return Buffer.concat(chunks)
@@ -52,12 +46,7 @@ Examples:
 
 async function invoke (fn: string, opts: InvokeOptions): Promise<number> {
   const timeoutMs = parseWhole(opts.timeout, '--timeout', 1, 3_600_000)
-  const headers: Record<string, string> = {}
-  for (const h of opts.header) {
-    const colon = h.indexOf(':')
-    if (colon <= 0) fail(EXIT.usage, `-H "${h}": headers are name:value`)
-    headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim()
-  }
+  const headers = parseHeaders(opts.header)
   if (opts.bypass === true) headers['x-p2pfaas-scheduler-bypass'] = 'true'
   const body = await readBody(opts.data)
   const signal = AbortSignal.timeout(timeoutMs)
@@ -71,14 +60,15 @@ async function invoke (fn: string, opts: InvokeOptions): Promise<number> {
     }
     const result = await handOff(session.libp2p, session.peer, call, MAX_BODY, signal, undefined, true)
     if (result.outcome === 'refused') {
-      exit = result.code === 'FUNCTION_NOT_FOUND' ? EXIT.notFound : result.code === 'OVERLOADED' ? EXIT.overloaded : result.code === 'TIMEOUT' ? EXIT.timeout : result.code === 'BAD_REQUEST' ? EXIT.usage : EXIT.unreachable
+      // Refused before it was accepted: a code of its own, or the node could not take it at all.
+      exit = exitForCode(result.code, EXIT.unreachable)
       process.stderr.write(`p2pfaas invoke: ${result.code}: ${result.message}\n`)
     } else if (result.outcome === 'lost') {
       exit = EXIT.unreachable
       process.stderr.write(`p2pfaas invoke: the node was lost after accepting the call (it may have run): ${result.message}\n`)
     } else {
       if (result.errorCode != null) {
-        exit = result.errorCode === 'TIMEOUT' ? EXIT.timeout : result.errorCode === 'OVERLOADED' ? EXIT.overloaded : EXIT.functionError
+        exit = exitForCode(result.errorCode)
         process.stderr.write(`p2pfaas invoke: ${result.errorCode}: ${result.errorMessage ?? ''}\n`)
       } else {
         if (result.response.status >= 400) exit = EXIT.functionError

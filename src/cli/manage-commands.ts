@@ -1,46 +1,12 @@
 import { readFile, stat } from 'node:fs/promises'
-import { multiaddr } from '@multiformats/multiaddr'
 import { FunctionSpecError, parseDeployBody } from '../functions/openfaas.js'
 import { MAX_STACK_BYTES, parseStackYaml } from '../functions/stack.js'
 import { LABELS } from '../functions/types.js'
-import { manage, ManageClientError } from '../manage/client.js'
-import { addMeshOptions, cliConfigDir, cliIdentity, CliError, EXIT, openSession, parseWhole, runCommand, type MeshOptions, type Session } from './session.js'
+import { ask, meshNodes, reach, withSession } from './mesh-client.js'
+import { addMeshOptions, cliConfigDir, cliIdentity, CliError, collect, EXIT, parseWhole, runCommand, type MeshOptions } from './session.js'
 import { renderTable, shortId, toJson } from './table.js'
 import type { ManageRequest, ManageResults } from '../manage/protocol.js'
 import type { Command } from 'commander'
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value]
-
-/** Exit code for a management refusal, so scripts can tell "not allowed" from "not there". */
-export function exitOf (err: ManageClientError): number {
-  switch (err.code) {
-    case 'UNAUTHORIZED': return EXIT.unauthorised
-    case 'FUNCTION_NOT_FOUND': return EXIT.notFound
-    case 'BAD_REQUEST': return EXIT.usage
-    case 'UNREACHABLE': return EXIT.unreachable
-    case 'TIMEOUT': return EXIT.timeout
-    default: return EXIT.functionError
-  }
-}
-
-/** One management request to the session's node, refusals turned into CliErrors. */
-export async function ask<Op extends ManageRequest['op']> (session: Session, request: Extract<ManageRequest, { op: Op }>, timeoutMs = 30_000, peer = session.peer): Promise<ManageResults[Op]> {
-  try {
-    return await manage(session.libp2p, peer, request, AbortSignal.timeout(timeoutMs))
-  } catch (err) {
-    if (err instanceof ManageClientError) throw new CliError(exitOf(err), `${err.code}: ${err.message}`)
-    throw err
-  }
-}
-
-export async function withSession<T> (opts: MeshOptions, body: (session: Session) => Promise<T>, identity: 'persistent' | 'ephemeral' = 'ephemeral'): Promise<T> {
-  const session = await openSession(opts, { identity })
-  try {
-    return await body(session)
-  } finally {
-    await session.close()
-  }
-}
 
 async function readSecret (file: string | undefined): Promise<string | undefined> {
   const path = file ?? (process.env.P2PFAAS_ADMIN_SECRET_FILE !== '' ? process.env.P2PFAAS_ADMIN_SECRET_FILE : undefined)
@@ -48,21 +14,6 @@ async function readSecret (file: string | undefined): Promise<string | undefined
   const size = (await stat(path).catch((err: Error) => { throw new CliError(EXIT.usage, `--admin-secret-file: ${err.message}`) })).size
   if (size > 1024) throw new CliError(EXIT.usage, `--admin-secret-file: ${path} is larger than 1 KiB; is it the right file?`)
   return (await readFile(path, 'utf8')).trim()
-}
-
-/** Every node of the mesh as the session's node sees it, itself first. */
-export async function meshNodes (session: Session): Promise<Array<{ peerId: string, addrs: string[] }>> {
-  const { self, peers } = await ask(session, { op: 'peers' })
-  return [{ peerId: self.peerId, addrs: self.addrs }, ...peers.map(p => ({ peerId: p.peerId, addrs: p.addrs }))]
-}
-
-/** Connects the CLI to another node of the mesh by the addresses its peers know it by. */
-export async function reach (session: Session, node: { peerId: string, addrs: string[] }): Promise<void> {
-  if (node.peerId === session.peer) return
-  const addrs = node.addrs.map(a => multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${node.peerId}`))
-  if (addrs.length === 0) throw new CliError(EXIT.unreachable, `no address is known for ${node.peerId}`)
-  await session.libp2p.dial(addrs, { signal: AbortSignal.timeout(10_000) })
-    .catch((err: Error) => { throw new CliError(EXIT.unreachable, `cannot reach ${node.peerId}: ${err.message}`) })
 }
 
 interface DeployOptions extends MeshOptions {

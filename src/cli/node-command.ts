@@ -1,8 +1,7 @@
 import type { Command } from 'commander'
 import { ConfigError, DEFAULT_HTTP, DEFAULT_LISTEN, DEFAULT_MDNS_INTERVAL_MS, ENV, resolveNodeConfig, type NodeFlags } from '../node/config.js'
 import { createLogger } from '../log.js'
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value]
+import { collect } from './session.js'
 
 export function registerNodeCommand (program: Command): void {
   program.command('node')

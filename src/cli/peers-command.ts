@@ -1,5 +1,5 @@
 import { addMeshOptions, EXIT, runCommand, type MeshOptions } from './session.js'
-import { ask, withSession } from './manage-commands.js'
+import { ask, withSession } from './mesh-client.js'
 import { renderTable, shortId, toJson } from './table.js'
 import type { FunctionLoadView, ManageResults } from '../manage/protocol.js'
 import type { Command } from 'commander'

@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -11,6 +12,49 @@ import type { Command } from 'commander'
 
 /** Exit codes scripts can rely on, shared by every command. */
 export const EXIT = { ok: 0, functionError: 1, usage: 2, overloaded: 3, notFound: 4, unreachable: 5, timeout: 6, unauthorised: 7 } as const
+
+/** Stable error codes (of nodes and of the CLI) → exit codes; anything else is `otherwise`. */
+const EXIT_BY_CODE: Readonly<Record<string, number>> = {
+  OVERLOADED: EXIT.overloaded,
+  FUNCTION_NOT_FOUND: EXIT.notFound,
+  UNREACHABLE: EXIT.unreachable,
+  LOST: EXIT.unreachable,
+  TIMEOUT: EXIT.timeout,
+  BAD_REQUEST: EXIT.usage,
+  UNAUTHORIZED: EXIT.unauthorised
+}
+
+export const exitForCode = (code: string, otherwise: number = EXIT.functionError): number => EXIT_BY_CODE[code] ?? otherwise
+
+/** commander's accumulator for repeatable options. */
+export const collect = (value: string, previous: string[]): string[] => [...previous, value]
+
+/** `-H name:value`, repeatable: names lower-cased and checked as HTTP tokens. */
+export function parseHeaders (raw: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = {}
+  for (const h of raw) {
+    const colon = h.indexOf(':')
+    const name = h.slice(0, colon).trim().toLowerCase()
+    if (colon <= 0 || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) throw new CliError(EXIT.usage, `-H "${h}": headers are name:value`)
+    headers[name] = h.slice(colon + 1).trim()
+  }
+  return headers
+}
+
+/** A file the user named (a body, a payload), read whole but never past `maxBytes`. */
+export async function readFileBounded (file: string, maxBytes: number, flag: string): Promise<Uint8Array> {
+  const handle = await open(file, 'r').catch((err: Error) => { throw new CliError(EXIT.usage, `${flag}: cannot read ${file}: ${err.message}`) })
+  try {
+    const { size } = await handle.stat()
+    if (size > maxBytes) throw new CliError(EXIT.usage, `${flag}: ${file} is ${size} bytes; at most ${maxBytes}`)
+    return await handle.readFile()
+  } catch (err) {
+    if (err instanceof CliError) throw err
+    throw new CliError(EXIT.usage, `${flag}: cannot read ${file}: ${(err as Error).message}`)
+  } finally {
+    await handle.close()
+  }
+}
 
 /** A failure the CLI reports as one line on stderr and an exit code. */
 export class CliError extends Error {

@@ -1,6 +1,6 @@
 import { TopicValidatorResult, type Message } from '@libp2p/gossipsub'
 import { judgeLoadMessage, LOAD_TOPIC, ReplayGuard } from '../mesh/load-message.js'
-import { meshNodes, reach, withSession } from './manage-commands.js'
+import { meshNodes, reach, withSession } from './mesh-client.js'
 import { addMeshOptions, EXIT, parseWhole, runCommand, type MeshOptions, type Session } from './session.js'
 import { renderTop, type TopNode } from './top-view.js'
 import type { NodeLoad } from '../mesh/load.js'

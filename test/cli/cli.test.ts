@@ -1,17 +1,9 @@
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { CLI } from '../helpers/cli.js'
-
-const exec = promisify(execFile)
+import { p2pfaas as run } from '../helpers/run-cli.js'
 
 async function p2pfaas (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args], { timeout: 60_000 })
-    return { code: 0, stdout, stderr }
-  } catch (err: any) {
-    return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' }
-  }
+  const r = await run(args, { timeoutMs: 60_000 })
+  return { code: r.code, stdout: r.stdout.toString(), stderr: r.stderr }
 }
 
 describe('p2pfaas command', () => {

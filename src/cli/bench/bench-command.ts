@@ -1,17 +1,17 @@
 import { open } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
-import { addMeshOptions, CliError, EXIT, openSession, runCommand } from '../session.js'
+import { addMeshOptions, CliError, collect, EXIT, exitForCode, openSession, runCommand } from '../session.js'
 import { poissonSchedule } from './arrivals.js'
 import { httpTarget } from './http-target.js'
-import { libp2pTarget, meshTargets } from './libp2p-target.js'
+import { NAME } from '../../functions/fields.js'
+import { meshNodes, reach } from '../mesh-client.js'
+import { libp2pTarget } from './libp2p-target.js'
 import { checkSize, LIMITS, loadPayloads, parseBenchFlags, ratesFor, type BenchFlags, type BenchPlan } from './options.js'
 import { startProgress } from './progress.js'
 import { newLiveCounts, runOpenLoop, type OpenLoopResult, type Target } from './runner.js'
 import { csvChunks, jsonChunks, renderSummary, summarise, type BenchSummary, type CallRecord } from './summary.js'
 import type { Command } from 'commander'
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value]
-const FUNCTION_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 /** Reaching the nodes (and, with --all, asking for the mesh) before the run starts. */
 const SETUP_TIMEOUT_MS = 30_000
 
@@ -55,7 +55,7 @@ Examples:
 }
 
 async function bench (fn: string, flags: BenchFlags): Promise<number> {
-  if (!FUNCTION_NAME.test(fn)) throw new CliError(EXIT.usage, `"${fn}" is not a function name (lower-case letters, digits and dashes)`)
+  if (!NAME.test(fn)) throw new CliError(EXIT.usage, `"${fn}" is not a function name (lower-case letters, digits and dashes)`)
   const plan = parseBenchFlags(flags)
   const payloads = await loadPayloads(plan.payloadSources)
   const outputs = await openOutputs(plan)
@@ -102,7 +102,10 @@ async function openTargets (fn: string, flags: BenchFlags, plan: BenchPlan): Pro
   const signal = AbortSignal.timeout(SETUP_TIMEOUT_MS)
   const session = await openSession(flags, { signal })
   try {
-    const peers = plan.all ? await meshTargets(session.libp2p, session.peer, signal) : [session.peer]
+    // --all sends straight to each node the session's node is linked to; it does not ask one to relay.
+    const nodes = plan.all ? await meshNodes(session, { connectedOnly: true }) : [{ peerId: session.peer, addrs: [] }]
+    await Promise.all(nodes.map(async node => { await reach(session, node) }))
+    const peers = nodes.map(n => n.peerId)
     const targets = peers.map(peer => libp2pTarget(session.libp2p, peer, { fn, headers: plan.headers, timeoutMs: plan.timeoutMs }))
     return { targets, transport: 'libp2p', close: async () => { await session.close() } }
   } catch (err) {
@@ -160,12 +163,10 @@ async function openOutputs (plan: BenchPlan): Promise<Outputs> {
   }
 }
 
-const FAILURE_EXIT: Record<string, number> = { OVERLOADED: EXIT.overloaded, FUNCTION_NOT_FOUND: EXIT.notFound, UNREACHABLE: EXIT.unreachable, LOST: EXIT.unreachable, TIMEOUT: EXIT.timeout }
-
 /** 0 when anything succeeded (a load test measures failures, it does not fail on them). */
 export function exitCodeOf (s: BenchSummary): number {
   if (s.succeeded > 0 || s.sent === 0) return EXIT.ok
   const failures = { ...s.errorsByCode, ...(s.rejected > 0 ? { OVERLOADED: s.rejected } : {}) }
   const commonest = Object.entries(failures).sort((a, b) => b[1] - a[1])[0]?.[0] ?? ''
-  return FAILURE_EXIT[commonest] ?? EXIT.functionError
+  return exitForCode(commonest)
 }

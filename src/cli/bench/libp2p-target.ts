@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { multiaddr } from '@multiformats/multiaddr'
 import type { Call } from '../../invoke/call.js'
 import { handOff, type HandOffResult } from '../../invoke/client.js'
-import { manage, ManageClientError } from '../../manage/client.js'
-import { CliError, EXIT } from '../session.js'
 import type { CallResult } from './summary.js'
 import type { Target } from './runner.js'
 import type { Libp2p } from '@libp2p/interface'
@@ -52,31 +49,4 @@ export function libp2pTarget (libp2p: Libp2p, peer: string, init: Libp2pTargetIn
       return fromHandOff(await handOff(libp2p, peer, call, MAX_BODY_BYTES, signal, undefined, true), peer)
     }
   }
-}
-
-/**
- * Every node the session's node knows and is connected to, itself first, each dialled by this CLI:
- * `--all` sends straight to each node, it does not ask one node to relay.
- */
-export async function meshTargets (libp2p: Libp2p, peer: string, signal: AbortSignal): Promise<string[]> {
-  const view = await manage(libp2p, peer, { op: 'peers' }, signal).catch((err: Error) => {
-    throw new CliError(err instanceof ManageClientError && err.code === 'TIMEOUT' ? EXIT.timeout : EXIT.unreachable, `--all: cannot ask ${peer} for its peers: ${err.message}`)
-  })
-  const others = view.peers.filter(p => p.connected && p.peerId !== peer && p.peerId !== libp2p.peerId.toString())
-  for (const p of others) await dialAny(libp2p, p.peerId, p.addrs, signal)
-  return [peer, ...others.map(p => p.peerId)]
-}
-
-async function dialAny (libp2p: Libp2p, peerId: string, addrs: readonly string[], signal: AbortSignal): Promise<void> {
-  const failures: string[] = []
-  for (const addr of addrs) {
-    try {
-      const ma = multiaddr(addr)
-      await libp2p.dial(ma.getComponents().some(c => c.name === 'p2p') ? ma : ma.encapsulate(`/p2p/${peerId}`), { signal })
-      return
-    } catch (err: any) {
-      failures.push(`${addr}: ${err?.message ?? err}`)
-    }
-  }
-  throw new CliError(EXIT.unreachable, `--all: cannot reach ${peerId} (${failures.length > 0 ? failures.join('; ') : 'it has no known address'})`)
 }

@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto'
-import { open } from 'node:fs/promises'
 import { parseDuration } from '../../functions/quantities.js'
-import { CliError, EXIT, parseWhole, type MeshOptions } from '../session.js'
+import { CliError, EXIT, parseHeaders, parseWhole, readFileBounded, type MeshOptions } from '../session.js'
 import { expectedCount } from './arrivals.js'
 import { parseNodeUrl } from './http-target.js'
 
@@ -68,17 +67,6 @@ export function ratesFor (rates: readonly number[], targets: number): number[] {
   return [...rates]
 }
 
-export function parseHeaders (raw: readonly string[]): Record<string, string> {
-  const headers: Record<string, string> = {}
-  for (const h of raw) {
-    const colon = h.indexOf(':')
-    const name = h.slice(0, colon).trim().toLowerCase()
-    if (colon <= 0 || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) usage(`-H "${h}": headers are name:value`)
-    headers[name] = h.slice(colon + 1).trim()
-  }
-  return headers
-}
-
 export function parseBenchFlags (flags: BenchFlags): BenchPlan {
   const duration = parseDuration(flags.duration, { min: LIMITS.minDurationMs, max: LIMITS.maxDurationMs })
   if (!duration.ok) usage(`--duration ${duration.message}`)
@@ -122,21 +110,7 @@ export async function loadPayloads (sources: BenchPlan['payloadSources']): Promi
   const out: Uint8Array[] = []
   for (const source of sources) {
     if ('text' in source) { out.push(Buffer.from(source.text)); continue }
-    out.push(await readBounded(source.file))
+    out.push(await readFileBounded(source.file, LIMITS.payloadBytes, '--payload'))
   }
   return out
-}
-
-async function readBounded (file: string): Promise<Uint8Array> {
-  const handle = await open(file, 'r').catch((err: Error) => usage(`--payload: cannot read ${file}: ${err.message}`))
-  try {
-    const { size } = await handle.stat()
-    if (size > LIMITS.payloadBytes) usage(`--payload: ${file} is ${size} bytes; a payload is at most ${LIMITS.payloadBytes}`)
-    return await handle.readFile()
-  } catch (err) {
-    if (err instanceof CliError) throw err
-    return usage(`--payload: cannot read ${file}: ${(err as Error).message}`)
-  } finally {
-    await handle.close()
-  }
 }
