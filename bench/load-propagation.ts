@@ -1,15 +1,20 @@
 import '../src/polyfill.js'
+import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { loopbackMesh, ManualLoad, waitFor } from '../test/helpers/mesh.js'
 import type { Mesh } from '../src/mesh/mesh.js'
+import type { NodeLoad } from '../src/mesh/load.js'
 
 /**
- * How long a load change takes to reach every other node's view, for N in-process nodes on
- * loopback, beside the floor: the same nodes' raw gossipsub delivery of a message on a scratch
- * topic (no coalescing, no validation, no view). Changes are spaced beyond the 100 ms coalescing
- * window, so this measures the path, not the rate limit.
+ * How long a load change takes to reach every neighbour's view, for N in-process nodes on loopback
+ * (N <= links + 1, so every node is every other's neighbour), beside the floor: the same nodes
+ * writing a 40-byte frame on a long-lived raw libp2p stream to each other node (no coalescing, no
+ * view). Changes are spaced beyond the 100 ms coalescing window, so this measures the path, not
+ * the rate limit.
  *   npm run bench:propagation [-- N]
  */
+const FLOOR_PROTOCOL = '/p2pfaas/bench-floor/1.0.0'
+const loadWith = (queued: number): NodeLoad => ({ functions: [{ name: 'bench', queued, running: 0, capacity: 4 }], totals: { queued, running: 0, capacity: 4 } })
 const n = Number(process.argv[2] ?? 8)
 const CHANGES = 60
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
@@ -21,7 +26,8 @@ for (let i = 0; i < n; i++) {
   meshes.push(await loopbackMesh({ load: loads[i], heartbeatMs: 1000, bootstrap: meshes.map(m => multiaddr(m.addrs()[0]!)) }))
 }
 try {
-  await waitFor('full mesh', () => meshes.every(m => m.view.connected().length === n - 1), 20_000)
+  for (const l of loads) l.set(loadWith(0))
+  await waitFor('full mesh', () => meshes.every(m => m.view.all().filter(p => p.link && p.functions.includes('bench')).length === n - 1), 20_000)
   await sleep(1500)
 
   const ours: number[] = []
@@ -40,34 +46,35 @@ try {
       }
       m.view.addEventListener('peer:update', onUpdate as any)
     }))
-    loads[i]!.set({ functions: [], totals: { queued: marker, running: 0, capacity: 4 } })
+    loads[i]!.set(loadWith(marker))
     await Promise.race([Promise.all(arrivals), sleep(3000)])
     await sleep(150)
   }
 
-  // Floor: raw gossipsub on the same connections, a scratch topic, no validator.
-  const FLOOR_TOPIC = 'p2pfaas/bench-floor'
+  // Floor: a raw libp2p stream from every node to every other on the same connections, one frame per message.
+  const received = new Map<Mesh, (byte: number) => void>()
   for (const m of meshes) {
-    const ps = m.libp2p.services.pubsub as any
-    ps.allowedTopics?.add(FLOOR_TOPIC)
-    ps.subscribe(FLOOR_TOPIC)
+    await m.libp2p.handle(FLOOR_PROTOCOL, stream => {
+      const lp = lpStream(stream)
+      void (async () => { for (;;) { const b = await lp.read().catch(() => undefined); if (b == null) return; received.get(m)?.(b.subarray()[0]!) } })()
+    })
   }
-  await sleep(1500)
+  const writers = new Map<Mesh, Array<ReturnType<typeof lpStream>>>()
+  for (const m of meshes) {
+    const out = []
+    for (const o of meshes) if (o !== m) out.push(lpStream(await m.libp2p.dialProtocol(o.peerId, FLOOR_PROTOCOL)))
+    writers.set(m, out)
+  }
+  await sleep(500)
   const floor: number[] = []
   for (let c = 0; c < CHANGES; c++) {
     const i = c % n
     const t0 = performance.now()
     const arrivals = meshes.filter((_, j) => j !== i).map(async m => await new Promise<void>(resolve => {
-      const onMessage = (evt: CustomEvent<{ topic: string, data: Uint8Array }>): void => {
-        if (evt.detail.topic === FLOOR_TOPIC && evt.detail.data[0] === (c & 0xff)) {
-          floor.push(performance.now() - t0)
-          m.libp2p.services.pubsub.removeEventListener('message', onMessage as any)
-          resolve()
-        }
-      }
-      m.libp2p.services.pubsub.addEventListener('message', onMessage as any)
+      received.set(m, byte => { if (byte === (c & 0xff)) { floor.push(performance.now() - t0); received.delete(m); resolve() } })
     }))
-    await meshes[i]!.libp2p.services.pubsub.publish(FLOOR_TOPIC, new Uint8Array([c & 0xff, ...new Array(40).fill(0)]))
+    const frame = new Uint8Array([c & 0xff, ...new Array(39).fill(0)])
+    await Promise.all(writers.get(meshes[i]!)!.map(async w => { await w.write(frame) }))
     await Promise.race([Promise.all(arrivals), sleep(3000)])
     await sleep(150)
   }
@@ -75,8 +82,8 @@ try {
   const expected = CHANGES * (n - 1)
   console.log(`\nLoad-change propagation, N=${n} nodes in one process on loopback, ${CHANGES} changes (${new Date().toISOString()})`)
   console.log(`  load change → peer's view: p50 ${pct(ours, 50).toFixed(2)} ms, p99 ${pct(ours, 99).toFixed(2)} ms, delivered ${ours.length}/${expected}`)
-  console.log(`  raw gossipsub floor:       p50 ${pct(floor, 50).toFixed(2)} ms, p99 ${pct(floor, 99).toFixed(2)} ms, delivered ${floor.length}/${expected}`)
-  console.log(`  ratio ours/floor: p50 ${(pct(ours, 50) / pct(floor, 50)).toFixed(2)}, p99 ${(pct(ours, 99) / pct(floor, 99)).toFixed(2)}; versus waiting for the 1 s heartbeat: p99 is ${(pct(ours, 99) / 1000 * 100).toFixed(1)} % of it`)
+  console.log(`  raw libp2p stream floor:   p50 ${pct(floor, 50).toFixed(2)} ms, p99 ${pct(floor, 99).toFixed(2)} ms, delivered ${floor.length}/${expected}`)
+  console.log(`  ratio ours/floor: p50 ${(pct(ours, 50) / pct(floor, 50)).toFixed(2)}, p99 ${(pct(ours, 99) / pct(floor, 99)).toFixed(2)}; versus waiting for the 1 s pulse: p99 is ${(pct(ours, 99) / 1000 * 100).toFixed(1)} % of it`)
 } finally {
   await Promise.all(meshes.map(async m => { await m.stop() }))
 }

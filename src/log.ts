@@ -22,3 +22,27 @@ export function createLogger (init: LoggerInit = {}): Logger {
     : pino.destination({ dest: 2, sync: true })
   return pino({ level, name: init.name, base: undefined }, destination)
 }
+
+/** Logs a warning caused by a remote peer, at most once a minute per (peer, reason), counting the rest. */
+export type RemoteWarn = (peer: string, reason: string, fields: Record<string, unknown>, message: string) => void
+
+/**
+ * Anything a remote peer can trigger at will (bad records, garbage frames) must not be able to fill
+ * the disk: the first warning per peer and reason is logged, then one a minute with the number held
+ * back. Bounded: at most `maxKeys` (peer, reason) pairs are remembered.
+ */
+export function createRemoteWarn (log: Logger, init: { everyMs?: number, maxKeys?: number, now?: () => number } = {}): RemoteWarn {
+  const everyMs = init.everyMs ?? 60_000
+  const maxKeys = init.maxKeys ?? 1024
+  const now = init.now ?? (() => performance.now())
+  const seen = new Map<string, { at: number, suppressed: number }>()
+  return (peer, reason, fields, message) => {
+    const key = `${peer} ${reason}`
+    const t = now()
+    const last = seen.get(key)
+    if (last != null && t - last.at < everyMs) { last.suppressed++; return }
+    if (last == null && seen.size >= maxKeys) seen.delete(seen.keys().next().value!)
+    seen.set(key, { at: t, suppressed: 0 })
+    log.warn({ peer, reason, ...fields, ...(last != null && last.suppressed > 0 ? { suppressed: last.suppressed } : {}) }, message)
+  }
+}

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { ConfigError, DEFAULT_HTTP, DEFAULT_LISTEN, DEFAULT_MDNS_INTERVAL_MS, ENV, resolveNodeConfig, type NodeFlags } from '../node/config.js'
+import { ConfigError, DEFAULT_HTTP, DEFAULT_LINKS, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MEMBERS, DEFAULT_MDNS_INTERVAL_MS, ENV, resolveNodeConfig, type NodeFlags } from '../node/config.js'
 import { createLogger } from '../log.js'
 import { collect } from './session.js'
 
@@ -9,12 +9,15 @@ export function registerNodeCommand (program: Command): void {
     .option('--listen <multiaddr>', `libp2p listen address, repeatable [${DEFAULT_LISTEN}] (${ENV.listen})`, collect, [])
     .option('--http <host:port>', `HTTP API and dashboard address [${DEFAULT_HTTP}] (${ENV.http})`)
     .option('--data-dir <dir>', `identity key and state [~/.local/share/p2pfaas] (${ENV.dataDir})`)
-    .option('--bootstrap <multiaddr>', `peer to stay connected to, repeatable (${ENV.bootstrap})`, collect, [])
+    .option('--bootstrap <multiaddr>', `a node to join the mesh through (one is enough), repeatable (${ENV.bootstrap})`, collect, [])
     .option('--no-mdns', `do not discover peers with mDNS (${ENV.noMdns}=1)`)
-    .option('--mdns-interval <ms>', `mDNS query interval [${DEFAULT_MDNS_INTERVAL_MS}] (${ENV.mdnsInterval})`)
+    .option('--mdns-interval <ms>', `longest wait between mDNS queries while the node has no mesh [${DEFAULT_MDNS_INTERVAL_MS}] (${ENV.mdnsInterval})`)
     .option('--swarm-key <file>', `private network key; without it the mesh is open (${ENV.swarmKey})`)
     .option('--announce <multiaddr>', `address to announce instead of the listen ones, repeatable (${ENV.announce})`, collect, [])
-    .option('--heartbeat <ms>', `load gossip heartbeat [1000] (${ENV.heartbeat})`)
+    .option('--heartbeat <ms>', `pulse on every overlay link; a link silent for 3 is dead [1000] (${ENV.heartbeat})`)
+    .option('--links <n>', `overlay links (neighbours with fresh load) to keep [${DEFAULT_LINKS}] (${ENV.links})`)
+    .option('--max-connections <n>', `connections to other nodes, links and hand-offs [${DEFAULT_MAX_CONNECTIONS}] (${ENV.maxConnections})`)
+    .option('--max-members <n>', `members of the mesh a node keeps track of at most [${DEFAULT_MAX_MEMBERS}] (${ENV.maxMembers})`)
     .option('--runtime <kind>', `auto|docker|process: where functions run [auto: Docker if an engine answers] (${ENV.runtime})`)
     .option('--docker-network <name>', `run function containers on this Docker network (when the node itself is in a container) (${ENV.dockerNetwork})`)
     .option('--admin-secret-file <file>', `management password file [generated in the data dir] (${ENV.adminSecretFile})`)

@@ -18,10 +18,10 @@ export function renderPeers (view: ManageResults['peers']): string {
   if (view.peers.length === 0) return `${head}no peers: is mDNS reaching other nodes, or are --bootstrap addresses right?\n`
   const rows = view.peers.map(p => [
     shortId(p.peerId),
-    p.connected ? 'connected' : 'gossip-only',
+    p.link === true ? 'link' : p.connected ? 'connected' : 'member',
     // libp2p's ping counts whole milliseconds.
     p.latencyMs == null ? '-' : p.latencyMs < 1 ? '<1 ms' : `${Math.round(p.latencyMs)} ms`,
-    `${p.lastSeenMs} ms`,
+    p.loadAgeMs == null ? '-' : `${p.loadAgeMs} ms`,
     loadCell(p.totals),
     p.addrs[0] ?? '-',
     functionCells(p.functions)

@@ -1,6 +1,4 @@
-import { TopicValidatorResult, type Message } from '@libp2p/gossipsub'
-import { judgeLoadMessage, LOAD_TOPIC, ReplayGuard } from '../mesh/load-message.js'
-import { meshNodes, reach, withSession } from './mesh-client.js'
+import { ask, meshNodes, reach, withSession, type MeshNode } from './mesh-client.js'
 import { addMeshOptions, EXIT, parseWhole, runCommand, type MeshOptions, type Session } from './session.js'
 import { renderTop, type TopNode } from './top-view.js'
 import type { NodeLoad } from '../mesh/load.js'
@@ -8,41 +6,36 @@ import type { Command } from 'commander'
 
 interface TopOptions extends MeshOptions { interval: string, iterations?: string, forget: string }
 
-/** How often `top` looks for nodes that joined since it started. */
+/** How often `top` asks for the list of nodes (members join and leave). */
 const REDISCOVER_MS = 5000
 
 /**
- * Listens to the load topic as a subscriber that never publishes. It connects to every node it
- * can: each node floods its own load to its direct peers, so nothing waits on gossip relays.
+ * Asks every node of the mesh for its own load once a redraw (one small request each), so what you
+ * see is each node's own count, not anyone's copy of it. Nodes that stop answering fade out after
+ * `forgetMs`.
  */
-function watchLoad (session: Session, forgetMs: number): { nodes: () => TopNode[], stop: () => void } {
-  const pubsub = session.libp2p.services.pubsub
-  const guard = new ReplayGuard()
+function watchLoad (session: Session, forgetMs: number): { poll: () => Promise<void>, rediscover: () => Promise<void>, nodes: () => TopNode[] } {
   const heard = new Map<string, { load: NodeLoad, at: number }>()
-  const validator = (_from: unknown, msg: Message): TopicValidatorResult => {
-    const verdict = judgeLoadMessage(msg, guard)
-    if (verdict.result === 'accept') heard.set(verdict.from.toString(), { load: verdict.load, at: performance.now() })
-    return verdict.result === 'accept' ? TopicValidatorResult.Accept : verdict.result === 'ignore' ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject
-  }
-  pubsub.topicValidators.set(LOAD_TOPIC, validator)
-  pubsub.subscribe(LOAD_TOPIC)
+  let nodes: MeshNode[] = []
   return {
+    rediscover: async () => {
+      nodes = await meshNodes(session).catch(() => nodes)
+    },
+    poll: async () => {
+      await Promise.all(nodes.map(async n => {
+        try {
+          if (n.peerId !== session.peer && session.libp2p.getConnections().every(c => c.remotePeer.toString() !== n.peerId)) await reach(session, n)
+          const r = await ask(session, { op: 'load' }, 2000, n.peerId)
+          heard.set(n.peerId, { load: { functions: r.functions, totals: r.totals }, at: performance.now() })
+        } catch {}
+      }))
+    },
     nodes: () => {
       const now = performance.now()
       for (const [id, h] of heard) if (now - h.at > forgetMs) heard.delete(id)
       return [...heard].map(([peerId, h]) => ({ peerId, load: h.load, ageMs: now - h.at }))
-    },
-    stop: () => {
-      pubsub.unsubscribe(LOAD_TOPIC)
-      pubsub.topicValidators.delete(LOAD_TOPIC)
     }
   }
-}
-
-async function reachEveryone (session: Session): Promise<void> {
-  const nodes = await meshNodes(session).catch(() => [])
-  const connected = new Set(session.libp2p.getConnections().map(c => c.remotePeer.toString()))
-  await Promise.all(nodes.filter(n => !connected.has(n.peerId)).map(async n => { await reach(session, n).catch(() => {}) }))
 }
 
 async function top (opts: TopOptions): Promise<number> {
@@ -52,7 +45,8 @@ async function top (opts: TopOptions): Promise<number> {
   const tty = process.stdout.isTTY === true
   return await withSession(opts, async session => {
     const watch = watchLoad(session, forgetMs)
-    await reachEveryone(session)
+    await watch.rediscover()
+    await watch.poll()
     const done = Promise.withResolvers<void>()
     const onKey = (key: Buffer): void => { if (key[0] === 0x71 || key[0] === 0x03) done.resolve() }
     if (tty) process.stdout.write('\x1b[?1049h\x1b[?25l')
@@ -68,15 +62,20 @@ async function top (opts: TopOptions): Promise<number> {
       process.stdout.write(tty ? `\x1b[H\x1b[2J${screen}` : `${screen}\n`)
       if (++frames >= iterations) done.resolve()
     }
-    const timer = setInterval(draw, intervalMs)
-    const rediscover = setInterval(() => { void reachEveryone(session) }, REDISCOVER_MS)
+    let polling = false
+    const timer = setInterval(() => {
+      draw()
+      if (polling) return
+      polling = true
+      void watch.poll().finally(() => { polling = false })
+    }, intervalMs)
+    const rediscover = setInterval(() => { void watch.rediscover() }, REDISCOVER_MS)
     draw()
     try {
       await done.promise
     } finally {
       clearInterval(timer)
       clearInterval(rediscover)
-      watch.stop()
       if (process.stdin.isTTY === true) {
         process.stdin.off('data', onKey)
         process.stdin.setRawMode(false)
@@ -90,13 +89,13 @@ async function top (opts: TopOptions): Promise<number> {
 
 export function registerTopCommand (program: Command): void {
   addMeshOptions(program.command('top'))
-    .description('the mesh\'s load live in the terminal, from the load gossip itself')
+    .description('the mesh\'s load live in the terminal, asked of every node')
     .option('--interval <ms>', 'redraw this often', '1000')
     .option('-n, --iterations <n>', 'stop after this many screens (for scripts; without a terminal each screen is printed in turn)')
     .option('--forget <ms>', 'drop a node not heard from for this long', '5000')
     .addHelpText('after', `
-The CLI subscribes to the load topic (it never publishes) and connects to every node it is told
-of, so what you see is what the schedulers see. Press q or Ctrl-C to quit.
+The CLI connects to every node it is told of and asks each for its own load once a redraw, so
+what you see is each node's own count. Press q or Ctrl-C to quit.
 
 Example:
   p2pfaas top --peer /ip4/192.168.1.10/tcp/4001/p2p/12D3KooW...`)

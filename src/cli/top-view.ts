@@ -5,7 +5,7 @@ import type { FunctionLoad, NodeLoad } from '../mesh/load.js'
 export interface TopNode {
   peerId: string
   load: NodeLoad
-  /** Milliseconds since its last load message. */
+  /** Milliseconds since it last answered with its load. */
   ageMs: number
 }
 

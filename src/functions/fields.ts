@@ -4,7 +4,8 @@ import { LABELS, type FunctionRuntimeKind } from './types.js'
 
 /** Field rules shared by every way a function comes in (deploy body, stack.yml) and by the store. */
 
-export const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
+export { FUNCTION_NAME as NAME } from '../rules.js'
+import { FUNCTION_NAME as NAME } from '../rules.js'
 export const MAX_IMAGE_CHARS = 512
 export const MAX_ENV_PROCESS_CHARS = 4096
 export const MAX_MAP_ENTRIES = 256

@@ -13,8 +13,12 @@ export interface MeshResponse {
     peerId: string
     addrs: string[]
     connected: boolean
-    /** Milliseconds since its last load message reached this node. */
+    /** One of this node's overlay neighbours: its load is fresh. */
+    link: boolean
+    /** Milliseconds since this node last heard from or of it. */
     lastSeenMs: number
+    /** Milliseconds since its load was reported to this node; null when unknown (not a neighbour). */
+    loadAgeMs: number | null
     functions: string[]
     load: { functions: Array<{ name: string, queued: number, running: number, capacity: number }>, totals: { queued: number, running: number, capacity: number } }
   }>
@@ -30,7 +34,9 @@ export function meshSnapshot (deps: MeshRouteDeps): MeshResponse {
         peerId: p.peerId,
         addrs: [...p.addrs],
         connected: p.connected,
+        link: p.link,
         lastSeenMs: Math.round(now - p.lastSeen),
+        loadAgeMs: p.loadAt == null ? null : Math.round(now - p.loadAt),
         functions: [...p.functions],
         load: p.load
       }))

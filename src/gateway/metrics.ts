@@ -2,7 +2,8 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Executor, ExecutorEvents } from '../executor/executor.js'
 import type { FunctionRegistry } from '../functions/registry.js'
 import type { InvokeService, InvokeServiceEvents } from '../invoke/service.js'
-import type { LoadGossip } from '../mesh/load-gossip.js'
+import type { LinkManager } from '../mesh/links.js'
+import type { Membership } from '../mesh/membership.js'
 import type { MeshView } from '../mesh/view.js'
 import type { Libp2p } from '@libp2p/interface'
 import type { FastifyInstance } from 'fastify'
@@ -23,7 +24,8 @@ export interface MetricsComponents {
   mesh: {
     libp2p: Pick<Libp2p, 'getConnections'>
     view: Pick<MeshView, 'connected' | 'size'>
-    gossip: Pick<LoadGossip, 'stats'>
+    links: Pick<LinkManager, 'stats' | 'linkPeers'>
+    membership: Pick<Membership, 'stats'>
   }
 }
 
@@ -43,7 +45,7 @@ export interface Metrics {
  * The node's Prometheus series. OpenFaaS's gateway_* names count the calls clients made to this
  * node's gateway (hop 0), so summing them over the mesh counts each client call once, wherever it
  * ran; p2pfaas_* series tell where calls went (forwarded, received, rejected, probes, hops) and what
- * the executor did with the ones it ran. Load, mesh and gossip gauges are read at scrape time.
+ * the executor did with the ones it ran. Load, mesh and link gauges are read at scrape time.
  */
 /** The function_name of calls to functions deployed nowhere the node knows of. */
 export const NOT_FOUND = '_not_found'
@@ -151,13 +153,13 @@ export function createMetrics (init: MetricsInit, c: MetricsComponents): Metrics
   // Mesh and libp2p.
   new Gauge({
     name: 'p2pfaas_mesh_peers',
-    help: 'P2PFaaS peers in this node\'s mesh view',
+    help: 'Live members of the mesh this node knows of, itself excluded',
     registers,
     collect () { this.set(c.mesh.view.size) }
   })
   new Gauge({
     name: 'p2pfaas_mesh_peers_connected',
-    help: 'P2PFaaS peers in the mesh view with a live connection (calls can go to them)',
+    help: 'Members this node has a live connection to (links and hand-offs)',
     registers,
     collect () { this.set(c.mesh.view.connected().length) }
   })
@@ -173,30 +175,48 @@ export function createMetrics (init: MetricsInit, c: MetricsComponents): Metrics
       this.set({ direction: 'outbound' }, counts.outbound)
     }
   })
+  new Gauge({
+    name: 'p2pfaas_mesh_links',
+    help: 'Overlay links of this node: neighbours it exchanges records, pulses and load with',
+    registers,
+    collect () { this.set(c.mesh.links.linkPeers().length) }
+  })
   new Counter({
-    name: 'p2pfaas_gossip_messages_total',
-    help: 'Load gossip messages published by this node, and received from peers by verdict',
-    labelNames: ['result'] as const,
+    name: 'p2pfaas_link_frames_total',
+    help: 'Frames on this node\'s overlay links (records, pulses, load, digests), by direction',
+    labelNames: ['direction'] as const,
     registers,
     collect () {
-      const s = c.mesh.gossip.stats
+      const s = c.mesh.links.stats
       this.reset()
-      this.inc({ result: 'published' }, s.published)
-      this.inc({ result: 'accepted' }, s.accepted)
-      this.inc({ result: 'rejected' }, s.rejected)
-      this.inc({ result: 'ignored' }, s.ignored)
+      this.inc({ direction: 'in' }, s.framesIn)
+      this.inc({ direction: 'out' }, s.framesOut)
     }
   })
   new Counter({
-    name: 'p2pfaas_gossip_bytes_total',
-    help: 'Bytes of load gossip published by this node and accepted from peers',
+    name: 'p2pfaas_link_bytes_total',
+    help: 'Bytes of frames on this node\'s overlay links, by direction',
+    labelNames: ['direction'] as const,
+    registers,
+    collect () {
+      const s = c.mesh.links.stats
+      this.reset()
+      this.inc({ direction: 'in' }, s.bytesIn)
+      this.inc({ direction: 'out' }, s.bytesOut)
+    }
+  })
+  new Counter({
+    name: 'p2pfaas_member_records_total',
+    help: 'Member records received from neighbours, by verdict (rejected ones cost their sender score)',
     labelNames: ['result'] as const,
     registers,
     collect () {
-      const s = c.mesh.gossip.stats
+      const s = c.mesh.membership.stats
       this.reset()
-      this.inc({ result: 'published' }, s.publishedBytes)
-      this.inc({ result: 'accepted' }, s.acceptedBytes)
+      this.inc({ result: 'accepted' }, s.recordsAccepted)
+      this.inc({ result: 'ignored' }, s.recordsIgnored)
+      this.inc({ result: 'rejected' }, s.recordsRejected)
+      this.inc({ result: 'table_full' }, s.tableFull)
     }
   })
   new Gauge({

@@ -2,6 +2,7 @@ import { deadlineSignal } from '../abort.js'
 import { TypedEventEmitter } from 'main-event'
 import { CallError } from '../executor/errors.js'
 import { afterProbe, decide } from '../scheduler/rules.js'
+import { shuffled } from '../scheduler/sampling.js'
 import { RefusalBackoff } from './backoff.js'
 import { handOff, probeLoad } from './client.js'
 import type { Call, CallOutcome, TraceEntry } from './call.js'
@@ -131,9 +132,12 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
       decision = afterProbe(policy, req, localLoad, probed, this.c.rng)
     }
     if (decision.action === 'local' && local == null) {
-      // Not deployed here: any peer that has it beats a certain 404.
-      if (candidates.length === 0) throw new CallError('FUNCTION_NOT_FOUND', `function ${call.function} is not deployed on this node or any connected peer`)
-      decision = { action: 'forward', peers: [...candidates].sort((a, b) => loadOf(a) - loadOf(b)).map(p => p.peerId), reason: 'not deployed here' }
+      // Not deployed here: any member that has it beats a certain 404; those whose load is known
+      // first, least loaded first, then the others in random order (a connection is made on demand).
+      const known = [...candidates].sort((a, b) => loadOf(a) - loadOf(b)).map(p => p.peerId)
+      const others = shuffled(this.holders(call).filter(id => !known.includes(id)), this.c.rng)
+      if (known.length + others.length === 0) throw new CallError('FUNCTION_NOT_FOUND', `function ${call.function} is not deployed on this node or any member of the mesh`)
+      decision = { action: 'forward', peers: [...known, ...others], reason: 'not deployed here' }
     }
     return { decision, probingMs, probes }
   }
@@ -184,16 +188,30 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
     if (f != null) this.c.view.noteFunctionLoad(peer, fn, { queued: f.running >= f.capacity ? f.queued + 1 : f.queued, running: Math.min(f.capacity, f.running + 1), capacity: f.capacity })
   }
 
+  /**
+   * Members whose load for the function this node knows (its overlay neighbours, and peers that
+   * answered a call lately): what a policy chooses from. A member whose load is unknown is never
+   * read as idle.
+   */
   private candidates (call: Call): Candidate[] {
     const out: Candidate[] = []
     const now = performance.now()
-    for (const p of this.c.view.connected()) {
-      if (p.peerId === this.self || call.visited.includes(p.peerId) || this.backoff.isBackingOff(p.peerId)) continue
+    for (const p of this.c.view.all()) {
+      if (p.loadAt == null || !this.usable(p.peerId, call)) continue
       const f = p.load.functions.find(fn => fn.name === call.function)
       if (f == null) continue
-      out.push({ peerId: p.peerId, running: f.running, queued: f.queued, capacity: f.capacity, ageMs: now - p.lastSeen })
+      out.push({ peerId: p.peerId, running: f.running, queued: f.queued, capacity: f.capacity, ageMs: now - p.loadAt })
     }
     return out
+  }
+
+  /** Every member that has the function deployed, whatever is known of its load. */
+  private holders (call: Call): string[] {
+    return this.c.view.all().filter(p => p.functions.includes(call.function) && this.usable(p.peerId, call)).map(p => p.peerId)
+  }
+
+  private usable (peer: string, call: Call): boolean {
+    return peer !== this.self && !call.visited.includes(peer) && !this.backoff.isBackingOff(peer)
   }
 
   private routed (call: Call, decision: Decision['action'], outcome: CallOutcome, probes: number): CallOutcome {

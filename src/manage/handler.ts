@@ -40,7 +40,7 @@ class ManageError extends Error {
 
 /**
  * The receiving end of /p2pfaas/manage/1.0.0: what `p2pfaas deploy|rm|ls|peers` ask. Reads are
- * open to any peer of the mesh (gossip tells them as much); changes need a trusted PeerId or the
+ * open to any peer of the mesh (membership tells them as much); changes need a trusted PeerId or the
  * admin secret. A bad request gets BAD_REQUEST, never a crash.
  */
 export function createManageHandler (init: ManageHandlerInit, c: ManageHandlerComponents): { start(): Promise<void>, stop(): Promise<void> } {
@@ -74,18 +74,25 @@ export function createManageHandler (init: ManageHandlerInit, c: ManageHandlerCo
         ? await Promise.all(known.map(async p => p.connected ? await pingPeer(p.peerId) : undefined))
         : known.map(() => undefined)
       const mine = c.executor.snapshot()
+      const now = performance.now()
       return {
         self: { ...c.self(), functions: mine.functions, totals: mine.totals },
         peers: known.map((p, i): PeerView => ({
           peerId: p.peerId,
           addrs: [...p.addrs],
           connected: p.connected,
-          lastSeenMs: Math.max(0, Math.round(c.view.ageOf(p.peerId) ?? 0)),
+          link: p.link,
+          lastSeenMs: Math.max(0, Math.round(now - p.lastSeen)),
+          loadAgeMs: p.loadAt == null ? null : Math.max(0, Math.round(now - p.loadAt)),
           ...(latencies[i] != null ? { latencyMs: latencies[i] } : {}),
           functions: p.load.functions.map(f => ({ ...f })),
           totals: { ...p.load.totals }
         }))
       }
+    },
+    load: async () => {
+      const mine = c.executor.snapshot()
+      return { node: c.libp2p.peerId.toString(), functions: mine.functions, totals: mine.totals }
     },
     deploy: async (req) => {
       let specs: FunctionSpec[]
@@ -102,7 +109,7 @@ export function createManageHandler (init: ManageHandlerInit, c: ManageHandlerCo
     },
     observe: async (req) => ({
       node: c.libp2p.peerId.toString(),
-      neighbours: c.view.connected().map(p => p.peerId),
+      neighbours: c.view.all().filter(p => p.link).map(p => p.peerId),
       seconds: c.recorder?.observedSince(req.sinceT) ?? [],
       calls: c.recorder?.callsSince(req.sinceSeq) ?? []
     }),

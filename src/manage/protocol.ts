@@ -16,6 +16,8 @@ export const ManageRequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('whoami'), secret }).strict(),
   z.object({ op: z.literal('list'), secret }).strict(),
   z.object({ op: z.literal('peers'), secret, ping: z.boolean().optional() }).strict(),
+  /** This node's own load now: what `p2pfaas top` asks every node once a redraw. */
+  z.object({ op: z.literal('load'), secret }).strict(),
   z.object({
     op: z.literal('deploy'),
     secret,
@@ -51,8 +53,12 @@ export interface PeerView {
   peerId: string
   addrs: string[]
   connected: boolean
-  /** Milliseconds since its last load message reached the node. */
+  /** One of the node's overlay neighbours (its load is fresh). */
+  link?: boolean
+  /** Milliseconds since the node last heard from or of it. */
   lastSeenMs: number
+  /** Milliseconds since its load was reported to the node; null when the node does not know it. */
+  loadAgeMs?: number | null
   /** Round trip from the node, when asked to ping and the ping answered. */
   latencyMs?: number
   functions: FunctionLoadView[]
@@ -70,7 +76,7 @@ export interface NodeSelf {
 
 export interface ObserveResult {
   node: string
-  /** P2PFaaS peers this node has a live connection to. */
+  /** This node's overlay neighbours. */
   neighbours: string[]
   seconds: Array<{ t: number, functions: ObservedFunctionSecond[] }>
   calls: CallRecord[]
@@ -80,6 +86,7 @@ export interface ManageResults {
   whoami: { you: string, admin: boolean, node: string }
   list: { node: string, functions: LocalFunction[], peers: Array<{ peerId: string, functions: string[] }> }
   peers: { self: NodeSelf, peers: PeerView[] }
+  load: { node: string, functions: FunctionLoadView[], totals: { queued: number, running: number, capacity: number } }
   deploy: { deployed: string[] }
   remove: { removed: string }
   observe: ObserveResult

@@ -74,12 +74,15 @@ export const RESULT_SCHEMAS: { [Op in ManageRequest['op']]: z.ZodType } = {
       peerId: peerIdString,
       addrs,
       connected: z.boolean(),
+      link: z.boolean().optional(),
       lastSeenMs: ms,
+      loadAgeMs: ms.nullable().optional(),
       latencyMs: ms.optional(),
       functions: z.array(load).max(256),
       totals
     })).max(1024)
   }),
+  load: z.object({ node: peerIdString, functions: z.array(load).max(256), totals }),
   deploy: z.object({ deployed: z.array(text(63)).max(256) }),
   remove: z.object({ removed: text(63) }),
   observe: ObserveResultSchema

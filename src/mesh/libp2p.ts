@@ -1,5 +1,3 @@
-import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
-import { createPeerScoreParams, createTopicScoreParams } from '@libp2p/gossipsub/score'
 import { identify, type Identify } from '@libp2p/identify'
 import { mdns } from '@libp2p/mdns'
 import { ping, type Ping } from '@libp2p/ping'
@@ -8,7 +6,6 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p, type Libp2p } from 'libp2p'
-import { LOAD_TOPIC, MAX_LOAD_MESSAGE_BYTES } from './load-message.js'
 import type { PeerDiscovery, PrivateKey } from '@libp2p/interface'
 
 /** Our own mDNS service name: unrelated libp2p nodes (IPFS, ...) on the LAN use `_p2p._udp.local`. */
@@ -18,7 +15,6 @@ export const VERSION = '0.1.0'
 
 export interface MeshServices {
   identify: Identify
-  pubsub: GossipSub
   /** Round trips to peers, for `p2pfaas peers`. */
   ping: Ping
   mdns?: PeerDiscovery
@@ -35,56 +31,20 @@ export interface MeshLibp2pInit {
   mdns?: { interval: number } | false
   /** Extra identify suffix, e.g. "node" or "cli". */
   role?: string
+  /** libp2p's hard ceiling on connections (the overlay keeps its own, lower, cap on members). */
+  maxConnections?: number
 }
 
 /**
- * The libp2p node as P2PFaaS needs it: TCP, Noise, yamux, identify, gossipsub with signed
- * messages and scoring for the load topic, optional pnet and mDNS. Nothing here knows functions.
+ * The libp2p node as P2PFaaS needs it: TCP, Noise, yamux, identify, ping, optional pnet and mDNS.
+ * Membership and load travel on the overlay's own link protocol (links.ts), not on pubsub: a pubsub
+ * topic delivers every node's messages to every node, a cost per node that grows with the mesh
+ * (protocols/load.md). Nothing here knows functions.
  */
 export async function createMeshLibp2p (init: MeshLibp2pInit): Promise<MeshLibp2p> {
   const services: Record<string, any> = {
     identify: identify(),
-    ping: ping(),
-    pubsub: gossipsub({
-      globalSignaturePolicy: 'StrictSign',
-      allowPublishToZeroTopicPeers: true,
-      // Every node publishes straight to every peer it is connected to (floodPublish, the default),
-      // which on a LAN mesh is nearly everyone; the gossip mesh is only the backup path for peers
-      // not directly connected. A small degree keeps duplicate copies (and packets) down: at N = 8
-      // the library's D = 6 sends each load message about 6 times to every node.
-      floodPublish: true,
-      D: 3,
-      Dlo: 2,
-      Dhi: 5,
-      Dscore: 2,
-      Dout: 1,
-      Dlazy: 3,
-      emitSelf: false,
-      allowedTopics: [LOAD_TOPIC],
-      maxInboundDataLength: MAX_LOAD_MESSAGE_BYTES * 4,
-      scoreParams: createPeerScoreParams({
-        // Many nodes behind one address is normal here (one host, many emulated nodes).
-        IPColocationFactorThreshold: 64,
-        topics: {
-          [LOAD_TOPIC]: createTopicScoreParams({
-            topicWeight: 1,
-            // Rewards stay small (quantum in ms: the library default of 1 ms saturates in a second),
-            // so a few invalid messages outweigh any amount of good behaviour.
-            timeInMeshWeight: 0.01,
-            timeInMeshQuantum: 1000,
-            timeInMeshCap: 3600,
-            firstMessageDeliveriesWeight: 1,
-            firstMessageDeliveriesCap: 10,
-            // Low-rate topic: delivery-rate penalties would punish honest idle peers.
-            meshMessageDeliveriesWeight: 0,
-            meshFailurePenaltyWeight: 0,
-            // Every rejected load message costs its propagator; a few put it below the gossip threshold.
-            invalidMessageDeliveriesWeight: -10,
-            invalidMessageDeliveriesDecay: 0.9
-          })
-        }
-      })
-    })
+    ping: ping()
   }
   if (init.mdns !== false && init.mdns != null) {
     services.mdns = mdns({ interval: init.mdns.interval, serviceTag: MDNS_SERVICE_TAG })
@@ -97,6 +57,7 @@ export async function createMeshLibp2p (init: MeshLibp2pInit): Promise<MeshLibp2
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionProtector: init.swarmKey != null ? preSharedKey({ psk: init.swarmKey }) : undefined,
+    connectionManager: init.maxConnections != null ? { maxConnections: init.maxConnections } : undefined,
     nodeInfo: { name: 'p2pfaas', version: VERSION, userAgent: `${AGENT_PREFIX}${VERSION}${init.role != null ? ` (${init.role})` : ''}` },
     services
   }) as unknown as MeshLibp2p

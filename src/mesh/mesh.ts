@@ -1,15 +1,20 @@
 import { peerIdFromString } from '@libp2p/peer-id'
-import { createPeerDialer } from './dialer.js'
+import { multiaddr } from '@multiformats/multiaddr'
 import { createMeshLibp2p, type MeshLibp2p } from './libp2p.js'
-import { createLoadGossip, DEFAULT_HEARTBEAT_MS, type LoadGossip } from './load-gossip.js'
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_LINKS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MEMBERS } from './defaults.js'
+import { LinkManager } from './links.js'
+import { Membership } from './membership.js'
 import { MeshView } from './view.js'
 import type { LoadSource } from './load.js'
+import type { Member } from './members.js'
 import type { Logger } from '../log.js'
-import type { Connection, IdentifyResult, PeerId, PrivateKey } from '@libp2p/interface'
+import type { Connection, PeerId, PeerInfo, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { TypedEventEmitter } from 'main-event'
 
-/** A peer missing this many heartbeats in a row is stale and leaves the view. */
-export const STALE_AFTER_HEARTBEATS = 3
+export { DEFAULT_HEARTBEAT_MS }
+/** Clients (CLIs, dashboards' peers) may hold connections beyond the overlay's own cap on members. */
+const CLIENT_CONNECTION_HEADROOM = 128
 
 export interface MeshInit {
   privateKey: PrivateKey
@@ -19,7 +24,16 @@ export interface MeshInit {
   swarmKey?: Uint8Array
   /** mDNS query interval (ms), or false to turn mDNS off. */
   mdns: number | false
+  /** Pulse interval on every link; a link silent for 3 is dead. */
   heartbeatMs?: number
+  /** Overlay links a node aims for. */
+  links?: number
+  /** Connections to other members (links and hand-offs). */
+  maxConnections?: number
+  /** Members the table holds at most. */
+  maxMembers?: number
+  /** This run of the node: above every earlier run's (node/incarnation.ts). Defaults to the clock. */
+  incarnation?: bigint
   loadSource: LoadSource
   log: Logger
 }
@@ -27,7 +41,8 @@ export interface MeshInit {
 export interface Mesh {
   readonly libp2p: MeshLibp2p
   readonly view: MeshView
-  readonly gossip: LoadGossip
+  readonly membership: Membership
+  readonly links: LinkManager
   readonly peerId: PeerId
   /** Addresses peers can dial us on. */
   addrs(): string[]
@@ -36,75 +51,109 @@ export interface Mesh {
 }
 
 /**
- * The mesh room: libp2p, the dialler, load gossip and the view, started and stopped together.
- * Connection events feed the view's "connected" and address facts; gossip feeds its load.
+ * The mesh room: libp2p, the member table, the overlay's links, and the view schedulers read,
+ * started and stopped together. Membership says who is alive; links carry neighbours' load;
+ * connection events say who is connected.
  */
 export async function createMesh (init: MeshInit): Promise<Mesh> {
   const heartbeatMs = init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
+  const maxConnections = init.maxConnections ?? DEFAULT_MAX_CONNECTIONS
   const libp2p = await createMeshLibp2p({
     privateKey: init.privateKey,
     listen: init.listen,
     announce: init.announce,
     swarmKey: init.swarmKey,
     mdns: init.mdns === false ? false : { interval: init.mdns },
-    role: 'node'
+    role: 'node',
+    maxConnections: maxConnections + CLIENT_CONNECTION_HEADROOM
   })
   const log = init.log
-  const view = new MeshView({ expireAfterMs: STALE_AFTER_HEARTBEATS * heartbeatMs })
-  const gossip = createLoadGossip({ heartbeatMs }, { pubsub: libp2p.services.pubsub, peerId: libp2p.peerId, view, loadSource: init.loadSource, log })
-  const dialer = createPeerDialer({
-    bootstrap: init.bootstrap,
-    candidateTtlMs: init.mdns === false ? 30_000 : Math.max(30_000, 3 * init.mdns)
-  }, { libp2p, log })
+  const view = new MeshView()
+  let links: LinkManager | undefined
+  const membership = new Membership({
+    privateKey: init.privateKey,
+    incarnation: init.incarnation ?? BigInt(Date.now()),
+    maxMembers: init.maxMembers ?? DEFAULT_MAX_MEMBERS
+  }, {
+    push: (peer, records) => { links?.push(peer, records) },
+    sessions: () => links?.sessionPeers() ?? [],
+    log
+  })
+  links = new LinkManager({
+    heartbeatMs,
+    links: init.links ?? DEFAULT_LINKS,
+    maxConnections,
+    bootstrap: init.bootstrap ?? []
+  }, {
+    libp2p,
+    membership,
+    view,
+    loadSource: init.loadSource,
+    discovery: libp2p.services.mdns as TypedEventEmitter<{ peer: CustomEvent<PeerInfo> }> | undefined,
+    log
+  })
+  const linkManager = links
 
-  const onConnectionOpen = (evt: CustomEvent<Connection>): void => {
-    const conn = evt.detail
-    view.setLink(conn.remotePeer.toString(), { connected: true, addrsIfUnknown: [conn.remoteAddr.toString()] })
+  const onJoinOrUpdate = (evt: CustomEvent<Member>): void => {
+    const { info } = evt.detail
+    view.upsertMember(info)
+    // Anything that dials a member by PeerId alone (a hand-off, the dashboard) finds it by these.
+    void libp2p.peerStore.merge(peerIdFromString(info.peerId), { multiaddrs: info.addrs.map(a => multiaddr(a)) }).catch(() => {})
   }
-  const onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
-    const peerId = evt.detail.peerId
-    const connected = libp2p.getConnections(peerId).length > 0
-    view.setLink(peerId.toString(), { connected, addrs: evt.detail.listenAddrs.map(String) })
-  }
-  // Connection facts come from libp2p itself, not from counting events: a duplicate connection
-  // closed while the kept one was still opening can report a disconnect for a connected peer.
-  const openConnections = (peerId: PeerId | string): Connection[] =>
-    libp2p.getConnections(typeof peerId === 'string' ? peerIdFromString(peerId) : peerId).filter(c => c.status === 'open')
-  const onDisconnect = (evt: CustomEvent<PeerId>): void => {
-    view.setLink(evt.detail.toString(), { connected: openConnections(evt.detail).length > 0 })
-  }
-  // A peer's first load message: take its link from libp2p as it is now.
-  const onJoin = (evt: CustomEvent<{ peerId: string, addrs: readonly string[] }>): void => {
-    const conns = openConnections(evt.detail.peerId)
-    view.setLink(evt.detail.peerId, { connected: conns.length > 0, addrsIfUnknown: conns.map(c => c.remoteAddr.toString()) })
-  }
+  const onLeave = (evt: CustomEvent<Member>): void => { view.removeMember(evt.detail.info.peerId) }
+  const connectedTo = (peerId: PeerId): boolean => libp2p.getConnections(peerId).some(c => c.status === 'open')
+  const onConnectionOpen = (evt: CustomEvent<Connection>): void => { view.setConnected(evt.detail.remotePeer.toString(), true) }
+  const onDisconnect = (evt: CustomEvent<PeerId>): void => { view.setConnected(evt.detail.toString(), connectedTo(evt.detail)) }
+  const onSelfUpdate = (): void => { membership.update({ addrs: recordAddrs(libp2p) }) }
 
   return {
     libp2p,
     view,
-    gossip,
+    membership,
+    links: linkManager,
     peerId: libp2p.peerId,
     addrs: () => libp2p.getMultiaddrs().map(String),
     async start () {
+      membership.addEventListener('member:join', onJoinOrUpdate)
+      membership.addEventListener('member:update', onJoinOrUpdate)
+      membership.addEventListener('member:leave', onLeave)
       libp2p.addEventListener('connection:open', onConnectionOpen)
-      libp2p.addEventListener('peer:identify', onIdentify)
       libp2p.addEventListener('peer:disconnect', onDisconnect)
-      view.addEventListener('peer:join', onJoin)
+      libp2p.addEventListener('self:peer:update', onSelfUpdate)
       await libp2p.start()
+      const functions = init.loadSource.snapshot().functions.map(f => ({ name: f.name, capacity: f.capacity }))
+      membership.update({ addrs: recordAddrs(libp2p), functions })
+      await membership.flush()
       view.start()
-      gossip.start()
-      dialer.start()
+      await linkManager.start()
       log.info({ peerId: libp2p.peerId.toString(), addrs: libp2p.getMultiaddrs().map(String) }, 'mesh started')
     },
     async stop () {
-      dialer.stop()
-      gossip.stop()
+      // Say goodbye first: neighbours drop this node now instead of when its links fall silent.
+      membership.update({ leaving: true, links: [] })
+      await membership.flush()
+      await linkManager.stop()
+      membership.stop()
       view.stop()
       await libp2p.stop()
+      membership.removeEventListener('member:join', onJoinOrUpdate)
+      membership.removeEventListener('member:update', onJoinOrUpdate)
+      membership.removeEventListener('member:leave', onLeave)
       libp2p.removeEventListener('connection:open', onConnectionOpen)
-      libp2p.removeEventListener('peer:identify', onIdentify)
       libp2p.removeEventListener('peer:disconnect', onDisconnect)
-      view.removeEventListener('peer:join', onJoin)
+      libp2p.removeEventListener('self:peer:update', onSelfUpdate)
     }
   }
+}
+
+/**
+ * The addresses a node puts in its record: where others can dial it. Wildcards are never dialable;
+ * loopback only means something when the node has nothing else (a mesh on one machine).
+ */
+function recordAddrs (libp2p: MeshLibp2p): string[] {
+  const all = libp2p.getMultiaddrs().map(a => a.decapsulateCode(421))
+  const host = (a: Multiaddr): string => a.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value ?? ''
+  const usable = all.filter(a => host(a) !== '0.0.0.0' && host(a) !== '::')
+  const lan = usable.filter(a => !host(a).startsWith('127.') && host(a) !== '::1')
+  return [...new Set((lan.length > 0 ? lan : usable).map(String))].slice(0, 8)
 }

@@ -1,85 +1,75 @@
 import { TypedEventEmitter } from 'main-event'
-import type { NodeLoad } from './load.js'
+import type { FunctionLoad, NodeLoad } from './load.js'
+import type { MemberInfo } from './record.js'
 
 /** One peer as this node knows it. Read-only to everyone but the view. */
 export interface PeerState {
   readonly peerId: string
   readonly addrs: readonly string[]
-  /** A live libp2p connection to it exists right now. */
+  /** A live libp2p connection to it exists right now (a link, a hand-off, or a client's). */
   readonly connected: boolean
+  /** One of this node's overlay neighbours: its load arrives on change and with every pulse. */
+  readonly link: boolean
+  /** Its load per function as last reported; counts are 0 while `loadAt` is undefined. */
   readonly load: NodeLoad
-  /** Names of the functions it has deployed (from its load). */
+  /** When its load was last reported (this node's monotonic ms); undefined: never, so unknown. */
+  readonly loadAt?: number
+  /** Names of the functions it has deployed (from its signed record). */
   readonly functions: readonly string[]
-  /** When its last valid load message arrived, on this node's monotonic clock (ms). */
+  /** When this node last heard from it or of a new version of its record (monotonic ms). */
   readonly lastSeen: number
-  /** Its process start time as it announced it: a new value means it restarted. */
+  /** Its current run, from its record: a new value means it restarted. */
   readonly incarnation: bigint
 }
 
 export interface MeshViewEvents {
   'peer:join': CustomEvent<PeerState>
   'peer:update': CustomEvent<PeerState>
-  'peer:leave': CustomEvent<{ peerId: string, reason: 'expired' }>
+  'peer:leave': CustomEvent<{ peerId: string, reason: 'unreachable' }>
 }
 
 export interface MeshViewInit {
-  /** A peer silent this long is stale and leaves the view (ms). Three heartbeats by default. */
-  expireAfterMs: number
-  /** How often to look for silent peers (ms). */
-  sweepIntervalMs?: number
   /** Monotonic clock, injectable for tests. */
   now?: () => number
 }
 
-export interface LoadUpdate {
-  load: NodeLoad
-  incarnation: bigint
-}
+const EMPTY_TOTALS = Object.freeze({ queued: 0, running: 0, capacity: 0 })
 
 /**
- * The mesh as this node sees it: peerId → state. Schedulers read it on every decision, so reads are
- * plain map lookups and never wait on I/O; writers are the gossip receiver and connection events.
- * A peer enters only when it has gossiped a valid load message, so strangers that merely connect
- * (foreign libp2p nodes, CLIs) never look like P2PFaaS nodes.
+ * The mesh as this node sees it: every live member, peerId → state. Schedulers read it on every
+ * decision, so reads are plain map lookups and never wait on I/O. Writers: membership (who is
+ * alive, with what functions and addresses), links (neighbours' load and pulses), connection events,
+ * and call answers (the load a peer reported with its verdict). Only members are in it: strangers
+ * that merely connect (foreign libp2p nodes, CLIs) never look like P2PFaaS nodes.
  */
 export class MeshView extends TypedEventEmitter<MeshViewEvents> {
-  readonly expireAfterMs: number
-  private readonly sweepIntervalMs: number
   private readonly now: () => number
   private readonly peers = new Map<string, PeerState>()
-  /** Connection facts for peers that have not gossiped yet (or any more). */
-  private readonly links = new Map<string, { connected: boolean, addrs: readonly string[] }>()
-  private timer?: ReturnType<typeof setInterval>
+  /** Facts about peers not (yet) members: kept until they are (a neighbour's first load comes before it is reachable). */
+  private readonly pending = new Map<string, { connected: boolean, link: boolean, load?: NodeLoad, loadAt?: number }>()
 
-  constructor (init: MeshViewInit) {
+  constructor (init: MeshViewInit = {}) {
     super()
-    this.expireAfterMs = init.expireAfterMs
-    this.sweepIntervalMs = init.sweepIntervalMs ?? Math.max(50, Math.floor(init.expireAfterMs / 6))
     this.now = init.now ?? (() => performance.now())
   }
 
-  start (): void {
-    this.timer ??= setInterval(() => { this.sweep() }, this.sweepIntervalMs)
-    this.timer.unref?.()
-  }
+  start (): void {}
 
   stop (): void {
-    if (this.timer != null) clearInterval(this.timer)
-    this.timer = undefined
     this.peers.clear()
-    this.links.clear()
+    this.pending.clear()
   }
 
   get (peerId: string): PeerState | undefined {
     return this.peers.get(peerId)
   }
 
-  /** Every known peer, in no particular order. A fresh array; the states themselves are shared. */
+  /** Every live member, in no particular order. A fresh array; the states themselves are shared. */
   all (): PeerState[] {
     return [...this.peers.values()]
   }
 
-  /** Peers a request could be handed to now. */
+  /** Members this node has a connection to right now. */
   connected (): PeerState[] {
     return this.all().filter(p => p.connected)
   }
@@ -88,76 +78,105 @@ export class MeshView extends TypedEventEmitter<MeshViewEvents> {
     return this.peers.size
   }
 
-  /** Milliseconds since the peer's last load message, or undefined when it is not in the view. */
+  /** Milliseconds since the peer's load was last reported; undefined when unknown or not a member. */
   ageOf (peerId: string): number | undefined {
-    const peer = this.peers.get(peerId)
-    return peer == null ? undefined : this.now() - peer.lastSeen
+    const at = this.peers.get(peerId)?.loadAt
+    return at == null ? undefined : this.now() - at
   }
 
-  applyLoad (peerId: string, update: LoadUpdate): PeerState {
-    const previous = this.peers.get(peerId)
-    const link = this.links.get(peerId)
+  /** A member is alive (joined) or its record changed: functions, slots and addresses follow it. */
+  upsertMember (info: MemberInfo): void {
+    const previous = this.peers.get(info.peerId)
+    const facts = this.pending.get(info.peerId)
+    this.pending.delete(info.peerId)
+    const reported = previous?.load ?? facts?.load
+    const known = new Map((reported?.functions ?? []).map(f => [f.name, f]))
+    const functions: FunctionLoad[] = info.functions.map(f => ({ name: f.name, capacity: f.capacity, running: known.get(f.name)?.running ?? 0, queued: known.get(f.name)?.queued ?? 0 }))
     const next: PeerState = {
-      peerId,
-      addrs: link?.addrs ?? previous?.addrs ?? [],
-      connected: link?.connected ?? false,
-      load: update.load,
-      functions: update.load.functions.map(f => f.name),
+      peerId: info.peerId,
+      addrs: info.addrs,
+      connected: previous?.connected ?? facts?.connected ?? false,
+      link: previous?.link ?? facts?.link ?? false,
+      load: { functions, totals: sum(functions) },
+      loadAt: previous != null ? (previous.incarnation === info.incarnation ? previous.loadAt : undefined) : facts?.loadAt,
+      functions: info.functions.map(f => f.name),
       lastSeen: this.now(),
-      incarnation: update.incarnation
+      incarnation: info.incarnation
     }
-    this.peers.set(peerId, next)
+    this.peers.set(info.peerId, next)
     this.safeDispatchEvent(previous == null ? 'peer:join' : 'peer:update', { detail: next })
-    return next
+  }
+
+  /** A member is no longer reachable. */
+  removeMember (peerId: string): void {
+    const previous = this.peers.get(peerId)
+    if (previous == null) return
+    this.peers.delete(peerId)
+    if (previous.connected || previous.link) this.pending.set(peerId, { connected: previous.connected, link: previous.link })
+    this.safeDispatchEvent('peer:leave', { detail: { peerId, reason: 'unreachable' } })
+  }
+
+  /** A neighbour's load, from its link. */
+  applyLoad (peerId: string, load: NodeLoad, at: number): void {
+    const peer = this.peers.get(peerId)
+    if (peer == null) {
+      const facts = this.pending.get(peerId)
+      if (facts?.link === true) this.pending.set(peerId, { ...facts, load, loadAt: at })
+      return
+    }
+    this.replace({ ...peer, load, loadAt: at, lastSeen: at })
+  }
+
+  /** A neighbour's pulse with no load: what it last said still holds. */
+  touch (peerId: string, at: number): void {
+    const peer = this.peers.get(peerId)
+    if (peer == null) return
+    // No event: nothing a reader sees changed but ages.
+    this.peers.set(peerId, { ...peer, lastSeen: at, loadAt: peer.loadAt != null ? at : undefined })
   }
 
   /**
-   * A fresher reading of one function's load on a peer (from its answer to a call or a probe).
-   * It does not count as a sign of life: only gossip moves lastSeen.
+   * A fresher reading of one function's load on a peer (from its answer to a call or a probe). For
+   * a peer that is not a neighbour this is the only load this node gets, so it dates the load.
    */
   noteFunctionLoad (peerId: string, name: string, load: { queued: number, running: number, capacity: number }): void {
     const peer = this.peers.get(peerId)
     if (peer == null) return
     const functions = peer.load.functions.map(f => f.name === name ? { name, ...load } : f)
     if (!functions.some(f => f.name === name)) return
-    const totals = functions.reduce((t, f) => ({ queued: t.queued + f.queued, running: t.running + f.running, capacity: t.capacity + f.capacity }), { queued: 0, running: 0, capacity: 0 })
-    const next = { ...peer, load: { functions, totals } }
-    this.peers.set(peerId, next)
-    this.safeDispatchEvent('peer:update', { detail: next })
+    this.replace({ ...peer, load: { functions, totals: sum(functions) }, loadAt: peer.link ? peer.loadAt : this.now() })
   }
 
-  /**
-   * `addrs` are the peer's own (identify's listen addresses) and replace what is known;
-   * `addrsIfUnknown` (a connection's remote address, an ephemeral port when it dialled us) only
-   * fills in until the peer says where it listens.
-   */
-  setLink (peerId: string, link: { connected: boolean, addrs?: readonly string[], addrsIfUnknown?: readonly string[] }): void {
-    const known = this.links.get(peerId)
-    const knownAddrs = known?.addrs ?? this.peers.get(peerId)?.addrs ?? []
-    const addrs = link.addrs ?? (knownAddrs.length > 0 ? knownAddrs : link.addrsIfUnknown ?? knownAddrs)
+  setLink (peerId: string, link: boolean): void {
+    this.setFact(peerId, 'link', link)
+  }
+
+  setConnected (peerId: string, connected: boolean): void {
+    this.setFact(peerId, 'connected', connected)
+  }
+
+  private setFact (peerId: string, fact: 'link' | 'connected', value: boolean): void {
     const peer = this.peers.get(peerId)
-    if (peer == null && !link.connected) {
-      // Nothing to remember about a stranger that left: keeps the map bounded by live connections.
-      this.links.delete(peerId)
+    if (peer == null) {
+      const facts = { ...(this.pending.get(peerId) ?? { connected: false, link: false }), [fact]: value }
+      // Nothing to remember about a stranger with neither: keeps the map bounded by live connections.
+      if (!facts.connected && !facts.link) this.pending.delete(peerId)
+      else this.pending.set(peerId, facts)
       return
     }
-    this.links.set(peerId, { connected: link.connected, addrs })
-    if (peer == null) return
-    if (peer.connected === link.connected && peer.addrs === addrs) return
-    const next = { ...peer, connected: link.connected, addrs }
-    this.peers.set(peerId, next)
-    this.safeDispatchEvent('peer:update', { detail: next })
+    if (peer[fact] === value) return
+    this.replace({ ...peer, [fact]: value })
   }
 
-  /** Drops peers silent for longer than expireAfterMs. Called by the timer; public for tests. */
-  sweep (): void {
-    const now = this.now()
-    for (const [peerId, peer] of this.peers) {
-      if (now - peer.lastSeen > this.expireAfterMs) {
-        this.peers.delete(peerId)
-        if (this.links.get(peerId)?.connected !== true) this.links.delete(peerId)
-        this.safeDispatchEvent('peer:leave', { detail: { peerId, reason: 'expired' } })
-      }
-    }
+  private replace (next: PeerState): void {
+    this.peers.set(next.peerId, next)
+    this.safeDispatchEvent('peer:update', { detail: next })
   }
+}
+
+function sum (functions: readonly FunctionLoad[]): NodeLoad['totals'] {
+  if (functions.length === 0) return EMPTY_TOTALS
+  const t = { queued: 0, running: 0, capacity: 0 }
+  for (const f of functions) { t.queued += f.queued; t.running += f.running; t.capacity += f.capacity }
+  return t
 }

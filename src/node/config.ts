@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { z } from 'zod'
+import { DEFAULT_LINKS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MEMBERS } from '../mesh/defaults.js'
 
 const isPeerId = (s: string): boolean => { try { peerIdFromString(s); return true } catch { return false } }
 
@@ -17,6 +18,12 @@ export interface NodeConfig {
   swarmKeyFile?: string
   announce: string[]
   heartbeatMs: number
+  /** Overlay links a node aims for. */
+  links: number
+  /** Connections to other members, links and hand-offs together. */
+  maxConnections: number
+  /** Members a node's table holds at most. */
+  maxMembers: number
   logLevel: string
   /** auto: Docker when an engine answers, else the process runtime. */
   runtime: 'auto' | 'docker' | 'process'
@@ -46,6 +53,9 @@ export interface NodeFlags {
   swarmKey?: string
   announce?: string[]
   heartbeat?: string
+  links?: string
+  maxConnections?: string
+  maxMembers?: string
   logLevel?: string
   runtime?: string
   dockerNetwork?: string
@@ -62,6 +72,7 @@ export const DEFAULT_HTTP = '0.0.0.0:18080'
 export const DEFAULT_MDNS_INTERVAL_MS = 5000
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 export const DEFAULT_POLICY_SPEC = 'least-loaded'
+export { DEFAULT_LINKS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MEMBERS }
 
 export function defaultDataDir (env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_DATA_HOME ?? join(env.HOME ?? homedir(), '.local', 'share'), 'p2pfaas')
@@ -78,6 +89,9 @@ export const ENV = {
   swarmKey: 'P2PFAAS_SWARM_KEY',
   announce: 'P2PFAAS_ANNOUNCE',
   heartbeat: 'P2PFAAS_HEARTBEAT',
+  links: 'P2PFAAS_LINKS',
+  maxConnections: 'P2PFAAS_MAX_CONNECTIONS',
+  maxMembers: 'P2PFAAS_MAX_MEMBERS',
   logLevel: 'P2PFAAS_LOG_LEVEL',
   runtime: 'P2PFAAS_RUNTIME',
   dockerNetwork: 'P2PFAAS_DOCKER_NETWORK',
@@ -113,6 +127,9 @@ const hostPort = z.string().max(300).transform((s, ctx) => {
 const ms = (flag: string, min: number, max: number) => z.string().regex(/^\d+$/, `${flag} takes a whole number of milliseconds`)
   .transform(Number).pipe(z.number().int().min(min, `${flag} must be at least ${min} ms`).max(max, `${flag} must be at most ${max} ms`))
 
+const count = (flag: string, min: number, max: number) => z.string().regex(/^\d+$/, `${flag} takes a whole number`)
+  .transform(Number).pipe(z.number().int().min(min, `${flag} must be at least ${min}`).max(max, `${flag} must be at most ${max}`))
+
 const schema = z.object({
   listen: z.array(tcpMultiaddr('--listen')).min(1).max(16),
   http: hostPort,
@@ -123,6 +140,9 @@ const schema = z.object({
   swarmKey: z.string().min(1).max(4096).optional(),
   announce: z.array(tcpMultiaddr('--announce')).max(16),
   heartbeat: ms('--heartbeat', 50, 60_000),
+  links: count('--links', 1, 32),
+  maxConnections: count('--max-connections', 2, 1024),
+  maxMembers: count('--max-members', 2, 4096),
   runtime: z.enum(['auto', 'docker', 'process'], { message: '--runtime: one of auto, docker, process' }),
   dockerNetwork: z.string().regex(/^[\w][\w.-]{0,127}$/, '--docker-network: a Docker network name').optional(),
   adminSecretFile: z.string().min(1).max(4096).optional(),
@@ -159,6 +179,9 @@ export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = pr
     swarmKey: flags.swarmKey ?? (env[ENV.swarmKey] === '' ? undefined : env[ENV.swarmKey]),
     announce: nonEmpty(flags.announce) ?? list(env[ENV.announce]) ?? [],
     heartbeat: flags.heartbeat ?? env[ENV.heartbeat] ?? '1000',
+    links: flags.links ?? env[ENV.links] ?? String(DEFAULT_LINKS),
+    maxConnections: flags.maxConnections ?? env[ENV.maxConnections] ?? String(DEFAULT_MAX_CONNECTIONS),
+    maxMembers: flags.maxMembers ?? env[ENV.maxMembers] ?? String(DEFAULT_MAX_MEMBERS),
     logLevel: flags.logLevel ?? env[ENV.logLevel] ?? 'info',
     runtime: flags.runtime ?? env[ENV.runtime] ?? 'auto',
     dockerNetwork: flags.dockerNetwork ?? (env[ENV.dockerNetwork] === '' ? undefined : env[ENV.dockerNetwork]),
@@ -169,7 +192,7 @@ export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = pr
     seed: flags.seed ?? (env[ENV.seed] === '' ? undefined : env[ENV.seed]),
     functions: flags.functions ?? (env[ENV.functions] === '' ? undefined : env[ENV.functions])
   }
-  const parsed = schema.safeParse(raw)
+  const parsed = schema.refine(c => c.maxConnections > c.links, { message: '--max-connections must be above --links: hand-offs need room beside the links' }).safeParse(raw)
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map(i => i.message).join('\n'))
   }
@@ -183,6 +206,9 @@ export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = pr
     swarmKeyFile: c.swarmKey,
     announce: c.announce.map(String),
     heartbeatMs: c.heartbeat,
+    links: c.links,
+    maxConnections: c.maxConnections,
+    maxMembers: c.maxMembers,
     logLevel: c.logLevel,
     runtime: c.runtime,
     dockerNetwork: c.dockerNetwork,

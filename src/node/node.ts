@@ -31,6 +31,7 @@ import { parsePolicy } from '../scheduler/registry.js'
 import { seededRng } from '../scheduler/seeded.js'
 import { loadOrCreateAdminSecret } from './admin-secret.js'
 import { loadNodeDefaults, saveNodeDefaults } from './node-defaults.js'
+import { nextIncarnation } from './incarnation.js'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { NodeConfig } from './config.js'
 import type { Logger } from '../log.js'
@@ -88,6 +89,10 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     swarmKey,
     mdns: config.mdns,
     heartbeatMs: config.heartbeatMs,
+    links: config.links,
+    maxConnections: config.maxConnections,
+    maxMembers: config.maxMembers,
+    incarnation: await nextIncarnation(config.dataDir),
     loadSource: executor,
     log
   })

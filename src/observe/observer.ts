@@ -100,9 +100,11 @@ export class MeshObserver {
     const self = this.c.self()
     const nodes: DashboardNode[] = [{ peerId: self.peerId, self: true, addrs: self.addrs, state: 'up', load: self.load, functions: self.functions }]
     const present = new Set([self.peerId])
+    const at = performance.now()
     for (const p of this.c.view.all()) {
-      const age = this.c.view.ageOf(p.peerId) ?? 0
-      const node: DashboardNode = { peerId: p.peerId, self: false, addrs: [...p.addrs], state: age > this.init.staleAfterMs ? 'stale' : 'up', lastSeenMs: Math.round(age), load: p.load, functions: [...p.functions] }
+      // Every member in the view is alive; a neighbour whose load is late is stale.
+      const loadAge = p.link ? this.c.view.ageOf(p.peerId) ?? 0 : 0
+      const node: DashboardNode = { peerId: p.peerId, self: false, addrs: [...p.addrs], state: loadAge > this.init.staleAfterMs ? 'stale' : 'up', lastSeenMs: Math.round(at - p.lastSeen), load: p.load, functions: [...p.functions] }
       nodes.push(node)
       present.add(p.peerId)
       this.seen.set(p.peerId, node)
@@ -137,7 +139,7 @@ export class MeshObserver {
 
   private ownReport (): NodeReport {
     const seconds = new Map(this.c.recorder.observedSince().map(s => [s.t, s.functions]))
-    return { neighbours: this.c.view.connected().map(p => p.peerId), seconds, calls: this.c.recorder.callsSince(0, 100) }
+    return { neighbours: this.c.view.all().filter(p => p.link).map(p => p.peerId), seconds, calls: this.c.recorder.callsSince(0, 100) }
   }
 
   private trim (report: NodeReport): void {

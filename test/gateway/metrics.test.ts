@@ -197,10 +197,10 @@ describe('GET /metrics', () => {
     expect(valueOf(m, 'p2pfaas_mesh_peers_connected')).toBe(0)
     expect(valueOf(m, 'p2pfaas_libp2p_connections', { direction: 'inbound' })).toBe(0)
     expect(valueOf(m, 'p2pfaas_libp2p_connections', { direction: 'outbound' })).toBe(0)
-    expect(valueOf(m, 'p2pfaas_gossip_messages_total', { result: 'published' })).toBeGreaterThanOrEqual(1)
-    expect(valueOf(m, 'p2pfaas_gossip_messages_total', { result: 'accepted' })).toBe(0)
-    expect(valueOf(m, 'p2pfaas_gossip_messages_total', { result: 'rejected' })).toBe(0)
-    expect(valueOf(m, 'p2pfaas_gossip_bytes_total', { result: 'published' })).toBeGreaterThan(0)
+    expect(valueOf(m, 'p2pfaas_mesh_links')).toBe(0)
+    expect(valueOf(m, 'p2pfaas_link_frames_total', { direction: 'out' })).toBe(0)
+    expect(valueOf(m, 'p2pfaas_member_records_total', { result: 'accepted' })).toBe(0)
+    expect(valueOf(m, 'p2pfaas_member_records_total', { result: 'rejected' })).toBe(0)
     const info = m.samples.filter(x => x.name === 'p2pfaas_node_info')
     expect(info).toHaveLength(1)
     expect(info[0]!.labels.peer_id).toBe(t.node.mesh.peerId.toString())
@@ -253,8 +253,11 @@ describe('GET /metrics', () => {
     for (const m of [ma, mb]) {
       expect(valueOf(m, 'p2pfaas_mesh_peers_connected')).toBe(1)
       expect(valueOf(m, 'p2pfaas_libp2p_connections', { direction: 'inbound' })! + valueOf(m, 'p2pfaas_libp2p_connections', { direction: 'outbound' })!).toBeGreaterThanOrEqual(1)
-      expect(valueOf(m, 'p2pfaas_gossip_messages_total', { result: 'accepted' })).toBeGreaterThanOrEqual(1)
-      expect(valueOf(m, 'p2pfaas_gossip_messages_total', { result: 'rejected' })).toBe(0)
+      expect(valueOf(m, 'p2pfaas_mesh_links')).toBe(1)
+      expect(valueOf(m, 'p2pfaas_link_frames_total', { direction: 'in' })).toBeGreaterThanOrEqual(1)
+      expect(valueOf(m, 'p2pfaas_link_bytes_total', { direction: 'out' })).toBeGreaterThan(0)
+      expect(valueOf(m, 'p2pfaas_member_records_total', { result: 'accepted' })).toBeGreaterThanOrEqual(1)
+      expect(valueOf(m, 'p2pfaas_member_records_total', { result: 'rejected' })).toBe(0)
     }
   })
 

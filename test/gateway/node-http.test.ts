@@ -39,9 +39,12 @@ describe('the node over HTTP', () => {
     expect(view.self.addrs.length).toBeGreaterThan(0)
     expect(multiaddr(view.self.addrs[0]!).toString()).toContain('/ip4/127.0.0.1/tcp/')
     const peer = view.peers[0]!
-    expect(Object.keys(peer).sort()).toEqual(['addrs', 'connected', 'functions', 'lastSeenMs', 'load', 'peerId'])
+    expect(Object.keys(peer).sort()).toEqual(['addrs', 'connected', 'functions', 'lastSeenMs', 'link', 'load', 'loadAgeMs', 'peerId'])
+    expect(peer.link).toBe(true)
     expect(peer.lastSeenMs).toBeGreaterThanOrEqual(0)
     expect(peer.lastSeenMs).toBeLessThan(1000)
+    expect(peer.loadAgeMs).toBeGreaterThanOrEqual(0)
+    expect(peer.loadAgeMs).toBeLessThan(1000)
 
     const missing = await fetch(`${a.url}/nope?x=1`)
     expect(missing.status).toBe(404)
@@ -65,7 +68,7 @@ describe('the node over HTTP', () => {
     expect(odd.headers.get('x-call-id')).toMatch(/^[0-9a-f-]{36}$/)
   })
 
-  it('gossips the executor\'s load: a peer sees the functions and their slots', async () => {
+  it('tells its neighbours the executor\'s load: a peer sees the functions and their slots', async () => {
     const a = await startNode()
     const b = await startNode({ bootstrap: [a.node.mesh.addrs()[0]!] })
     a.node.executor.register('echo', { concurrency: 3, queue: 2, timeoutMs: 1000 }, async () => { throw new Error('not called') })

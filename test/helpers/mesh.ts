@@ -18,7 +18,7 @@ export class ManualLoad extends TypedEventEmitter<LoadSourceEvents> implements L
 }
 
 /** A mesh node in this process on loopback; mDNS is always off outside namespaces. */
-export async function loopbackMesh (opts: { bootstrap?: Multiaddr[], heartbeatMs?: number, load?: LoadSource, swarmKey?: Uint8Array } = {}): Promise<Mesh> {
+export async function loopbackMesh (opts: { bootstrap?: Multiaddr[], heartbeatMs?: number, load?: LoadSource, swarmKey?: Uint8Array, links?: number, maxConnections?: number, maxMembers?: number } = {}): Promise<Mesh> {
   const { privateKey } = await newPeer()
   const mesh = await createMesh({
     privateKey,
@@ -27,6 +27,9 @@ export async function loopbackMesh (opts: { bootstrap?: Multiaddr[], heartbeatMs
     swarmKey: opts.swarmKey,
     mdns: false,
     heartbeatMs: opts.heartbeatMs ?? 200,
+    links: opts.links,
+    maxConnections: opts.maxConnections,
+    maxMembers: opts.maxMembers,
     loadSource: opts.load ?? new ManualLoad(),
     log: quietLog
   })

@@ -1,0 +1,177 @@
+import { lpStream } from '@libp2p/utils'
+import { TypedEventEmitter } from 'main-event'
+import { LinkFrame } from '../wire/mesh.js'
+import type { Connection, Stream } from '@libp2p/interface'
+
+export const LINK_PROTOCOL = '/p2pfaas/link/1.0.0'
+/** Records in one frame; more wait for the next. */
+const RECORDS_PER_FRAME = 64
+/** Large enough for a full digest of a big mesh or a batch of records, small enough to hold in memory. */
+export const MAX_LINK_FRAME_BYTES = 512 * 1024
+
+export type SessionRole = 'hello' | 'link' | 'sync'
+
+/** A frame to send: any of the fields, byte arrays of any backing. */
+export interface OutgoingFrame {
+  hello?: { record: Uint8Array, link: boolean, digest: bigint }
+  pulse?: LinkFrame['pulse']
+  records?: Uint8Array[]
+  digest?: LinkFrame['digest']
+  want?: Uint8Array[]
+  synced?: boolean
+}
+
+export interface LinkSessionEvents {
+  /** The stream ended or failed; the session is dead. `error` says why, when it was not a clean end. */
+  close: CustomEvent<{ error?: string }>
+}
+
+export interface LinkTraffic {
+  framesIn: number
+  framesOut: number
+  bytesIn: number
+  bytesOut: number
+}
+
+export interface LinkSessionInit {
+  stream: Stream
+  connection: Connection
+  /** This node opened the stream: it sends the pings, and its hello asks first. */
+  initiator: boolean
+  /** Decode limit for digests and wants: the member table's size. */
+  maxEntries: number
+  now: () => number
+  /** Shared counters of the whole node. */
+  traffic: LinkTraffic
+  /** Each frame in turn: the next is not read until this one is handled, so frames never overtake each other. */
+  handle: (session: LinkSession, frame: LinkFrame) => void | Promise<void>
+}
+
+/**
+ * One stream to one neighbour, framed: frames out go through one queue (never interleaved, in
+ * order), frames in are decoded with bounds and handled one at a time. Records queued for the
+ * neighbour are sent in batches, so a flood of changes costs one frame, not one each. It knows
+ * nothing of what the frames mean.
+ */
+export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
+  readonly peer: string
+  readonly initiator: boolean
+  readonly connection: Connection
+  role: SessionRole = 'hello'
+  /** When any frame last arrived (monotonic ms): the link's liveness. */
+  lastHeard: number
+  readonly openedAt: number
+  /** The neighbour's digest in its last pulse, and how many pulses in a row it differed from ours. */
+  theirDigest = 0n
+  digestMismatches = 0
+  lastSyncAt = -Infinity
+  private readonly lp: ReturnType<typeof lpStream>
+  private writing: Promise<void> = Promise.resolve()
+  private outbox: Uint8Array[] = []
+  private outPulse?: LinkFrame['pulse']
+  private flushing = false
+  private closed = false
+  private closing = false
+
+  constructor (private readonly init: LinkSessionInit) {
+    super()
+    this.peer = init.connection.remotePeer.toString()
+    this.initiator = init.initiator
+    this.connection = init.connection
+    this.lastHeard = this.openedAt = init.now()
+    this.lp = lpStream(init.stream, { maxDataLength: MAX_LINK_FRAME_BYTES })
+  }
+
+  get isOpen (): boolean { return !this.closed }
+
+  /** Starts reading; frames are handled until the stream ends. */
+  start (): void {
+    void this.readLoop()
+  }
+
+  private async readLoop (): Promise<void> {
+    const limits = { digest: this.init.maxEntries, want: this.init.maxEntries }
+    try {
+      while (!this.closed) {
+        const bytes = await this.lp.read()
+        this.init.traffic.framesIn++
+        this.init.traffic.bytesIn += bytes.byteLength
+        this.lastHeard = this.init.now()
+        let frame: LinkFrame
+        try {
+          frame = LinkFrame.decode(bytes, { limits })
+        } catch (err: any) {
+          this.fail(`an undecodable frame (${err.message})`)
+          return
+        }
+        await this.init.handle(this, frame)
+      }
+    } catch (err: any) {
+      this.fail(this.closed || this.closing ? undefined : (err?.message ?? String(err)))
+    }
+  }
+
+  /** Queues a frame; never throws (a failed write ends the session). */
+  send (frame: OutgoingFrame): void {
+    if (this.closed) return
+    const bytes = LinkFrame.encode(frame as LinkFrame)
+    this.writing = this.writing.then(async () => {
+      if (this.closed) return
+      await this.lp.write(bytes)
+      this.init.traffic.framesOut++
+      this.init.traffic.bytesOut += bytes.byteLength
+    }).catch(err => { this.fail(`write failed: ${err?.message ?? err}`) })
+  }
+
+  /** Queues records for the neighbour; they leave together at the end of this turn of the event loop. */
+  push (records: readonly Uint8Array[]): void {
+    if (this.closed) return
+    this.outbox.push(...records)
+    this.scheduleFlush()
+  }
+
+  /**
+   * Queues a pulse to leave in the same frame as the records queued this turn: a neighbour then
+   * learns a new record and the load that follows it at once, never one without the other.
+   */
+  pushPulse (pulse: NonNullable<LinkFrame['pulse']>): void {
+    if (this.closed) return
+    this.outPulse = pulse
+    this.scheduleFlush()
+  }
+
+  private scheduleFlush (): void {
+    if (this.flushing) return
+    this.flushing = true
+    setImmediate(() => {
+      this.flushing = false
+      do {
+        const records = this.outbox.splice(0, RECORDS_PER_FRAME)
+        const pulse = this.outbox.length === 0 ? this.outPulse : undefined
+        if (pulse != null) this.outPulse = undefined
+        this.send({ records, pulse })
+      } while (this.outbox.length > 0 || this.outPulse != null)
+    })
+  }
+
+  /** Ends the session after what is queued has been written. */
+  close (): void {
+    if (this.closed || this.closing) return
+    this.closing = true
+    void this.writing.then(async () => { await this.init.stream.close() }).catch(() => {}).finally(() => { this.fail(undefined) })
+  }
+
+  /** Ends the session at once (a protocol violation, a dead link). */
+  abort (reason: string): void {
+    this.fail(reason)
+  }
+
+  private fail (error: string | undefined): void {
+    if (this.closed) return
+    this.closed = true
+    this.outbox = []
+    this.outPulse = undefined
+    if (error != null) this.init.stream.abort(new Error(error))
+    this.safeDispatchEvent('close', { detail: { error } })
+  }
+}

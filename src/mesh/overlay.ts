@@ -1,0 +1,64 @@
+/**
+ * Whom to dial, as a pure function of what the node knows: the overlay's policy, kept apart from
+ * the I/O so it can be read and tested on its own.
+ */
+
+/** Link dials in flight at once: a node joining a big mesh does not open dozens of connections together. */
+export const MAX_PARALLEL_DIALS = 4
+/**
+ * Redials of unreachable members per heartbeat across everyone a node can reach: each node tries
+ * with probability REDIALS / reachable, so after a partition each side makes about this many
+ * attempts a heartbeat in all, whatever its size, and finds the other side in a heartbeat or two.
+ */
+export const REDIALS_PER_HEARTBEAT = 4
+
+export interface OverlayState {
+  /** Live overlay links and dials in flight. */
+  links: number
+  pending: number
+  targetLinks: number
+  /** Reachable members, this node excluded. */
+  reachable: readonly string[]
+  /** Members not reachable now but heard of lately (dead, partitioned, or not linked yet). */
+  unreachable: readonly string[]
+  /** Reachable members, this node included. */
+  reachableCount: number
+  /** Already in a session, being dialled, backing off or banned. */
+  busy: (peer: string) => boolean
+}
+
+export interface DialPlan {
+  /** Members to open a link to. */
+  links: string[]
+  /** One unreachable member to try, in case a partition has healed. */
+  redial?: string
+}
+
+export function chooseDials (s: OverlayState, rng: () => number): DialPlan {
+  const want = Math.min(s.targetLinks - s.links - s.pending, MAX_PARALLEL_DIALS - s.pending)
+  let links: string[] = []
+  if (want > 0) {
+    // Reachable members first (the mesh is there, this node just needs more neighbours); with
+    // nobody reachable, anyone the table remembers (a node that has only synced with a seed).
+    let pool = s.reachable.filter(p => !s.busy(p))
+    if (pool.length === 0) pool = s.unreachable.filter(p => !s.busy(p))
+    links = sample(pool, want, rng)
+  }
+  let redial: string | undefined
+  if (s.links > 0 && s.unreachable.length > 0 && rng() < Math.min(1, REDIALS_PER_HEARTBEAT / Math.max(1, s.reachableCount))) {
+    const pool = s.unreachable.filter(p => !s.busy(p) && !links.includes(p))
+    if (pool.length > 0) redial = pool[Math.floor(rng() * pool.length)]
+  }
+  return { links, redial }
+}
+
+/** Up to k distinct elements, uniformly. */
+function sample<T> (items: readonly T[], k: number, rng: () => number): T[] {
+  const a = [...items]
+  const n = Math.min(k, a.length)
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(rng() * (a.length - i))
+    const t = a[i]!; a[i] = a[j]!; a[j] = t
+  }
+  return a.slice(0, n)
+}
