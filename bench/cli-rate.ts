@@ -189,7 +189,7 @@ try {
     if (i > 300) throw new Error('the mesh did not form')
     await sleep(50)
   }
-  floor = await createMeshLibp2p({ privateKey: await generateKeyPair('Ed25519'), listen: [], mdns: false, role: 'cli' })
+  floor = await createMeshLibp2p({ privateKey: await generateKeyPair('Ed25519'), listen: [], role: 'cli' })
   await floor.start()
   for (const n of nodes) await floor.dial(multiaddr(n.addr))
   process.stderr.write(`${NODES} nodes up, ${FN} (1 ms, 256 slots) on each (${((performance.now() - started) / 1000).toFixed(1)} s); ${SECONDS} s per rate\n`)

@@ -6,8 +6,11 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { deadlineSignal } from '../abort.js'
 import { peerIdIn } from '../mesh/addr.js'
 import { loadOrCreateIdentity, type Identity } from '../mesh/identity.js'
-import { createMeshLibp2p, type MeshLibp2p } from '../mesh/libp2p.js'
+import { createMeshLibp2p, MDNS_SERVICE_TAG, type MeshLibp2p } from '../mesh/libp2p.js'
+import { createMdnsDiscovery } from '../mesh/mdns.js'
+import { createLogger } from '../log.js'
 import { readSwarmKey } from '../mesh/swarm-key.js'
+import type { PeerInfo } from '@libp2p/interface'
 import type { Command } from 'commander'
 
 /** Exit codes scripts can rely on, shared by every command. */
@@ -159,7 +162,6 @@ export async function openSession (opts: MeshOptions, init: SessionInit = {}): P
   const libp2p = await createMeshLibp2p({
     privateKey,
     listen: [],
-    mdns: fixed == null ? { interval: 500 } : false,
     swarmKey,
     role: 'cli'
   })
@@ -183,27 +185,40 @@ export async function openSession (opts: MeshOptions, init: SessionInit = {}): P
 /** The first node that answers on mDNS and accepts our connection (swarm key and all). */
 async function discover (libp2p: MeshLibp2p, timeoutMs: number, outer?: AbortSignal): Promise<{ addr: Multiaddr, peer: string }> {
   const { signal, clear } = deadlineSignal(timeoutMs, outer)
+  // The CLI only looks: it never answers or announces, and keeps asking (each query lists the nodes
+  // already heard, so the next answers come from others: a node of another mesh is not the only one).
+  const mdns = createMdnsDiscovery({ serviceTag: MDNS_SERVICE_TAG, advertise: false, maxQueryIntervalMs: 1000 }, {
+    peerId: libp2p.peerId,
+    addresses: () => [],
+    isolated: () => true,
+    log: createLogger({ level: 'silent' })
+  })
   const tried = new Set<string>()
   const failures: string[] = []
-  return await new Promise((resolve, reject) => {
-    const finish = (): void => { clear(); libp2p.removeEventListener('peer:discovery', onDiscovery); signal.removeEventListener('abort', onAbort) }
-    const onAbort = (): void => {
-      finish()
-      reject(new CliError(EXIT.unreachable, `no P2PFaaS node answered on mDNS within ${timeoutMs} ms${failures.length > 0 ? ` (${failures.join('; ')})` : ''}: ` +
-        'are you on the mesh\'s LAN? Name a node with --peer /ip4/<address>/tcp/4001/p2p/<peerId>'))
-    }
-    const onDiscovery = (evt: CustomEvent<{ id: { toString: () => string }, multiaddrs: Multiaddr[] }>): void => {
-      const peer = evt.detail.id.toString()
-      if (tried.has(peer)) return
-      tried.add(peer)
-      const addr = evt.detail.multiaddrs.find(a => a.getComponents().some(c => c.name === 'tcp'))
-      if (addr == null) return
-      libp2p.dial(evt.detail.id as any, { signal }).then(() => {
+  try {
+    return await new Promise((resolve, reject) => {
+      const finish = (): void => { clear(); mdns.removeEventListener('peer', onPeer); signal.removeEventListener('abort', onAbort) }
+      const onAbort = (): void => {
         finish()
-        resolve({ addr: addr.encapsulate(`/p2p/${peer}`), peer })
-      }, (err: Error) => { failures.push(`${peer.slice(0, 12)}…: ${err.message}`) })
-    }
-    libp2p.addEventListener('peer:discovery', onDiscovery as any)
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
+        reject(new CliError(EXIT.unreachable, `no P2PFaaS node answered on mDNS within ${timeoutMs} ms${failures.length > 0 ? ` (${failures.join('; ')})` : ''}: ` +
+          'are you on the mesh\'s LAN? Name a node with --peer /ip4/<address>/tcp/4001/p2p/<peerId>'))
+      }
+      const onPeer = (evt: CustomEvent<PeerInfo>): void => {
+        const peer = evt.detail.id.toString()
+        if (tried.has(peer)) return
+        tried.add(peer)
+        const addrs = evt.detail.multiaddrs.filter(a => a.getComponents().some(c => c.name === 'tcp')).map(a => a.encapsulate(`/p2p/${peer}`))
+        if (addrs.length === 0) return
+        libp2p.dial(addrs, { signal }).then(conn => {
+          finish()
+          resolve({ addr: conn.remoteAddr.encapsulate(`/p2p/${peer}`), peer })
+        }, (err: Error) => { failures.push(`${peer.slice(0, 12)}…: ${err.message}`) })
+      }
+      mdns.addEventListener('peer', onPeer)
+      signal.addEventListener('abort', onAbort, { once: true })
+      void mdns.start()
+    })
+  } finally {
+    await mdns.stop()
+  }
 }

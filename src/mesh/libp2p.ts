@@ -1,12 +1,11 @@
 import { identify, type Identify } from '@libp2p/identify'
-import { mdns } from '@libp2p/mdns'
 import { ping, type Ping } from '@libp2p/ping'
 import { noise } from '@libp2p/noise'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p, type Libp2p } from 'libp2p'
-import type { PeerDiscovery, PrivateKey } from '@libp2p/interface'
+import type { PrivateKey } from '@libp2p/interface'
 
 /** Our own mDNS service name: unrelated libp2p nodes (IPFS, ...) on the LAN use `_p2p._udp.local`. */
 export const MDNS_SERVICE_TAG = '_p2pfaas._udp.local'
@@ -17,7 +16,6 @@ export interface MeshServices {
   identify: Identify
   /** Round trips to peers, for `p2pfaas peers`. */
   ping: Ping
-  mdns?: PeerDiscovery
 }
 
 export type MeshLibp2p = Libp2p<MeshServices & Record<string, unknown>>
@@ -28,7 +26,6 @@ export interface MeshLibp2pInit {
   announce?: string[]
   /** Private-network key file contents; without it the mesh is open to any libp2p node. */
   swarmKey?: Uint8Array
-  mdns?: { interval: number } | false
   /** Extra identify suffix, e.g. "node" or "cli". */
   role?: string
   /** libp2p's hard ceiling on connections (the overlay keeps its own, lower, cap on members). */
@@ -36,7 +33,8 @@ export interface MeshLibp2pInit {
 }
 
 /**
- * The libp2p node as P2PFaaS needs it: TCP, Noise, yamux, identify, ping, optional pnet and mDNS.
+ * The libp2p node as P2PFaaS needs it: TCP, Noise, yamux, identify, ping, optional pnet (mDNS is
+ * the mesh's own, mdns.ts).
  * Membership and load travel on the overlay's own link protocol (links.ts), not on pubsub: a pubsub
  * topic delivers every node's messages to every node, a cost per node that grows with the mesh
  * (protocols/load.md). Nothing here knows functions.
@@ -45,9 +43,6 @@ export async function createMeshLibp2p (init: MeshLibp2pInit): Promise<MeshLibp2
   const services: Record<string, any> = {
     identify: identify(),
     ping: ping()
-  }
-  if (init.mdns !== false && init.mdns != null) {
-    services.mdns = mdns({ interval: init.mdns.interval, serviceTag: MDNS_SERVICE_TAG })
   }
 
   const node = await createLibp2p({

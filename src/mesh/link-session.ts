@@ -8,6 +8,7 @@ export const LINK_PROTOCOL = '/p2pfaas/link/1.0.0'
 const RECORDS_PER_FRAME = 64
 /** Large enough for a full digest of a big mesh or a batch of records, small enough to hold in memory. */
 export const MAX_LINK_FRAME_BYTES = 512 * 1024
+const FAIR_TURN_MS = 5
 
 export type SessionRole = 'hello' | 'link' | 'sync'
 
@@ -22,8 +23,11 @@ export interface OutgoingFrame {
 }
 
 export interface LinkSessionEvents {
-  /** The stream ended or failed; the session is dead. `error` says why, when it was not a clean end. */
-  close: CustomEvent<{ error?: string }>
+  /**
+   * The stream ended or failed; the session is dead. `error` says why, when it was not a clean end;
+   * `violation`: the neighbour broke the protocol (an oversized or undecodable frame).
+   */
+  close: CustomEvent<{ error?: string, violation: boolean }>
 }
 
 export interface LinkTraffic {
@@ -60,6 +64,11 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
   role: SessionRole = 'hello'
   /** When any frame last arrived (monotonic ms): the link's liveness. */
   lastHeard: number
+  /**
+   * Heartbeats in a row that passed with nothing heard. Counted in this node's own ticks, so a node
+   * whose event loop was held up (by itself, not by the link) does not take its neighbours for dead.
+   */
+  quietTicks = 0
   readonly openedAt: number
   /** The neighbour's digest in its last pulse, and how many pulses in a row it differed from ours. */
   theirDigest = 0n
@@ -91,23 +100,32 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
 
   private async readLoop (): Promise<void> {
     const limits = { digest: this.init.maxEntries, want: this.init.maxEntries }
+    let turnStarted = this.init.now()
     try {
       while (!this.closed) {
         const bytes = await this.lp.read()
         this.init.traffic.framesIn++
         this.init.traffic.bytesIn += bytes.byteLength
         this.lastHeard = this.init.now()
+        this.quietTicks = 0
+        // Frames already buffered are read without returning to the event loop: after a few ms of
+        // them, let timers and the other links have their turn.
+        if (this.lastHeard - turnStarted > FAIR_TURN_MS) {
+          await new Promise(resolve => setImmediate(resolve))
+          turnStarted = this.init.now()
+        }
         let frame: LinkFrame
         try {
           frame = LinkFrame.decode(bytes, { limits })
         } catch (err: any) {
-          this.fail(`an undecodable frame (${err.message})`)
+          this.fail(`an undecodable frame (${err.message})`, true)
           return
         }
         await this.init.handle(this, frame)
       }
     } catch (err: any) {
-      this.fail(this.closed || this.closing ? undefined : (err?.message ?? String(err)))
+      const oversized = err?.name === 'InvalidDataLengthError' || err?.name === 'InvalidDataLengthLengthError'
+      this.fail(this.closed || this.closing ? undefined : (err?.message ?? String(err)), oversized)
     }
   }
 
@@ -166,12 +184,12 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
     this.fail(reason)
   }
 
-  private fail (error: string | undefined): void {
+  private fail (error: string | undefined, violation = false): void {
     if (this.closed) return
     this.closed = true
     this.outbox = []
     this.outPulse = undefined
     if (error != null) this.init.stream.abort(new Error(error))
-    this.safeDispatchEvent('close', { detail: { error } })
+    this.safeDispatchEvent('close', { detail: { error, violation } })
   }
 }

@@ -5,7 +5,7 @@ import { AGENT_PREFIX, type MeshLibp2p } from './libp2p.js'
 import { decodeLoad, encodeLoad, LoadVersions } from './link-load.js'
 import { LINK_PROTOCOL, LinkSession, type LinkTraffic } from './link-session.js'
 import { chooseDials, type DialPlan } from './overlay.js'
-import type { Membership } from './membership.js'
+import { BAN_SCORE, type Membership } from './membership.js'
 import type { LoadSource } from './load.js'
 import type { MeshView } from './view.js'
 import type { Logger } from '../log.js'
@@ -23,6 +23,8 @@ const DEFAULT_LOAD_COALESCE_MS = 100
 const SESSION_SETUP_MS = 10_000
 const BAN_MS = 5 * 60_000
 const MAX_REMEMBERED = 1024
+/** Links a full node may take beyond its maximum from nodes below the target, before it has shed others. */
+const OVERFLOW_LINKS = 4
 
 export interface LinkManagerInit {
   /** Pulse interval on every link (ms): the liveness clock and the idle load refresh. */
@@ -169,14 +171,15 @@ export class LinkManager {
   private attach (stream: Stream, connection: Connection, initiator: boolean): LinkSession {
     const s = new LinkSession({ stream, connection, initiator, maxEntries: this.c.membership.table.maxMembers, now: this.now, traffic: this.stats, handle: this.onFrame })
     this.sessions.set(s.peer, s)
-    s.addEventListener('close', evt => { this.onClose(s, evt.detail.error) })
+    s.addEventListener('close', evt => { this.onClose(s, evt.detail.error, evt.detail.violation) })
     s.start()
     return s
   }
 
-  private onClose (s: LinkSession, error: string | undefined): void {
+  private onClose (s: LinkSession, error: string | undefined, violation: boolean): void {
     if (this.sessions.get(s.peer) === s) this.sessions.delete(s.peer)
     this.pendingLoad.delete(s.peer)
+    if (violation) this.c.membership.penalise(s.peer, 'bad frame', BAN_SCORE, `link protocol violation: ${error ?? 'a bad frame'}`)
     this.c.membership.sessionEnded(s.peer)
     if (error != null) this.log.debug({ peer: s.peer, role: s.role, error }, 'session ended')
     if (s.role === 'link') this.linkDown(s.peer)
@@ -200,15 +203,19 @@ export class LinkManager {
   private async onHello (s: LinkSession, hello: NonNullable<LinkFrame['hello']>): Promise<void> {
     if (s.role !== 'hello') { this.violation(s, 'a second hello'); return }
     const outcome = await this.c.membership.receive([hello.record], s.peer, s.peer)
-    if (outcome.rejected > 0 || this.c.membership.table.get(s.peer) == null) { s.abort('a hello without a valid record of its sender'); return }
+    const sender = this.c.membership.table.get(s.peer)
+    if (outcome.rejected > 0 || sender == null) { s.abort('a hello without a valid record of its sender'); return }
     if (!s.isOpen) return
     const own = this.c.membership.ownRecord()
     const digest = this.c.membership.table.digest()
     if (!s.initiator) {
-      const accept = hello.link && this.linkCount() < this.maxLinks
+      const accept = hello.link && this.admits(sender.info.links.length)
       s.role = accept ? 'link' : 'sync'
       s.send({ hello: { record: own.bytes, link: accept, digest } })
-      if (accept) this.linkUp(s)
+      if (accept) {
+        this.linkUp(s)
+        if (this.linkCount() > this.maxLinks) this.shedLink(s.peer)
+      }
       return
     }
     s.role = hello.link ? 'link' : 'sync'
@@ -271,6 +278,30 @@ export class LinkManager {
     this.loads.forget(peer)
     this.c.view.setLink(peer, false)
     this.c.membership.update({ links: this.linkPeers().sort() })
+  }
+
+  /**
+   * Whether to take a link from a node that has `theirs` links. A node with room says yes; a full
+   * one still says yes to a node below the target (an isolated one above all: refusing it could
+   * leave it outside a mesh whose members are all full), and then sheds a link elsewhere.
+   */
+  private admits (theirs: number): boolean {
+    const n = this.linkCount()
+    return n < this.maxLinks || (theirs < this.init.links && n < this.maxLinks + OVERFLOW_LINKS)
+  }
+
+  /** Over the limit: drops the link to a neighbour that can best spare it (the most links of its own). */
+  private shedLink (keep: string): void {
+    let best: LinkSession | undefined
+    let most = 1
+    for (const s of this.sessions.values()) {
+      if (s.role !== 'link' || s.peer === keep) continue
+      const theirs = this.c.membership.table.get(s.peer)?.info.links.length ?? 0
+      if (theirs > most) { best = s; most = theirs }
+    }
+    if (best == null) return
+    this.log.debug({ peer: best.peer, theirLinks: most }, 'too many links: shedding one')
+    best.close()
   }
 
   private linkCount (): number {
@@ -348,6 +379,7 @@ export class LinkManager {
     const addrs = evt.detail.multiaddrs.filter(a => isDialable(a, this.c.libp2p))
     if (addrs.length === 0) return
     if (this.heard.size >= MAX_REMEMBERED) this.heard.clear()
+    if (!this.heard.has(peer) && this.c.membership.table.get(peer) == null) this.log.info({ peer, addrs: addrs.map(String) }, 'discovered peer')
     this.heard.set(peer, { addrs, at: this.now() })
     if (this.c.membership.table.get(peer)?.reachable === true) return
     if (this.isolated()) { void this.open({ peer, addrs }, true); return }
@@ -438,7 +470,8 @@ export class LinkManager {
     const silentMs = SILENT_HEARTBEATS * this.init.heartbeatMs
     for (const s of [...this.sessions.values()]) {
       if (s.role === 'link') {
-        if (now - s.lastHeard > silentMs) {
+        if (s.lastHeard < now - elapsed) s.quietTicks++
+        if (s.quietTicks >= SILENT_HEARTBEATS && now - s.lastHeard > silentMs) {
           this.log.info({ peer: s.peer, silentMs: Math.round(now - s.lastHeard) }, 'link silent: dropping it')
           s.abort('silent')
           void s.connection.close().catch(() => { s.connection.abort(new Error('silent link')) })

@@ -14,6 +14,8 @@ export interface Member {
   readonly lastReachableAt: number
   /** The neighbour this node first heard of it from (undefined for itself). */
   readonly introducedBy?: string
+  /** It was reachable at some point: a member nobody ever linked to is a record and nothing more. */
+  readonly everReachable: boolean
 }
 
 export interface MemberTableEvents {
@@ -40,6 +42,7 @@ export interface MemberTableInit {
 interface Entry extends Member {
   reachable: boolean
   lastReachableAt: number
+  everReachable: boolean
   hash: bigint
 }
 
@@ -110,6 +113,7 @@ export class MemberTable extends TypedEventEmitter<MemberTableEvents> {
       reachable: known?.reachable ?? false,
       lastReachableAt: known?.lastReachableAt ?? 0,
       introducedBy: known?.introducedBy ?? (info.peerId === this.self ? undefined : from),
+      everReachable: known?.everReachable ?? false,
       hash: versionHash(info.peerId, info)
     }
     this.entries.set(info.peerId, entry)
@@ -156,6 +160,7 @@ export class MemberTable extends TypedEventEmitter<MemberTableEvents> {
       if (reachable) {
         digest ^= e.hash
         e.lastReachableAt = now
+        e.everReachable = true
       }
       if (reachable !== e.reachable) {
         e.reachable = reachable
@@ -166,6 +171,13 @@ export class MemberTable extends TypedEventEmitter<MemberTableEvents> {
     this.reachableCount = seen.size
     for (const e of left) this.safeDispatchEvent('member:leave', { detail: e })
     for (const e of joined) this.safeDispatchEvent('member:join', { detail: e })
+  }
+
+  /** Members `peer` introduced that were never reachable, first heard of before `before`: made up, or a mesh this node cannot reach. */
+  neverReachableFrom (peer: string, before: number): number {
+    let n = 0
+    for (const e of this.entries.values()) if (e.introducedBy === peer && !e.everReachable && e.receivedAt < before) n++
+    return n
   }
 
   /** Drops members unreachable for longer than `retainMs`, and those only `peer` vouched for (a banned peer's inventions). */

@@ -15,6 +15,11 @@ const OWN_RECORD_COALESCE_MS = 20
 /** Penalty points per offence; a peer at or below -BAN_SCORE is cut off. Scores decay towards 0. */
 const PENALTY = { small: 10, severe: 50 } as const
 export const BAN_SCORE = 50
+/** A member an honest neighbour introduces is linked to within moments; one never reachable after this is suspect. */
+const UNREACHABLE_GRACE_MS = 5000
+const MAX_NEVER_REACHABLE = 32
+/** New members one neighbour may introduce are counted over this window (a fleet's churn over weeks is not an attack). */
+const INTRODUCTION_WINDOW_MS = 10 * 60_000
 const SCORE_DECAY_PER_SECOND = 0.9
 
 export interface MembershipInit {
@@ -68,17 +73,22 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   readonly stats: MembershipStats = { recordsAccepted: 0, recordsIgnored: 0, recordsRejected: 0, tableFull: 0 }
   private readonly scores = new Map<string, number>()
   private readonly introduced = new Map<string, number>()
+  /** Peers cut off lately: whatever only they vouched for is forgotten once it is unreachable. */
+  private readonly banned = new Map<string, number>()
+  private introducedSince = 0
   private readonly warn: RemoteWarn
   private own: MemberInfo
   private resealTimer?: ReturnType<typeof setTimeout>
   private sealing?: Promise<void>
   private readonly retainMs: number
+  private readonly now: () => number
 
   constructor (private readonly init: MembershipInit, private readonly c: MembershipComponents) {
     super()
     this.self = peerIdFromPrivateKey(init.privateKey).toString()
     this.table = new MemberTable({ self: this.self, maxMembers: init.maxMembers ?? DEFAULT_MAX_MEMBERS, now: init.now })
     this.retainMs = init.retainMs ?? DEFAULT_RETAIN_MS
+    this.now = init.now ?? (() => performance.now())
     this.warn = createRemoteWarn(c.log.child({ component: 'membership' }))
     this.own = { peerId: this.self, incarnation: init.incarnation, seq: 0n, addrs: [], functions: [], links: [], leaving: false }
     for (const e of ['member:join', 'member:update', 'member:leave'] as const) {
@@ -130,8 +140,9 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       this.own = { ...this.own, seq: latest != null && latest.incarnation === this.own.incarnation ? latest.seq + 1n : 1n }
       const record = await sealRecord(this.own, this.init.privateKey)
       this.table.put(record)
-      this.table.recompute()
-      this.flood(record.bytes)
+      // Nobody else may claim where this node listens.
+      for (const addr of record.info.addrs) this.table.confirmAddress(addr, this.self)
+      this.recomputeAndRelay([{ peerId: this.self, wasReachable: true }])
       this.safeDispatchEvent('own:sealed', { detail: record })
     })()
     this.sealing = run.catch(err => { this.c.log.error({ err }, 'could not sign this node\'s record') })
@@ -145,56 +156,103 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
    */
   async receive (records: readonly Uint8Array[], from: string, expectSigner?: string): Promise<{ accepted: number, ignored: number, rejected: number }> {
     const count = { accepted: 0, ignored: 0, rejected: 0 }
-    for (const bytes of records) count[await this.consider(bytes, from, expectSigner)]++
-    if (count.accepted > 0) this.table.recompute()
+    const accepted: Array<{ peerId: string, wasReachable: boolean }> = []
+    for (const bytes of records) {
+      const outcome = await this.consider(bytes, from, expectSigner)
+      count[outcome.result]++
+      if (outcome.accepted != null) accepted.push(outcome.accepted)
+    }
+    if (accepted.length > 0) this.recomputeAndRelay(accepted, from)
     return count
   }
 
-  private async consider (bytes: Uint8Array, from: string, expectSigner?: string): Promise<'accepted' | 'ignored' | 'rejected'> {
+  /**
+   * Recomputes who is reachable, then passes on what changed to the other neighbours: records of
+   * members that are reachable (or just stopped being so), and of members that just became
+   * reachable. A record of a member nobody can reach is kept but never passed on, so honest nodes
+   * never spread what a liar made up.
+   */
+  private recomputeAndRelay (accepted: Array<{ peerId: string, wasReachable: boolean }>, from?: string): void {
+    const joined: string[] = []
+    const onJoin = (evt: CustomEvent<Member>): void => { joined.push(evt.detail.info.peerId) }
+    this.table.addEventListener('member:join', onJoin)
+    try {
+      this.table.recompute()
+    } finally {
+      this.table.removeEventListener('member:join', onJoin)
+    }
+    const relay = new Map<string, { bytes: Uint8Array, except?: string }>()
+    for (const a of accepted) {
+      const m = this.table.get(a.peerId)
+      if (m != null && (m.reachable || a.wasReachable)) relay.set(a.peerId, { bytes: m.bytes, except: from })
+    }
+    for (const id of joined) {
+      const m = this.table.get(id)
+      if (m != null && !relay.has(id)) relay.set(id, { bytes: m.bytes })
+    }
+    for (const r of relay.values()) this.flood(r.bytes, r.except)
+  }
+
+  private async consider (bytes: Uint8Array, from: string, expectSigner?: string): Promise<{ result: 'accepted' | 'ignored' | 'rejected', accepted?: { peerId: string, wasReachable: boolean } }> {
     let signed: SignedRecord
     try {
       const peeked = peekRecord(bytes)
       if (expectSigner != null && peeked.info.peerId !== expectSigner) throw new RecordError('forged', `a hello carrying ${peeked.info.peerId}'s record`)
       const novelty = this.table.novelty(peeked.info)
-      if (novelty === 'same' || novelty === 'older') { this.stats.recordsIgnored++; return 'ignored' }
+      if (novelty === 'same' || novelty === 'older') { this.stats.recordsIgnored++; return { result: 'ignored' } }
       signed = await certifyRecord(peeked)
       if (novelty === 'replay') throw new RecordError('replay', `an old version of ${peeked.info.peerId}'s record (replayed)`)
     } catch (err) {
       this.reject(from, err instanceof RecordError ? err.problem : 'malformed', (err as Error).message)
-      return 'rejected'
+      return { result: 'rejected' }
     }
     if (signed.info.peerId === this.self) {
       // Someone holds a newer record of ours than we do (a restart lost it): outrank it.
       if (signed.info.incarnation >= this.own.incarnation) this.own = { ...this.own, incarnation: signed.info.incarnation + 1n, seq: 0n }
       void this.reseal()
       this.stats.recordsIgnored++
-      return 'ignored'
+      return { result: 'ignored' }
     }
-    const isNew = this.table.get(signed.info.peerId) == null
+    const known = this.table.get(signed.info.peerId)
+    if (known == null && this.countIntroduction(from)) return { result: 'rejected' }
     const result = this.table.put(signed, from)
     if (result === 'full') {
       this.stats.tableFull++
       this.warn(from, 'table full', { maxMembers: this.table.maxMembers }, 'member table full: a new member was not admitted (--max-members)')
-      return 'ignored'
+      return { result: 'ignored' }
     }
     if (result === 'address taken') {
       this.reject(from, 'address taken', `${signed.info.peerId} claims an address another live member answers at`)
-      return 'rejected'
+      return { result: 'rejected' }
     }
-    if (result === 'not newer') { this.stats.recordsIgnored++; return 'ignored' }
-    if (isNew && this.countIntroduction(from)) return 'accepted'
+    if (result === 'not newer') { this.stats.recordsIgnored++; return { result: 'ignored' } }
     this.stats.recordsAccepted++
-    this.flood(signed.bytes, from)
-    return 'accepted'
+    return { result: 'accepted', accepted: { peerId: signed.info.peerId, wasReachable: known?.reachable === true } }
   }
 
-  /** True when `from` has introduced more members than the table can hold: it is inventing them. */
+  /**
+   * True when `from` has tried to introduce more members in one session than a table can hold: no
+   * honest neighbour knows more members than that (a fleet shares one --max-members), so it is
+   * inventing them. It is cut off, and the members only it vouched for are forgotten.
+   */
   private countIntroduction (from: string): boolean {
     const n = (this.introduced.get(from) ?? 0) + 1
     this.introduced.set(from, n)
     if (n <= this.table.maxMembers) return false
-    this.penalise(from, 'too many members', PENALTY.severe, `introduced more members than a mesh can have (${this.table.maxMembers})`)
+    this.stats.recordsRejected++
+    if (n === this.table.maxMembers + 1) this.penalise(from, 'too many members', BAN_SCORE, `introduced more members than a mesh can have (${this.table.maxMembers})`)
     return true
+  }
+
+  /**
+   * Honest neighbours only pass on members someone can reach. A neighbour whose introductions stay
+   * unreachable (never linked to by anyone) is making members up: cut it off, forget them.
+   */
+  private checkIntroductions (now: number): void {
+    for (const peer of this.c.sessions()) {
+      const made = this.table.neverReachableFrom(peer, now - UNREACHABLE_GRACE_MS)
+      if (made > MAX_NEVER_REACHABLE) this.penalise(peer, 'unreachable members', BAN_SCORE, `introduced ${made} members nobody can reach`)
+    }
   }
 
   /** A digest from a neighbour: the records it lacks or holds older, and the ones to ask it for. */
@@ -254,8 +312,11 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     if (score <= -BAN_SCORE) {
       this.scores.delete(peer)
       this.introduced.delete(peer)
-      this.table.forget(this.retainMs, peer)
+      if (this.banned.size >= 1024) this.banned.clear()
+      this.banned.set(peer, this.now() + this.retainMs)
       this.safeDispatchEvent('ban', { detail: { peer, reason } })
+      this.table.recompute()
+      this.table.forget(this.retainMs, peer)
     }
   }
 
@@ -270,6 +331,16 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       else this.scores.set(peer, next)
     }
     this.table.forget(this.retainMs)
+    const now = this.now()
+    this.checkIntroductions(now)
+    if (now - this.introducedSince > INTRODUCTION_WINDOW_MS) {
+      this.introduced.clear()
+      this.introducedSince = now
+    }
+    for (const [peer, until] of this.banned) {
+      if (until < now) this.banned.delete(peer)
+      else this.table.forget(this.retainMs, peer)
+    }
   }
 
   /** A neighbour's session ended: its count of introductions starts again with its next one. */

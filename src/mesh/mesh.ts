@@ -1,6 +1,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createMeshLibp2p, type MeshLibp2p } from './libp2p.js'
+import { createMeshLibp2p, MDNS_SERVICE_TAG, type MeshLibp2p } from './libp2p.js'
+import { createMdnsDiscovery } from './mdns.js'
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_LINKS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MEMBERS } from './defaults.js'
 import { LinkManager } from './links.js'
 import { Membership } from './membership.js'
@@ -8,9 +9,8 @@ import { MeshView } from './view.js'
 import type { LoadSource } from './load.js'
 import type { Member } from './members.js'
 import type { Logger } from '../log.js'
-import type { Connection, PeerId, PeerInfo, PrivateKey } from '@libp2p/interface'
+import type { Connection, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { TypedEventEmitter } from 'main-event'
 
 export { DEFAULT_HEARTBEAT_MS }
 /** Clients (CLIs, dashboards' peers) may hold connections beyond the overlay's own cap on members. */
@@ -32,6 +32,8 @@ export interface MeshInit {
   maxConnections?: number
   /** Members the table holds at most. */
   maxMembers?: number
+  /** A connection to a member that is not a link closes after this long without a stream (ms). */
+  idleConnectionMs?: number
   /** This run of the node: above every earlier run's (node/incarnation.ts). Defaults to the clock. */
   incarnation?: bigint
   loadSource: LoadSource
@@ -63,12 +65,20 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
     listen: init.listen,
     announce: init.announce,
     swarmKey: init.swarmKey,
-    mdns: init.mdns === false ? false : { interval: init.mdns },
     role: 'node',
     maxConnections: maxConnections + CLIENT_CONNECTION_HEADROOM
   })
   const log = init.log
   const view = new MeshView()
+  let linksRef: LinkManager | undefined
+  const mdns = init.mdns === false
+    ? undefined
+    : createMdnsDiscovery({ serviceTag: MDNS_SERVICE_TAG, maxQueryIntervalMs: init.mdns }, {
+      peerId: libp2p.peerId,
+      addresses: () => libp2p.getMultiaddrs(),
+      isolated: () => linksRef?.isolated() ?? true,
+      log
+    })
   let links: LinkManager | undefined
   const membership = new Membership({
     privateKey: init.privateKey,
@@ -83,16 +93,18 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
     heartbeatMs,
     links: init.links ?? DEFAULT_LINKS,
     maxConnections,
-    bootstrap: init.bootstrap ?? []
+    bootstrap: init.bootstrap ?? [],
+    idleConnectionMs: init.idleConnectionMs
   }, {
     libp2p,
     membership,
     view,
     loadSource: init.loadSource,
-    discovery: libp2p.services.mdns as TypedEventEmitter<{ peer: CustomEvent<PeerInfo> }> | undefined,
+    discovery: mdns,
     log
   })
   const linkManager = links
+  linksRef = links
 
   const onJoinOrUpdate = (evt: CustomEvent<Member>): void => {
     const { info } = evt.detail
@@ -126,12 +138,14 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
       await membership.flush()
       view.start()
       await linkManager.start()
+      await mdns?.start()
       log.info({ peerId: libp2p.peerId.toString(), addrs: libp2p.getMultiaddrs().map(String) }, 'mesh started')
     },
     async stop () {
       // Say goodbye first: neighbours drop this node now instead of when its links fall silent.
       membership.update({ leaving: true, links: [] })
       await membership.flush()
+      await mdns?.stop()
       await linkManager.stop()
       membership.stop()
       view.stop()

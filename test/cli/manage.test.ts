@@ -155,6 +155,7 @@ describe('p2pfaas peers', () => {
     expect(view.peers.map((p: { peerId: string }) => p.peerId).sort()).toEqual([idOf(b), idOf(c)].sort())
     for (const p of view.peers) {
       expect(p.connected).toBe(true)
+      expect(p.link).toBe(true)
       // @libp2p/ping measures whole milliseconds: on loopback a round trip is often 0.
       expect(typeof p.latencyMs).toBe('number')
       expect(p.latencyMs).toBeGreaterThanOrEqual(0)
@@ -163,7 +164,7 @@ describe('p2pfaas peers', () => {
     }
     const table = (await p2pfaas(['peers', '--peer', peerOf(a)])).stdout.toString()
     expect(table).toContain(`node ${idOf(a)}`)
-    expect(table).toMatch(/connected\s+(<1|\d+) ms/)
+    expect(table).toMatch(/link\s+(<1|\d+) ms/)
     expect(table).toMatch(/everywhere\(0\/\d+ q0\)/)
   })
 })

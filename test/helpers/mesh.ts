@@ -4,6 +4,7 @@ import { createLogger } from '../../src/log.js'
 import { newPeer } from './keys.js'
 import type { LoadSource, LoadSourceEvents, NodeLoad } from '../../src/mesh/load.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { PrivateKey } from '@libp2p/interface'
 
 export const quietLog = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', pretty: false })
 
@@ -18,8 +19,20 @@ export class ManualLoad extends TypedEventEmitter<LoadSourceEvents> implements L
 }
 
 /** A mesh node in this process on loopback; mDNS is always off outside namespaces. */
-export async function loopbackMesh (opts: { bootstrap?: Multiaddr[], heartbeatMs?: number, load?: LoadSource, swarmKey?: Uint8Array, links?: number, maxConnections?: number, maxMembers?: number } = {}): Promise<Mesh> {
-  const { privateKey } = await newPeer()
+export interface LoopbackMeshOptions {
+  bootstrap?: Multiaddr[]
+  heartbeatMs?: number
+  load?: LoadSource
+  swarmKey?: Uint8Array
+  links?: number
+  maxConnections?: number
+  maxMembers?: number
+  idleConnectionMs?: number
+  privateKey?: PrivateKey
+}
+
+export async function loopbackMesh (opts: LoopbackMeshOptions = {}): Promise<Mesh> {
+  const privateKey = opts.privateKey ?? (await newPeer()).privateKey
   const mesh = await createMesh({
     privateKey,
     listen: ['/ip4/127.0.0.1/tcp/0'],
@@ -30,6 +43,7 @@ export async function loopbackMesh (opts: { bootstrap?: Multiaddr[], heartbeatMs
     links: opts.links,
     maxConnections: opts.maxConnections,
     maxMembers: opts.maxMembers,
+    idleConnectionMs: opts.idleConnectionMs,
     loadSource: opts.load ?? new ManualLoad(),
     log: quietLog
   })

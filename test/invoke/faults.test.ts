@@ -93,7 +93,7 @@ describe('bad frames on the invoke protocol', () => {
   it('answers malformed, inconsistent and oversized frames with a refusal or a closed stream, and keeps serving', async () => {
     const [a] = await mesh(1)
     const { privateKey, peerId } = await newPeer()
-    const stranger = await createMeshLibp2p({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+    const stranger = await createMeshLibp2p({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'] })
     started.push({ stop: async () => { await stranger.stop() } })
     await stranger.start()
     const target = multiaddr(a!.node.mesh.addrs()[0]!)

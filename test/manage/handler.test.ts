@@ -17,7 +17,7 @@ let peer: string
 
 beforeAll(async () => {
   node = await startTestNode({ runtime: 'process' })
-  client = await createMeshLibp2p({ privateKey: await generateKeyPair('Ed25519'), listen: [], mdns: false, role: 'cli' })
+  client = await createMeshLibp2p({ privateKey: await generateKeyPair('Ed25519'), listen: [], role: 'cli' })
   await client.start()
   peer = node.node.mesh.peerId.toString()
   await client.dial(multiaddr(node.node.mesh.addrs()[0]!))

@@ -1,0 +1,237 @@
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { afterEach, describe, expect, it } from 'vitest'
+import { MAX_RECORD_BYTES, sealRecord } from '../../src/mesh/record.js'
+import { newSwarmKey } from '../../src/mesh/swarm-key.js'
+import { loopbackMesh, ManualLoad, waitFor, type LoopbackMeshOptions } from '../helpers/mesh.js'
+import { startRogue, type Rogue } from '../helpers/rogue.js'
+import { newPeer } from '../helpers/keys.js'
+import type { Mesh } from '../../src/mesh/mesh.js'
+import type { NodeLoad } from '../../src/mesh/load.js'
+
+/** Real libp2p nodes in this process on loopback (mDNS off): membership, links, load, bad input. */
+
+const started: Array<{ stop: () => Promise<void> }> = []
+const track = <T extends { stop: () => Promise<void> }>(x: T): T => { started.push(x); return x }
+afterEach(async () => { await Promise.all(started.splice(0).map(async m => { await m.stop().catch(() => {}) })) })
+
+const first = (m: Mesh): ReturnType<Mesh['libp2p']['getMultiaddrs']>[number] => m.libp2p.getMultiaddrs()[0]!
+const id = (m: Mesh): string => m.peerId.toString()
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+const loadOf = (queued: number): NodeLoad => ({ functions: [{ name: 'echo', queued, running: 4, capacity: 4 }], totals: { queued, running: 4, capacity: 4 } })
+
+/** n nodes, each told only node 1's address. */
+async function fleet (n: number, opts: LoopbackMeshOptions = {}): Promise<Mesh[]> {
+  const seed = track(await loopbackMesh(opts))
+  const rest = await Promise.all(Array.from({ length: n - 1 }, async () => track(await loopbackMesh({ ...opts, bootstrap: [first(seed)] }))))
+  return [seed, ...rest]
+}
+
+const everyoneKnowsEveryone = (all: Mesh[]): boolean => all.every(m => all.every(o => o === m || m.view.get(id(o)) != null))
+
+describe('membership over links', () => {
+  it('one bootstrap address is enough: every node knows every member and links beyond the seed', async () => {
+    const all = await fleet(6, { links: 2, heartbeatMs: 200 })
+    await waitFor('full membership', () => everyoneKnowsEveryone(all), 10_000)
+    // Not a star: nodes other than the seed are linked to each other, so a hand-off needs no seed.
+    const seed = id(all[0]!)
+    await waitFor('links beyond the seed', () => all.slice(1).every(m => m.links.linkPeers().some(p => p !== seed)), 10_000)
+    for (const m of all) {
+      expect(m.links.linkPeers().length).toBeGreaterThanOrEqual(1)
+      expect(m.links.linkPeers().length).toBeLessThanOrEqual(4)
+      for (const o of all) if (o !== m) expect(m.view.get(id(o))!.addrs.some(a => a.startsWith('/ip4/127.0.0.1/tcp/'))).toBe(true)
+    }
+  })
+
+  it('sends a neighbour the load when it changes, well before the next pulse, and nothing while it does not', async () => {
+    const load = new ManualLoad()
+    const [a, b] = await fleet(2, { heartbeatMs: 1000, load })
+    load.set(loadOf(0))
+    await waitFor('b sees echo on a', () => b!.view.get(id(a!))?.functions.includes('echo') === true && b!.view.get(id(a!))?.loadAt != null, 5000)
+    await sleep(150)
+    const sentAt = performance.now()
+    load.set(loadOf(3))
+    await waitFor('the change at b', () => b!.view.get(id(a!))?.load.totals.queued === 3, 900, 2)
+    expect(performance.now() - sentAt).toBeLessThan(300)
+
+    // Idle: the pulses go on (the link's liveness) but carry no load, so they stay a few bytes each.
+    const before = { ...a!.links.stats }
+    await sleep(3000)
+    const frames = a!.links.stats.framesOut - before.framesOut
+    const bytes = a!.links.stats.bytesOut - before.bytesOut
+    expect(frames).toBeGreaterThanOrEqual(2)
+    expect(frames).toBeLessThanOrEqual(4)
+    expect(bytes / frames).toBeLessThan(24)
+  })
+
+  it('coalesces a burst of load changes to at most one update per 100 ms', async () => {
+    const load = new ManualLoad()
+    const [a, b] = await fleet(2, { heartbeatMs: 5000, load })
+    load.set(loadOf(0))
+    await waitFor('b knows a\'s load', () => b!.view.get(id(a!))?.loadAt != null, 5000)
+    let updates = 0
+    b!.view.addEventListener('peer:update', e => { if (e.detail.peerId === id(a!)) updates++ })
+    const t0 = performance.now()
+    let i = 0
+    while (performance.now() - t0 < 300) {
+      load.set(loadOf(1 + (i++ % 5)))
+      await sleep(2)
+    }
+    await sleep(200)
+    expect(i).toBeGreaterThan(50)
+    expect(updates).toBeGreaterThanOrEqual(2)
+    expect(updates).toBeLessThanOrEqual(5)
+    expect(b!.view.get(id(a!))?.load.totals.queued).toBe(1 + ((i - 1) % 5))
+  })
+
+  it('a stopping node leaves every view at once; one whose link falls silent leaves within 3 heartbeats', async () => {
+    const all = await fleet(4, { heartbeatMs: 200, links: 3 })
+    await waitFor('full membership', () => everyoneKnowsEveryone(all), 10_000)
+    const leaver = all[3]!
+    const stoppedAt = performance.now()
+    await leaver.stop()
+    await waitFor('leaver gone', () => all.slice(0, 3).every(m => m.view.get(id(leaver)) == null), 2000, 5)
+    expect(performance.now() - stoppedAt).toBeLessThan(1000)
+
+    // A neighbour that stops answering (a hung or cut-off node, whose connection stays open).
+    const [a] = all
+    const rogue = await startRogue(a!, { answerPings: false })
+    started.push(rogue)
+    await rogue.send({ hello: { record: (await rogue.record({ links: [id(a!)] })).bytes, link: true, digest: 0n } })
+    await waitFor('rogue is a member', () => a!.view.get(rogue.peerId) != null, 5000)
+    const silentFrom = performance.now()
+    await waitFor('silent rogue gone', () => a!.view.get(rogue.peerId) == null, 3000, 10)
+    const gone = performance.now() - silentFrom
+    expect(gone).toBeGreaterThan(300)
+    expect(gone).toBeLessThan(1500)
+    await waitFor('everyone else too', () => all.slice(0, 3).every(m => m.view.get(rogue.peerId) == null), 2000)
+  })
+
+  it('keeps its connections to members under --max-connections and closes idle hand-off connections', async () => {
+    const all = await fleet(8, { links: 2, maxConnections: 4, heartbeatMs: 500, idleConnectionMs: 1500 })
+    await waitFor('full membership', () => everyoneKnowsEveryone(all), 10_000)
+    const [a] = all
+    // Dial every other member, as hand-offs would, then leave the connections idle.
+    await Promise.all(all.slice(1).map(async o => await a!.libp2p.dial(o.peerId)))
+    expect(a!.libp2p.getConnections().length).toBeGreaterThan(4)
+    await waitFor('back under the cap', () => a!.libp2p.getConnections().length <= 4, 3000)
+    await waitFor('only links left', () => a!.libp2p.getConnections().length === a!.links.linkPeers().length, 3000)
+    expect(everyoneKnowsEveryone(all)).toBe(true)
+  })
+
+  it('keeps nodes with another swarm key, or none, out of a private mesh', async () => {
+    const keyA = new TextEncoder().encode(newSwarmKey())
+    const keyB = new TextEncoder().encode(newSwarmKey())
+    const a = track(await loopbackMesh({ swarmKey: keyA }))
+    const member = track(await loopbackMesh({ swarmKey: keyA, bootstrap: [first(a)] }))
+    const stranger = track(await loopbackMesh({ swarmKey: keyB, bootstrap: [first(a)] }))
+    const open = track(await loopbackMesh({ bootstrap: [first(a)] }))
+    await waitFor('member joins', () => a.view.get(id(member))?.connected === true)
+    await sleep(1000)
+    for (const outsider of [stranger, open]) {
+      expect(a.view.get(id(outsider))).toBeUndefined()
+      expect(a.libp2p.getConnections(outsider.peerId)).toHaveLength(0)
+      expect(outsider.view.size).toBe(0)
+    }
+  })
+})
+
+describe('bad input on the link protocol', () => {
+  async function victimWithRogue (opts: LoopbackMeshOptions = {}): Promise<{ a: Mesh, honest: Mesh, rogue: Rogue }> {
+    const [a, honest] = await fleet(2, { heartbeatMs: 200, ...opts })
+    await waitFor('a and honest linked', () => a!.view.get(id(honest!)) != null, 5000)
+    const rogue = await startRogue(a!)
+    started.push(rogue)
+    await rogue.send({ hello: { record: (await rogue.record()).bytes, link: true, digest: 0n } })
+    await waitFor('rogue greeted', () => rogue.frames.some(f => f.hello != null), 5000)
+    return { a: a!, honest: honest!, rogue }
+  }
+
+  it('rejects a record not signed by its PeerId, and one whose hello is someone else\'s', async () => {
+    const { a, honest, rogue } = await victimWithRogue()
+    const before = a.membership.stats.recordsRejected
+    // Claims to be the honest node, with new slots, but rogue signed it.
+    const forged = await sealRecord({ ...a.membership.table.get(id(honest))!.info, seq: 1000n, functions: [{ name: 'echo', capacity: 99 }] }, rogue.privateKey)
+    await rogue.send({ records: [forged.bytes] })
+    await waitFor('forgery rejected', () => a.membership.stats.recordsRejected > before, 3000)
+    expect(a.view.get(id(honest))!.functions).toEqual([])
+    expect(a.membership.scoreOf(rogue.peerId)).toBeLessThan(0)
+  })
+
+  it('rejects a replayed old record of a real member', async () => {
+    const { privateKey } = await newPeer()
+    const load = new ManualLoad()
+    const [a, honest] = await fleet(2, { heartbeatMs: 200 })
+    const victim = track(await loopbackMesh({ privateKey, load, bootstrap: [first(a!)], heartbeatMs: 200 }))
+    await waitFor('victim known', () => a!.view.get(id(victim)) != null, 5000)
+    const old = victim.membership.ownRecord()
+    // Ten changes later, the old version is far behind.
+    for (let i = 0; i < 10; i++) {
+      load.set({ functions: [{ name: `fn${i}`, queued: 0, running: 0, capacity: 1 }], totals: { queued: 0, running: 0, capacity: 1 } })
+      await waitFor(`victim's change ${i} at a`, () => a!.view.get(id(victim))?.functions.includes(`fn${i}`) === true, 3000)
+    }
+    const rogue = await startRogue(a!)
+    started.push(rogue)
+    await rogue.send({ hello: { record: (await rogue.record()).bytes, link: true, digest: 0n } })
+    const before = a!.membership.stats.recordsRejected
+    await rogue.send({ records: [old.bytes] })
+    await waitFor('replay rejected', () => a!.membership.stats.recordsRejected > before, 3000)
+    expect(a!.view.get(id(victim))!.functions).toEqual(['fn9'])
+    expect(a!.membership.scoreOf(rogue.peerId)).toBeLessThan(0)
+    expect(a!.membership.scoreOf(id(honest!))).toBe(0)
+  })
+
+  it('rejects a record that claims another live member\'s address, or this node\'s own', async () => {
+    const { a, honest, rogue } = await victimWithRogue()
+    const before = a.membership.stats.recordsRejected
+    for (const stolen of [a.membership.ownRecord().info.addrs[0]!, honest.membership.ownRecord().info.addrs[0]!]) {
+      const key = await generateKeyPair('Ed25519')
+      const thief = await sealRecord({ peerId: peerIdFromPrivateKey(key).toString(), incarnation: 1n, seq: 1n, addrs: [stolen], functions: [], links: [], leaving: false }, key)
+      await rogue.send({ records: [thief.bytes] })
+      await waitFor('theft rejected', () => a.membership.stats.recordsRejected > before, 3000)
+      expect(a.membership.table.get(thief.info.peerId)).toBeUndefined()
+    }
+  })
+
+  it('rejects an oversized record, and cuts off a peer that sends an oversized frame', async () => {
+    const { a, rogue } = await victimWithRogue()
+    const before = a.membership.stats.recordsRejected
+    await rogue.send({ records: [new Uint8Array(MAX_RECORD_BYTES + 1)] })
+    await waitFor('oversized record rejected', () => a.membership.stats.recordsRejected > before, 3000)
+    // A frame over 512 KiB: the length prefix alone is enough to refuse it.
+    await rogue.sendRaw(new Uint8Array(600 * 1024)).catch(() => {})
+    await rogue.closed
+    await waitFor('rogue cut off', () => a.libp2p.getConnections().every(c => c.remotePeer.toString() !== rogue.peerId), 3000)
+  })
+
+  it('a peer announcing 10,000 made-up members is cut off; the table stays bounded and honest members stay', async () => {
+    // Made first: signing 10,000 records holds this process (and so the nodes in it) for seconds.
+    const fakes: Uint8Array[] = []
+    for (let i = 0; i < 10_000; i++) {
+      const key = await generateKeyPair('Ed25519')
+      fakes.push((await sealRecord({ peerId: peerIdFromPrivateKey(key).toString(), incarnation: 1n, seq: 1n, addrs: [`/ip4/10.99.${i >> 8}.${i & 255}/tcp/4001`], functions: [], links: [], leaving: false }, key)).bytes)
+    }
+    const maxMembers = 64
+    const { a, honest, rogue } = await victimWithRogue({ maxMembers })
+    const heapBefore = process.memoryUsage().heapUsed
+    for (let i = 0; i < fakes.length; i += 64) {
+      const ok = await rogue.send({ records: fakes.slice(i, i + 64) }).then(() => true, () => false)
+      if (!ok) break
+    }
+    await rogue.closed
+    await waitFor('rogue cut off', () => a.libp2p.getConnections().every(c => c.remotePeer.toString() !== rogue.peerId), 5000)
+    expect(a.membership.table.size).toBeLessThanOrEqual(maxMembers)
+    await waitFor('made-up members forgotten', () => a.membership.table.size <= 3, 3000)
+    expect(a.view.get(id(honest))).toBeDefined()
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024)
+
+    // And as a digest: one frame naming 10,000 members.
+    const second = await startRogue(a)
+    started.push(second)
+    await second.send({ hello: { record: (await second.record()).bytes, link: true, digest: 0n } })
+    await waitFor('second greeted', () => second.frames.some(f => f.hello != null), 5000)
+    await second.send({ digest: fakes.map((_, i) => ({ peerId: new Uint8Array(38).fill(i & 255), incarnation: 1n, seq: 1n })) }).catch(() => {})
+    await second.closed
+    expect(a.membership.table.size).toBeLessThanOrEqual(3)
+  })
+})
