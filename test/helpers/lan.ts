@@ -59,6 +59,12 @@ export interface Lan {
   mesh(host: Host): Promise<MeshResponse | undefined>
   /** Brings a host's link down (a partition) or back up. */
   setLink(host: Host, up: boolean): void
+  /**
+   * Runs `cleanup` (synchronous: it may run from an exit or signal handler) once the LAN's
+   * processes are gone, on destroy() and on an emergency exit alike: for what a user of the LAN
+   * made beside it, such as the nodes' data directories.
+   */
+  defer(cleanup: () => void): void
   destroy(): Promise<void>
 }
 
@@ -79,6 +85,7 @@ export function createLan (hostCount: number, subnet = '10.77.0'): Lan {
   const bridge = `pf${id}br`
   const namespaces: string[] = []
   const processes = new Set<HostProcess>()
+  const deferred: Array<() => void> = []
   let next = 1
 
   const killAll = (): void => {
@@ -88,7 +95,10 @@ export function createLan (hostCount: number, subnet = '10.77.0'): Lan {
     for (const ns of [...namespaces].reverse()) tryRun('netns', 'del', ns)
     namespaces.length = 0
   }
-  const emergency = (): void => { killAll(); removeNamespaces() }
+  const runDeferred = (): void => {
+    for (const cleanup of deferred.splice(0).reverse()) { try { cleanup() } catch {} }
+  }
+  const emergency = (): void => { killAll(); removeNamespaces(); runDeferred() }
   live.add(emergency)
 
   run('netns', 'add', bridge)
@@ -182,10 +192,12 @@ export function createLan (hostCount: number, subnet = '10.77.0'): Lan {
       const i = host.ip.split('.').pop()
       run('-n', host.name, 'link', 'set', `pf${id}v${i}`, up ? 'up' : 'down')
     },
+    defer (cleanup) { deferred.push(cleanup) },
     async destroy () {
       probe.proc.stdin?.end()
       await Promise.all([...processes].map(async p => { await p.kill('SIGTERM') }))
       removeNamespaces()
+      runDeferred()
       live.delete(emergency)
     }
   }

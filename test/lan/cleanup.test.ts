@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { repoPath } from '../helpers/cli.js'
 
@@ -9,8 +10,12 @@ const SCRIPT = `
   const { createLan } = await import(${JSON.stringify(HELPERS)})
   const lan = createLan(2)
   const sleeper = lan.hosts[0].spawn('sleep', ['60'])
+  // What a user of the LAN made beside it (a fleet's data directories) goes with it.
+  const { mkdtempSync, rmSync } = await import('node:fs')
+  const dir = mkdtempSync((await import('node:os')).tmpdir() + '/p2pfaas-cleanup-')
+  lan.defer(() => { rmSync(dir, { recursive: true, force: true }) })
   await new Promise(resolve => setTimeout(resolve, 300))
-  console.log(JSON.stringify({ id: lan.id, pid: sleeper.proc.pid }))
+  console.log(JSON.stringify({ id: lan.id, pid: sleeper.proc.pid, dir }))
   // Fail only when the parent has looked: it writes a line once it has counted what exists.
   await new Promise(resolve => process.stdin.once('data', resolve))
   if (process.argv[1] === 'throw') throw new Error('the test failed')
@@ -33,14 +38,16 @@ async function runAndBreak (how: 'throw' | 'SIGTERM' | 'SIGINT'): Promise<void> 
     child.stdout.on('data', () => { if (out.includes('\n')) resolve(out.split('\n')[0]!) })
     child.once('exit', code => { if (!out.includes('\n')) reject(new Error(`exited ${code} early`)) })
   })
-  const { id, pid } = JSON.parse(line) as { id: string, pid: number }
+  const { id, pid, dir } = JSON.parse(line) as { id: string, pid: number, dir: string }
   expect(namespacesOf(id)).toHaveLength(4) // bridge, two hosts, the probe host
   expect(alive(pid)).toBe(true)
+  expect(existsSync(dir)).toBe(true)
   const exited = new Promise(resolve => child.once('exit', resolve))
   if (how === 'throw') child.stdin.write('go\n')
   else child.kill(how)
   await exited
   expect(namespacesOf(id)).toEqual([])
+  expect(existsSync(dir)).toBe(false)
   // Killed at once; reaping by init can take a moment.
   const deadline = Date.now() + 2000
   while (alive(pid) && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))

@@ -1,0 +1,249 @@
+import '../src/polyfill.js'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { availableParallelism, loadavg } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { repoPath } from '../test/helpers/cli.js'
+import {
+  handOffCheck, sampleIdle, sampleStaleness, startFleet, waitForMembership,
+  type FleetVariant, type HandOffResult, type IdleSample, type MembershipResult, type StalenessSample
+} from '../test/helpers/fleet.js'
+import { startBareFleet, waitForBareMesh } from './bare-fleet.js'
+import { renderSvg, seriesPlot } from './plot.js'
+
+/**
+ * What the mesh costs per node as the fleet grows: N nodes (one per host of a LAN of network
+ * namespaces), each deploying one emulated function only it has, in two variants (mDNS only; no
+ * mDNS and every node given node 1's address). For each: how soon every node knows every other and
+ * can hand a call to any other, what the idle fleet costs per node (traffic on its link, CPU,
+ * memory), how old the load held of overlay neighbours is, and a hand-off check from every node.
+ * Beside it, in the same run, the floor: bare libp2p nodes at the same N (a full mesh by stock
+ * mDNS; a star on node 1 for the bootstrap variant).
+ *   npm run bench:scale                       (N = 8, 16, 32, 64; both variants)
+ *   npm run bench:scale -- 8 16 --out DIR     (other sizes, 2..64; results to DIR)
+ *   npm run bench:scale -- 8 --variant mdns   (one variant)
+ */
+
+const MEMBERSHIP_BOUND_MS = 120_000
+const SETTLE_MS = 2000
+const IDLE_SECONDS = 10
+const STALENESS_SECONDS = 10
+const HANDOFF_PER_NODE = 3
+const MAX_N = 64
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    out: { type: 'string', default: repoPath('test-artifacts', 'scale') },
+    variant: { type: 'string', multiple: true },
+    'no-bare': { type: 'boolean', default: false }
+  }
+})
+const sizes = positionals.length > 0 ? positionals.map(Number) : [8, 16, 32, 64]
+const badSize = sizes.find(n => !Number.isInteger(n) || n < 2 || n > MAX_N)
+if (badSize !== undefined) {
+  process.stderr.write(`bench:scale: sizes are whole numbers from 2 to ${MAX_N} (got ${String(badSize)})\n`)
+  process.exit(2)
+}
+const variants = (values.variant ?? ['mdns', 'bootstrap']) as FleetVariant[]
+if (variants.some(v => v !== 'mdns' && v !== 'bootstrap')) {
+  process.stderr.write('bench:scale: --variant is mdns or bootstrap\n')
+  process.exit(2)
+}
+const outDir = resolve(values.out)
+
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+const log = (line: string): void => { process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`) }
+const since = (from: number, to: number | null): number | null => to == null ? null : Math.round(to - from)
+const message = (err: unknown): string => err instanceof Error ? err.message : String(err)
+
+interface OursRun {
+  error?: string
+  /** First spawn to last spawn: how long starting the fleet in waves took. */
+  spawnMs?: number
+  firstSpawnToFullMs?: number | null
+  lastSpawnToFullMs?: number | null
+  lastSpawnToHandOffReadyMs?: number | null
+  membership?: Omit<MembershipResult, 'fullMembersAt' | 'handOffReadyAt'>
+  idle?: IdleSample
+  staleness?: StalenessSample
+  handOff?: HandOffResult
+}
+
+interface BareRun {
+  error?: string
+  firstSpawnToFullMs?: number | null
+  lastSpawnToFullMs?: number | null
+  idle?: IdleSample
+}
+
+interface Run {
+  n: number
+  variant: FleetVariant
+  startedAt: string
+  loadAvgAtStart: number[]
+  ours: OursRun
+  bare?: BareRun
+}
+
+async function runOurs (n: number, variant: FleetVariant): Promise<OursRun> {
+  const run: OursRun = {}
+  let fleet
+  try {
+    log(`N=${n} ${variant}: starting P2PFaaS nodes in waves of 8`)
+    fleet = await startFleet({ n, variant, logLevel: process.env.BENCH_LOG_LEVEL ?? 'warn' })
+    run.spawnMs = Math.round(fleet.lastSpawnAt - fleet.firstSpawnAt)
+    log(`N=${n} ${variant}: all answer /healthz; waiting for membership (at most ${MEMBERSHIP_BOUND_MS / 1000} s after the last spawn)`)
+    const m = await waitForMembership(fleet, MEMBERSHIP_BOUND_MS)
+    const { fullMembersAt, handOffReadyAt, ...rest } = m
+    run.membership = rest
+    run.firstSpawnToFullMs = since(fleet.firstSpawnAt, fullMembersAt)
+    run.lastSpawnToFullMs = since(fleet.lastSpawnAt, fullMembersAt)
+    run.lastSpawnToHandOffReadyMs = since(fleet.lastSpawnAt, handOffReadyAt)
+    log(`N=${n} ${variant}: full membership ${fmtMs(run.lastSpawnToFullMs)}, hand-off ready ${fmtMs(run.lastSpawnToHandOffReadyMs)} after the last spawn; idle window`)
+    await sleep(SETTLE_MS)
+    run.idle = await sampleIdle(fleet, IDLE_SECONDS)
+    log(`N=${n} ${variant}: staleness`)
+    run.staleness = await sampleStaleness(fleet, STALENESS_SECONDS)
+    log(`N=${n} ${variant}: hand-off check`)
+    run.handOff = await handOffCheck(fleet, HANDOFF_PER_NODE)
+  } catch (err) {
+    run.error = message(err)
+    log(`N=${n} ${variant}: ${run.error.split('\n')[0]!}`)
+  } finally {
+    await fleet?.destroy()
+  }
+  return run
+}
+
+async function runBare (n: number, variant: FleetVariant): Promise<BareRun> {
+  const run: BareRun = {}
+  let fleet
+  try {
+    log(`N=${n} ${variant}: bare libp2p nodes`)
+    fleet = await startBareFleet({ n, variant })
+    const full = await waitForBareMesh(fleet, MEMBERSHIP_BOUND_MS)
+    run.firstSpawnToFullMs = since(fleet.firstSpawnAt, full)
+    run.lastSpawnToFullMs = since(fleet.lastSpawnAt, full)
+    await sleep(SETTLE_MS)
+    run.idle = await sampleIdle(fleet, IDLE_SECONDS)
+  } catch (err) {
+    run.error = message(err)
+    log(`N=${n} ${variant} bare: ${run.error.split('\n')[0]!}`)
+  } finally {
+    await fleet?.destroy()
+  }
+  return run
+}
+
+function fmtMs (ms: number | null | undefined): string {
+  if (ms === undefined) return '–'
+  return ms == null ? `not within ${MEMBERSHIP_BOUND_MS / 1000} s` : `${(ms / 1000).toFixed(1)} s`
+}
+const f = (x: number | null | undefined, digits = 0): string => x == null || !Number.isFinite(x) ? '–' : x.toFixed(digits)
+const pair = (a: string, b: string): string => `${a} / ${b}`
+
+function tableOf (runs: Run[]): string {
+  const rows = [
+    '| N | variant | load avg (1 min) at start | first spawn → full | last spawn → full | last spawn → hand-off ready | bare: last spawn → connected | traffic B/s per node (ours / bare) | idle CPU % of a core per node, mean·max (ours / bare) | machine busy % (ours / bare window) | RSS MiB per node, mean·max (ours / bare) | heap MiB | staleness p50 / p99 ms | links per node, mean·max | hand-off ok / tried (not linked) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'
+  ]
+  for (const r of runs) {
+    const o = r.ours
+    const b = r.bare
+    const m = o.membership
+    const notFull = m != null && o.lastSpawnToFullMs == null ? ` (${m.last.nodesFull}/${r.n} full; fewest listed ${m.last.minListed}/${r.n - 1})` : ''
+    const notReady = m != null && o.lastSpawnToHandOffReadyMs == null ? ` (${m.last.nodesReady}/${r.n} ready)` : ''
+    const cpu = (s?: IdleSample): string => s == null ? '–' : `${f(s.cpuPctPerNode.mean, 1)}·${f(s.cpuPctPerNode.max, 1)}`
+    const rss = (s?: IdleSample): string => s == null ? '–' : `${f(s.rssMiB.mean)}·${f(s.rssMiB.max)}`
+    const staleness = (s?: StalenessSample): string => s == null
+      ? '–'
+      : s.samples === 0 ? `no sample (${s.unanswered}/${s.reads} reads unanswered)` : `${f(s.p50)} / ${f(s.p99)}${s.unanswered > 0 ? ` (${s.unanswered}/${s.reads} reads unanswered)` : ''}`
+    rows.push('| ' + [
+      r.n,
+      r.variant,
+      f(r.loadAvgAtStart[0], 1),
+      o.error != null && m == null ? `failed: ${o.error.split('\n')[0]!.slice(0, 80)}` : fmtMs(o.firstSpawnToFullMs),
+      fmtMs(o.lastSpawnToFullMs) + notFull,
+      fmtMs(o.lastSpawnToHandOffReadyMs) + notReady,
+      b == null ? '–' : b.error != null ? `failed: ${b.error.split('\n')[0]!.slice(0, 60)}` : fmtMs(b.lastSpawnToFullMs),
+      pair(f(o.idle?.bytesPerNodePerSec), f(b?.idle?.bytesPerNodePerSec)),
+      pair(cpu(o.idle), cpu(b?.idle)),
+      pair(f(o.idle?.machineBusyPct), f(b?.idle?.machineBusyPct)),
+      pair(rss(o.idle), rss(b?.idle)),
+      o.idle?.heapUsedMiB != null ? `${f(o.idle.heapUsedMiB.mean)}·${f(o.idle.heapUsedMiB.max)}` : 'not exported',
+      staleness(o.staleness),
+      m != null ? `${f(m.last.meanLinks, 1)}·${m.last.maxLinks}` : '–',
+      o.handOff != null ? `${o.handOff.ok} / ${o.handOff.tried} (${o.handOff.notLinked})` : '–'
+    ].join(' | ') + ' |')
+  }
+  return rows.join('\n')
+}
+
+function notesOf (runs: Run[]): string {
+  const lines: string[] = []
+  for (const r of runs) {
+    const o = r.ours
+    if (o.error != null) lines.push(`- N=${r.n} ${r.variant}: ${o.error.split('\n')[0]!}`)
+    if (o.membership != null && o.membership.exited.length > 0) lines.push(`- N=${r.n} ${r.variant}: nodes ${o.membership.exited.join(', ')} exited`)
+    if (o.handOff != null && o.handOff.errors.length > 0) {
+      lines.push(`- N=${r.n} ${r.variant}: ${o.handOff.errors.length} hand-off failures (${o.handOff.wrongExecutor} run by the wrong node), e.g.:`)
+      for (const e of o.handOff.errors.slice(0, 4)) lines.push(`  - ${e}`)
+    }
+    if (r.bare?.error != null) lines.push(`- N=${r.n} ${r.variant} bare floor: ${r.bare.error.split('\n')[0]!}`)
+  }
+  return lines.join('\n')
+}
+
+async function plotOf (runs: Run[]): Promise<string> {
+  const series = (r: Run, bare: boolean): string => `${bare ? 'floor (bare libp2p)' : 'P2PFaaS'}, ${r.variant}`
+  const points = (pick: (s: IdleSample) => number): Array<{ x: number, y: number, series: string }> => runs.flatMap(r => [
+    ...(r.ours.idle != null ? [{ x: r.n, y: pick(r.ours.idle), series: series(r, false) }] : []),
+    ...(r.bare?.idle != null ? [{ x: r.n, y: pick(r.bare.idle), series: series(r, true) }] : [])
+  ]).filter(p => Number.isFinite(p.y))
+  return await renderSvg(seriesPlot({
+    title: `Idle cost per node against N (${new Date().toISOString().slice(0, 10)}, ${availableParallelism()} cores)`,
+    xTitle: 'N (nodes)',
+    log2X: true,
+    dashed: s => s.startsWith('floor'),
+    colors: { 'P2PFaaS, mdns': '#e45756', 'floor (bare libp2p), mdns': '#f2a09d', 'P2PFaaS, bootstrap': '#4c78a8', 'floor (bare libp2p), bootstrap': '#9ecae9' },
+    panels: [
+      { title: 'Traffic per node (rx+tx on its link)', yTitle: 'bytes per second', points: points(s => s.bytesPerNodePerSec) },
+      { title: 'Idle CPU per node', yTitle: '% of one core', points: points(s => s.cpuPctPerNode.mean) }
+    ]
+  }))
+}
+
+const header = [
+  `# Scale: N nodes on a LAN of network namespaces (${new Date().toISOString()})`,
+  '',
+  `Node ${process.version}, ${availableParallelism()} cores, load average at start ${loadavg().map(l => l.toFixed(2)).join(' ')}.`,
+  `Each node deploys one emulated function only it has; mdns = mDNS only (interval 5 s); bootstrap = no mDNS, every node given node 1's address.`,
+  `Nodes started in waves of 8 (next wave once the last answers /healthz). Membership bound ${MEMBERSHIP_BOUND_MS / 1000} s after the last spawn, polled every ~0.5 s;`,
+  `idle window ${IDLE_SECONDS} s with nobody polling, ${SETTLE_MS / 1000} s after membership; staleness = age of link peers' load, ${STALENESS_SECONDS} s from 4 nodes at a time every 250 ms;`,
+  `hand-off check: from every node, ${HANDOFF_PER_NODE} calls to functions of other nodes (i+1, i+N/2, i-1), "not linked" = calls to a node the caller had no direct link to.`,
+  'Floors: bare libp2p nodes (bench/bare-node.mjs) at the same N: a full mesh by stock @libp2p/mdns; for bootstrap, a star on node 1.',
+  'Machine busy = the whole machine (all processes, all cores) during each idle window.'
+].join('\n')
+
+process.stderr.write(header + '\n\n')
+const runs: Run[] = []
+for (const n of sizes) {
+  for (const variant of variants) {
+    const run: Run = { n, variant, startedAt: new Date().toISOString(), loadAvgAtStart: loadavg(), ours: await runOurs(n, variant) }
+    if (values['no-bare'] !== true) run.bare = await runBare(n, variant)
+    runs.push(run)
+  }
+}
+
+const report = `${header}\n\n${tableOf(runs)}\n\n${notesOf(runs)}\n\nLoad average at the end: ${loadavg().map(l => l.toFixed(2)).join(' ')}.\n`
+console.log('\n' + report)
+await mkdir(outDir, { recursive: true })
+await writeFile(join(outDir, 'results.md'), report)
+await writeFile(join(outDir, 'results.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), runs }, null, 2) + '\n')
+try {
+  await writeFile(join(outDir, 'scale.svg'), await plotOf(runs))
+} catch (err) {
+  process.stderr.write(`bench:scale: the plot failed: ${message(err)}\n`)
+}
+process.stderr.write(`Written to ${outDir}: results.md, results.json, scale.svg\n`)
