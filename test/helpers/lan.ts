@@ -65,6 +65,12 @@ export interface Lan {
    * made beside it, such as the nodes' data directories.
    */
   defer(cleanup: () => void): void
+  /**
+   * Splits the LAN: `side` moves to a second bridge, so each side still talks inside itself but
+   * not across (a probe host on each side keeps get() working). heal() puts everyone back.
+   */
+  partition(side: Host[]): void
+  heal(): void
   destroy(): Promise<void>
 }
 
@@ -151,32 +157,47 @@ export function createLan (hostCount: number, subnet = '10.77.0'): Lan {
   }
 
   const hosts = Array.from({ length: hostCount }, addHost)
+  let split: Host[] = []
 
-  // The probe host lives on the LAN like any other and fetches for the test process.
-  const probeHost = addHost()
-  const probe = probeHost.spawn(process.execPath, ['--input-type=module', '-e', PROBE_SOURCE])
-  const waiting = new Map<number, (answer: LanAnswer) => void>()
-  let requestId = 0
-  createInterface({ input: probe.proc.stdout! }).on('line', line => {
-    try {
-      const answer = JSON.parse(line)
-      waiting.get(answer.id)?.(answer)
-      waiting.delete(answer.id)
-    } catch {}
-  })
-
-  void probe.exited.then(code => {
-    for (const answer of waiting.values()) answer({ status: 0, body: '', error: `probe exited (${code}): ${probe.output.slice(-5).join(' ')}` })
-    waiting.clear()
-  })
-
-  const get: Lan['get'] = async (url, timeoutMs = 2000) => {
-    const id = ++requestId
-    if (probe.proc.exitCode != null) return { status: 0, body: '', error: `probe exited: ${probe.output.slice(-5).join(' ')}` }
-    return await new Promise(resolve => {
-      waiting.set(id, resolve)
-      probe.proc.stdin!.write(JSON.stringify({ id, url, timeoutMs }) + '\n')
+  /** A probe host lives on the LAN like any other and fetches for the test process. */
+  const startProbe = (): { host: Host, get: Lan['get'] } => {
+    const host = addHost()
+    const probe = host.spawn(process.execPath, ['--input-type=module', '-e', PROBE_SOURCE])
+    const waiting = new Map<number, (answer: LanAnswer) => void>()
+    let requestId = 0
+    createInterface({ input: probe.proc.stdout! }).on('line', line => {
+      try {
+        const answer = JSON.parse(line)
+        waiting.get(answer.id)?.(answer)
+        waiting.delete(answer.id)
+      } catch {}
     })
+    void probe.exited.then(code => {
+      for (const answer of waiting.values()) answer({ status: 0, body: '', error: `probe exited (${code}): ${probe.output.slice(-5).join(' ')}` })
+      waiting.clear()
+    })
+    const get: Lan['get'] = async (url, timeoutMs = 2000) => {
+      const id = ++requestId
+      if (probe.proc.exitCode != null) return { status: 0, body: '', error: `probe exited: ${probe.output.slice(-5).join(' ')}` }
+      return await new Promise(resolve => {
+        waiting.set(id, resolve)
+        probe.proc.stdin!.write(JSON.stringify({ id, url, timeoutMs }) + '\n')
+      })
+    }
+    probes.push(probe)
+    return { host, get }
+  }
+  const probes: HostProcess[] = []
+  const mainProbe = startProbe()
+  /** The probe for the other side of a partition, made at the first partition. */
+  let sideProbe: { host: Host, get: Lan['get'] } | undefined
+  const portOf = (h: Host): string => `pf${id}p${h.ip.split('.').pop()}`
+
+  // During a partition a URL on the split-off side is fetched by the probe on that side.
+  const get: Lan['get'] = async (url, timeoutMs) => {
+    const host = /^https?:\/\/([^:/]+)/.exec(url)?.[1]
+    const probe = sideProbe != null && split.some(h => h.ip === host) ? sideProbe : mainProbe
+    return await probe.get(url, timeoutMs)
   }
 
   return {
@@ -193,8 +214,21 @@ export function createLan (hostCount: number, subnet = '10.77.0'): Lan {
       run('-n', host.name, 'link', 'set', `pf${id}v${i}`, up ? 'up' : 'down')
     },
     defer (cleanup) { deferred.push(cleanup) },
+    partition (side) {
+      if (sideProbe == null) {
+        run('-n', bridge, 'link', 'add', 'br1', 'type', 'bridge')
+        run('-n', bridge, 'link', 'set', 'br1', 'up')
+        sideProbe = startProbe()
+      }
+      split = [...side]
+      for (const h of [...split, sideProbe.host]) run('-n', bridge, 'link', 'set', portOf(h), 'master', 'br1')
+    },
+    heal () {
+      for (const h of split) run('-n', bridge, 'link', 'set', portOf(h), 'master', 'br0')
+      split = []
+    },
     async destroy () {
-      probe.proc.stdin?.end()
+      for (const p of probes) p.proc.stdin?.end()
       await Promise.all([...processes].map(async p => { await p.kill('SIGTERM') }))
       removeNamespaces()
       runDeferred()
