@@ -3,12 +3,13 @@ import type { FastifyInstance } from 'fastify'
 
 export interface MeshRouteDeps {
   view: MeshView
-  self: () => { peerId: string, addrs: string[] }
+  self: () => MeshResponse['self']
 }
 
 /** The JSON shape of `GET /mesh`; the dashboard and the CLI read the same. */
 export interface MeshResponse {
-  self: { peerId: string, addrs: string[] }
+  /** `digest`: of the live members and their record versions; nodes that agree on the mesh show the same. */
+  self: { peerId: string, addrs: string[], digest?: string }
   peers: Array<{
     peerId: string
     addrs: string[]

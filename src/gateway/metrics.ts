@@ -194,6 +194,30 @@ export function createMetrics (init: MetricsInit, c: MetricsComponents): Metrics
     }
   })
   new Counter({
+    name: 'p2pfaas_link_frames_sent_total',
+    help: 'Frames this node sent on its links, by what they carried (pulse: liveness only; load: a pulse with load; records, digest, want: membership)',
+    labelNames: ['kind'] as const,
+    registers,
+    collect () {
+      this.reset()
+      for (const [kind, n] of Object.entries(c.mesh.links.stats.sent)) this.inc({ kind }, n)
+    }
+  })
+  new Counter({
+    name: 'p2pfaas_link_events_total',
+    help: 'Overlay links made and lost, and sessions dialled and failed',
+    labelNames: ['event'] as const,
+    registers,
+    collect () {
+      const s = c.mesh.links.stats
+      this.reset()
+      this.inc({ event: 'link_up' }, s.linksUp)
+      this.inc({ event: 'link_down' }, s.linksDown)
+      this.inc({ event: 'dial' }, s.dials)
+      this.inc({ event: 'dial_failed' }, s.dialFailures)
+    }
+  })
+  new Counter({
     name: 'p2pfaas_link_bytes_total',
     help: 'Bytes of frames on this node\'s overlay links, by direction',
     labelNames: ['direction'] as const,

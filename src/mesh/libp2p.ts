@@ -5,6 +5,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p, type Libp2p } from 'libp2p'
+import { coalesceWrites } from './coalesce.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 /** Our own mDNS service name: unrelated libp2p nodes (IPFS, ...) on the LAN use `_p2p._udp.local`. */
@@ -53,10 +54,14 @@ export async function createMeshLibp2p (init: MeshLibp2pInit): Promise<MeshLibp2
     streamMuxers: [yamux()],
     connectionProtector: init.swarmKey != null ? preSharedKey({ psk: init.swarmKey }) : undefined,
     connectionManager: init.maxConnections != null ? { maxConnections: init.maxConnections } : undefined,
+    // libp2p pings every connection every 10 s on a new stream (8 packets each): the mesh's links
+    // have their own pulse, and other connections are short-lived.
+    connectionMonitor: { enabled: false },
     nodeInfo: { name: 'p2pfaas', version: VERSION, userAgent: `${AGENT_PREFIX}${VERSION}${init.role != null ? ` (${init.role})` : ''}` },
     services
   }) as unknown as MeshLibp2p
   skipNoOpProtocolMerges(node)
+  node.addEventListener('connection:open', evt => { coalesceWrites(evt.detail) })
   return node
 }
 

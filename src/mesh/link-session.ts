@@ -2,6 +2,7 @@ import { lpStream } from '@libp2p/utils'
 import { TypedEventEmitter } from 'main-event'
 import { LinkFrame } from '../wire/mesh.js'
 import type { Connection, Stream } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
 
 export const LINK_PROTOCOL = '/p2pfaas/link/1.0.0'
 /** Records in one frame; more wait for the next. */
@@ -35,6 +36,33 @@ export interface LinkTraffic {
   framesOut: number
   bytesIn: number
   bytesOut: number
+  /** Frames out by what they carried (a frame with records and a pulse counts for both). */
+  sent: Record<FrameKind, number>
+}
+
+export type FrameKind = 'hello' | 'pulse' | 'load' | 'records' | 'digest' | 'want'
+
+/**
+ * Decodes a frame within bounds. protons reads fixed64 as a signed integer (a digest with its top
+ * bit set came out negative and never matched): digests are unsigned 64-bit values, so they are
+ * read back as such here, the one place frames come in.
+ */
+export function decodeLinkFrame (bytes: Uint8Array | Uint8ArrayList, limits: { digest: number, want: number }): LinkFrame {
+  const frame = LinkFrame.decode(bytes, { limits })
+  if (frame.hello != null) frame.hello.digest = BigInt.asUintN(64, frame.hello.digest)
+  if (frame.pulse != null) frame.pulse.digest = BigInt.asUintN(64, frame.pulse.digest)
+  return frame
+}
+
+/** What a frame carries, for the counters. */
+export function frameKinds (f: OutgoingFrame): FrameKind[] {
+  const kinds: FrameKind[] = []
+  if (f.hello != null) kinds.push('hello')
+  if (f.pulse != null) kinds.push(f.pulse.load != null ? 'load' : 'pulse')
+  if ((f.records?.length ?? 0) > 0) kinds.push('records')
+  if ((f.digest?.length ?? 0) > 0) kinds.push('digest')
+  if ((f.want?.length ?? 0) > 0 || f.synced === true) kinds.push('want')
+  return kinds
 }
 
 export interface LinkSessionInit {
@@ -116,7 +144,7 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
         }
         let frame: LinkFrame
         try {
-          frame = LinkFrame.decode(bytes, { limits })
+          frame = decodeLinkFrame(bytes, limits)
         } catch (err: any) {
           this.fail(`an undecodable frame (${err.message})`, true)
           return
@@ -138,6 +166,7 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
       await this.lp.write(bytes)
       this.init.traffic.framesOut++
       this.init.traffic.bytesOut += bytes.byteLength
+      for (const kind of frameKinds(frame)) this.init.traffic.sent[kind]++
     }).catch(err => { this.fail(`write failed: ${err?.message ?? err}`) })
   }
 

@@ -68,7 +68,10 @@ export interface LinkStats extends LinkTraffic {
  * members lost in a partition, and keeps the node's connections to other members under a cap.
  */
 export class LinkManager {
-  readonly stats: LinkStats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, linksUp: 0, linksDown: 0, dials: 0, dialFailures: 0 }
+  readonly stats: LinkStats = {
+    framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, linksUp: 0, linksDown: 0, dials: 0, dialFailures: 0,
+    sent: { hello: 0, pulse: 0, load: 0, records: 0, digest: 0, want: 0 }
+  }
   private readonly sessions = new Map<string, LinkSession>()
   private readonly dialing = new Set<string>()
   private readonly backoff = new Map<string, { until: number, ms: number }>()
@@ -237,7 +240,7 @@ export class LinkManager {
       this.c.view.touch(s.peer, s.lastHeard)
     }
     s.theirDigest = pulse.digest
-    s.digestMismatches = pulse.digest === this.c.membership.table.digest() ? 0 : s.digestMismatches + 1
+    s.digestMismatches = s.theirDigest === this.c.membership.table.digest() ? 0 : s.digestMismatches + 1
     // Views that stay apart for two pulses are compared; the opener asks, so a pair never syncs twice at once.
     if (s.initiator && s.digestMismatches >= 2 && this.now() - s.lastSyncAt > 3 * this.init.heartbeatMs) this.sendDigest(s)
   }

@@ -270,11 +270,13 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       const n = this.table.novelty({ peerId: id, incarnation: e.incarnation, seq: e.seq })
       if (n === 'new') want.push(e.peerId)
     }
+    // What they lack, if someone can reach it (a record nobody can reach is not passed on); what
+    // they hold older, whatever it is (it is no news to them that it exists).
     const records: Uint8Array[] = []
     for (const m of this.table.all()) {
-      if (!m.reachable && m.info.peerId !== this.self) continue
       const e = theirs.get(m.info.peerId)
-      if (e == null || e.incarnation < m.info.incarnation || (e.incarnation === m.info.incarnation && e.seq < m.info.seq)) records.push(m.bytes)
+      const older = e != null && (e.incarnation < m.info.incarnation || (e.incarnation === m.info.incarnation && e.seq < m.info.seq))
+      if (older || (e == null && (m.reachable || m.info.peerId === this.self))) records.push(m.bytes)
     }
     return { records, want }
   }

@@ -149,7 +149,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
   })
   if (config.admins.length > 0) log.info({ admins: config.admins }, 'identities trusted for management')
   registerHealthRoutes(gateway.app, { isReady: () => ready })
-  registerMeshRoutes(gateway.app, { view: mesh.view, self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs() }) })
+  registerMeshRoutes(gateway.app, { view: mesh.view, self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), digest: mesh.membership.table.digest().toString(16).padStart(16, '0') }) })
   registerFunctionRoutes(gateway.app, { registry, guard, invocations: name => invocations.get(name) ?? 0 })
   registerMonitoringRoutes(gateway.app, { executor })
   registerMetricsRoutes(gateway.app, metrics)

@@ -235,3 +235,19 @@ describe('bad input on the link protocol', () => {
     expect(a.membership.table.size).toBeLessThanOrEqual(3)
   })
 })
+
+describe('the view digest', () => {
+  it('is the same at every node once they agree, so idle links never resync', async () => {
+    const loads = Array.from({ length: 6 }, (_, i) => { const l = new ManualLoad(); l.set({ functions: [{ name: `fn-${i}`, queued: 0, running: 0, capacity: 2 }], totals: { queued: 0, running: 0, capacity: 2 } }); return l })
+    const seed = track(await loopbackMesh({ heartbeatMs: 100, load: loads[0] }))
+    const all = [seed, ...await Promise.all(loads.slice(1).map(async load => track(await loopbackMesh({ heartbeatMs: 100, load, bootstrap: [first(seed)] }))))]
+    await waitFor('full membership', () => everyoneKnowsEveryone(all), 10_000)
+    // Six nodes and 8 links wanted: every pair links; then nothing changes any more.
+    await waitFor('every pair linked', () => all.every(m => m.links.linkPeers().length === 5), 10_000)
+    await waitFor('one digest', () => new Set(all.map(m => m.membership.table.digest())).size === 1, 5000)
+    // Digests with the top bit set and without both occur; across 20 heartbeats no link asks for a sync.
+    const before = all.map(m => m.links.stats.sent.digest)
+    await sleep(2000)
+    expect(all.map(m => m.links.stats.sent.digest)).toEqual(before)
+  })
+})
