@@ -95,7 +95,8 @@ export class LinkManager {
     this.log = c.log.child({ component: 'links' })
     this.rng = c.rng ?? Math.random
     this.now = c.now ?? (() => performance.now())
-    this.maxLinks = init.maxLinks ?? init.links + Math.ceil(init.links / 2)
+    // Links are connections too: never more of them than the cap on connections allows.
+    this.maxLinks = Math.min(init.maxLinks ?? init.links + Math.ceil(init.links / 2), init.maxConnections)
   }
 
   /** Peers this node has a live overlay link with. */
@@ -290,17 +291,21 @@ export class LinkManager {
    */
   private admits (theirs: number): boolean {
     const n = this.linkCount()
-    return n < this.maxLinks || (theirs < this.init.links && n < this.maxLinks + OVERFLOW_LINKS)
+    return n < this.maxLinks || (theirs < this.init.links && n < Math.min(this.maxLinks + OVERFLOW_LINKS, this.init.maxConnections))
   }
 
-  /** Over the limit: drops the link to a neighbour that can best spare it (the most links of its own). */
+  /**
+   * Over the limit: drops the link to a neighbour that can best spare it (the most links of its
+   * own), and only one whose loss splits nobody off: every member stays reachable without it.
+   */
   private shedLink (keep: string): void {
     let best: LinkSession | undefined
     let most = 1
+    const table = this.c.membership.table
     for (const s of this.sessions.values()) {
       if (s.role !== 'link' || s.peer === keep) continue
-      const theirs = this.c.membership.table.get(s.peer)?.info.links.length ?? 0
-      if (theirs > most) { best = s; most = theirs }
+      const theirs = table.get(s.peer)?.info.links.length ?? 0
+      if (theirs > most && table.canDropLink(s.peer)) { best = s; most = theirs }
     }
     if (best == null) return
     this.log.debug({ peer: best.peer, theirLinks: most }, 'too many links: shedding one')
@@ -398,9 +403,22 @@ export class LinkManager {
     const conns = this.c.libp2p.getConnections(peer).filter(c => c.status === 'open')
     if (conns.length < 2) return
     // Both ends apply the same rule, so they close the same duplicate.
-    const keep = this.c.membership.self < peer.toString() ? 'outbound' : 'inbound'
+    const keep = this.keptDirection(peer.toString())
     if (!conns.some(c => c.direction === keep)) return
-    for (const c of conns) if (c.direction !== keep && !this.carriesSession(c)) void c.close().catch(() => c.abort(new Error('duplicate connection')))
+    // One with a call on it (both ends dialled on demand at once) closes later, once idle.
+    for (const c of conns) if (c.direction !== keep && this.isSpareDuplicate(c)) void c.close().catch(() => c.abort(new Error('duplicate connection')))
+  }
+
+  /** Of two connections between a pair, both ends keep the one the smaller PeerId opened. */
+  private keptDirection (peer: string): 'inbound' | 'outbound' {
+    return this.c.membership.self < peer ? 'outbound' : 'inbound'
+  }
+
+  /** The duplicate of a kept connection to the same peer, and nothing is using it: closing it loses nothing. */
+  private isSpareDuplicate (c: Connection): boolean {
+    if (c.streams.length > 0 || this.carriesSession(c)) return false
+    const keep = this.keptDirection(c.remotePeer.toString())
+    return c.direction !== keep && this.c.libp2p.getConnections(c.remotePeer).some(o => o !== c && o.status === 'open' && o.direction === keep)
   }
 
   private carriesSession (conn: Connection): boolean {
@@ -537,6 +555,7 @@ export class LinkManager {
       open.add(conn.id)
       if (this.carriesSession(conn)) continue
       if (conn.streams.length > 0) { this.idleSince.delete(conn.id); continue }
+      if (this.isSpareDuplicate(conn)) { void conn.close().catch(() => { conn.abort(new Error('duplicate connection')) }); continue }
       const since = this.idleSince.get(conn.id) ?? now
       this.idleSince.set(conn.id, since)
       spare.push({ conn, idle: now - since })

@@ -130,28 +130,38 @@ export class MemberTable extends TypedEventEmitter<MemberTableEvents> {
     this.confirmed.set(addr, peerId)
   }
 
+  /** Members reachable from this node over links both ends list, optionally without the link to `without`. */
+  private reach (without?: string): Set<string> {
+    const seen = new Set<string>()
+    const self = this.entries.get(this.self)
+    if (self == null || self.info.leaving) return seen
+    seen.add(this.self)
+    const queue = [self]
+    for (let i = 0; i < queue.length; i++) {
+      const u = queue[i]!
+      for (const v of u.info.links) {
+        if (seen.has(v) || (u === self && v === without)) continue
+        const other = this.entries.get(v)
+        if (other == null || other.info.leaving || !other.info.links.includes(u.info.peerId)) continue
+        seen.add(v)
+        queue.push(other)
+      }
+    }
+    return seen
+  }
+
+  /** Whether dropping this node's link to `neighbour` would leave every member it reaches still reachable. */
+  canDropLink (neighbour: string): boolean {
+    return this.reach(neighbour).size === this.reach().size
+  }
+
   /**
    * Who is reachable from this node now (breadth first over links both ends list). Emits join and
    * leave for the members whose state changed. Cheap: O(members x links).
    */
   recompute (): void {
     const now = this.now()
-    const seen = new Set<string>()
-    const self = this.entries.get(this.self)
-    if (self != null && !self.info.leaving) {
-      seen.add(this.self)
-      const queue = [self]
-      for (let i = 0; i < queue.length; i++) {
-        const u = queue[i]!
-        for (const v of u.info.links) {
-          if (seen.has(v)) continue
-          const other = this.entries.get(v)
-          if (other == null || other.info.leaving || !other.info.links.includes(u.info.peerId)) continue
-          seen.add(v)
-          queue.push(other)
-        }
-      }
-    }
+    const seen = this.reach()
     let digest = 0n
     const joined: Entry[] = []
     const left: Entry[] = []

@@ -38,7 +38,8 @@ describe('membership over links', () => {
     await waitFor('links beyond the seed', () => all.slice(1).every(m => m.links.linkPeers().some(p => p !== seed)), 10_000)
     for (const m of all) {
       expect(m.links.linkPeers().length).toBeGreaterThanOrEqual(1)
-      expect(m.links.linkPeers().length).toBeLessThanOrEqual(4)
+      // At most 1.5 x --links, and 4 more taken from nodes that had too few.
+      expect(m.links.linkPeers().length).toBeLessThanOrEqual(3 + 4)
       for (const o of all) if (o !== m) expect(m.view.get(id(o))!.addrs.some(a => a.startsWith('/ip4/127.0.0.1/tcp/'))).toBe(true)
     }
   })
