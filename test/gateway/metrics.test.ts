@@ -274,6 +274,12 @@ describe('GET /metrics', () => {
     expect(used).toBeLessThanOrEqual(total)
     expect(valueOf(first, 'nodejs_external_memory_bytes')).toBeGreaterThan(0)
     expect(Math.abs(rss - process.memoryUsage.rss()) / rss).toBeLessThan(0.5)
+    // V8's spaces, the young generation among them, add up to the heap.
+    expect(first.types.get('nodejs_heap_space_size_total_bytes')).toBe('gauge')
+    expect(valueOf(first, 'nodejs_heap_space_size_total_bytes', { space: 'new' })).toBeGreaterThan(0)
+    expect(valueOf(first, 'nodejs_heap_space_size_used_bytes', { space: 'old' })).toBeGreaterThan(0)
+    const spaces = first.samples.filter(x => x.name === 'nodejs_heap_space_size_total_bytes').reduce((n, x) => n + x.value, 0)
+    expect(Math.abs(spaces - total) / total).toBeLessThan(0.5)
 
     // CPU time spent between two scrapes shows in the counter.
     const cpu0 = valueOf(first, 'process_cpu_seconds_total')!
