@@ -6,6 +6,7 @@ import { loadavg } from 'node:os'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import Dockerode from 'dockerode'
+import { Pool } from 'undici'
 import { startNodeProcess } from './node-process.js'
 import { repoPath } from '../test/helpers/cli.js'
 
@@ -22,7 +23,10 @@ import { repoPath } from '../test/helpers/cli.js'
  * The last sizes V8's heap as it does on a 1 GiB board (V8 derives both limits from the machine's
  * memory: on a large host the young generation may grow to 32 MiB, on a 1 GiB board to 8 MiB).
  * Node options go to every process, floors included. `--runtime auto` runs only when a Docker
- * engine answers (the node then drives it, with no function deployed).
+ * engine answers (the node then drives it, with no function deployed). `--load <s>` then drives
+ * each node flat out for that long and reports calls/s, CPU per call and RSS under load: what
+ * the memory options cost.
+ *   npm run bench:footprint -- --runtime process --load 10 --node-option=--max-old-space-size=512
  */
 
 const { values: opts } = parseArgs({
@@ -31,12 +35,14 @@ const { values: opts } = parseArgs({
     window: { type: 'string', default: '30' },
     runtime: { type: 'string', default: 'process,auto' },
     'node-option': { type: 'string', multiple: true, default: [] },
+    load: { type: 'string', default: '0' },
     target: { type: 'string', default: '100' }
   }
 })
 const SETTLE_S = Number(opts.settle)
 const WINDOW_S = Number(opts.window)
 const TARGET_MIB = Number(opts.target)
+const LOAD_S = Number(opts.load)
 const SAMPLE_MS = 500
 const MiB = 1024 * 1024
 /** Options for every process measured, floors included, so that ratios compare like with like. */
@@ -50,7 +56,11 @@ interface Subject {
   stop: () => Promise<void>
   /** A p2pfaas node: held to the target. */
   node: boolean
+  /** A p2pfaas node driven flat out for `seconds` (--load): calls/s and what they cost. */
+  load?: (seconds: number) => Promise<LoadResult>
 }
+
+interface LoadResult { callsPerSecond: number, cpuMsPerCall: number, rssMax: number, errors: number }
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 const clockTicks = ((): number => { try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) } catch { return 100 } })()
@@ -116,10 +126,53 @@ async function startP2pfaas (runtime: 'process' | 'auto'): Promise<Subject> {
         newSpace: metric(text, 'nodejs_heap_space_size_total_bytes\\{space="new"\\}')
       }
     },
+    load: async seconds => await driveNode(n.url, n.auth, n.proc.pid!, seconds),
     async stop () {
       await stopChild(n.proc)
       await rm(n.dir, { recursive: true, force: true })
     }
+  }
+}
+
+const LOAD_CONNECTIONS = 32
+
+/**
+ * An emulated function (1 ms of service time, 64 slots: the node's own work is what is measured)
+ * called by LOAD_CONNECTIONS keep-alive connections as fast as it answers, after a short warm-up.
+ */
+async function driveNode (url: string, auth: string, pid: number, seconds: number): Promise<LoadResult> {
+  const fn = { service: 'footprint', labels: { 'p2pfaas.runtime': 'emulated', 'p2pfaas.service-time': 'fixed:1ms', 'p2pfaas.concurrency': '64', 'p2pfaas.queue': '64' } }
+  const deployed = await fetch(`${url}/system/functions`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(fn) })
+  if (deployed.status !== 202) throw new Error(`deploy answered ${deployed.status}: ${await deployed.text()}`)
+  const pool = new Pool(url, { connections: LOAD_CONNECTIONS })
+  const body = Buffer.alloc(1024, 'x')
+  const run = async (ms: number): Promise<{ calls: number, errors: number }> => {
+    let calls = 0
+    let errors = 0
+    const end = performance.now() + ms
+    await Promise.all(Array.from({ length: LOAD_CONNECTIONS }, async () => {
+      while (performance.now() < end) {
+        const res = await pool.request({ method: 'POST', path: '/function/footprint', body })
+        await res.body.dump()
+        if (res.statusCode === 200) calls++
+        else errors++
+      }
+    }))
+    return { calls, errors }
+  }
+  try {
+    await run(2000)
+    let rssMax = 0
+    const sampler = setInterval(() => { rssMax = Math.max(rssMax, memoryOf(pid).rss) }, 200)
+    const ticks0 = ticksOf(pid)
+    const t0 = performance.now()
+    const { calls, errors } = await run(seconds * 1000)
+    const elapsed = (performance.now() - t0) / 1000
+    clearInterval(sampler)
+    rssMax = Math.max(rssMax, memoryOf(pid).rss)
+    return { callsPerSecond: calls / elapsed, cpuMsPerCall: (ticksOf(pid) - ticks0) / clockTicks * 1000 / Math.max(1, calls), rssMax, errors }
+  } finally {
+    await pool.close()
   }
 }
 
@@ -197,6 +250,16 @@ try {
       `heap used ${ratio(r.heap.heapUsed, bare!.heap.heapUsed)} / ${ratio(r.heap.heapUsed, libp2p!.heap.heapUsed)}; ` +
       `CPU ${r.cpu.toFixed(2)}% vs ${bare!.cpu.toFixed(2)}% / ${libp2p!.cpu.toFixed(2)}%`)
     console.log(`  target ${TARGET_MIB} MiB RSS: window max ${mib(r.max)} MiB ${r.max <= TARGET_MIB * MiB ? 'within' : 'OVER'}; peak since start ${mib(r.hwm)} MiB ${r.hwm <= TARGET_MIB * MiB ? 'within' : 'over'}`)
+  }
+
+  if (LOAD_S > 0) {
+    // One node at a time: on a small machine two would share its cores.
+    console.log('')
+    console.log(`Under load: an emulated function (1 ms), ${LOAD_CONNECTIONS} connections, ${LOAD_S} s after a 2 s warm-up, one node at a time`)
+    for (const s of subjects.filter(s => s.load != null)) {
+      const r = await s.load!(LOAD_S)
+      console.log(`${s.label.padEnd(34)}${r.callsPerSecond.toFixed(0).padStart(7)} calls/s  ${r.cpuMsPerCall.toFixed(3)} ms CPU/call  RSS max ${mib(r.rssMax)} MiB${r.errors > 0 ? `  (${r.errors} errors)` : ''}`)
+    }
   }
 } finally {
   await Promise.all(subjects.map(async s => { await s.stop().catch(() => {}) }))
