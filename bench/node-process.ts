@@ -19,7 +19,9 @@ export interface NodeProcess {
 
 export interface NodeProcessInit {
   bootstrap?: string[]
-  runtime: 'docker' | 'process'
+  runtime: 'docker' | 'process' | 'auto'
+  /** Options for the node's `node` binary itself (V8 flags), before the CLI's path. */
+  nodeOptions?: string[]
   logLevel?: string
   /** Where its stderr goes. */
   stderr?: 'ignore' | 'inherit'
@@ -39,7 +41,7 @@ export async function startNodeProcess (init: NodeProcessInit): Promise<NodeProc
   const args = [CLI, 'node', '--no-mdns', '--listen', `/ip4/127.0.0.1/tcp/${p2p}`, '--http', `127.0.0.1:${port}`, '--data-dir', dir,
     '--runtime', init.runtime, '--log-level', init.logLevel ?? 'warn', '--heartbeat', '1000']
   for (const b of init.bootstrap ?? []) args.push('--bootstrap', b)
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', init.stderr ?? 'ignore'] })
+  const proc = spawn(process.execPath, [...init.nodeOptions ?? [], ...args], { stdio: ['ignore', 'ignore', init.stderr ?? 'ignore'] })
   const url = `http://127.0.0.1:${port}`
   for (let i = 0; ; i++) {
     if ((await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200) break

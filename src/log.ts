@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module'
 import { pino, type Logger } from 'pino'
-import pretty from 'pino-pretty'
+import type pinoPretty from 'pino-pretty'
 
 export type { Logger }
 
@@ -18,9 +19,18 @@ export function createLogger (init: LoggerInit = {}): Logger {
   const level = init.level ?? 'info'
   const wantPretty = init.pretty ?? process.stderr.isTTY === true
   const destination = wantPretty
-    ? pretty({ destination: 2, sync: true, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' })
+    ? prettyStream()({ destination: 2, sync: true, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' })
     : pino.destination({ dest: 2, sync: true })
   return pino({ level, name: init.name, base: undefined }, destination)
+}
+
+/**
+ * pino-pretty and its dependencies, loaded only when a person is watching: a node whose stderr goes
+ * to a file or a collector never needs them. Synchronous (require) because loggers are made
+ * synchronously; pino-pretty is a CommonJS package.
+ */
+function prettyStream (): typeof pinoPretty {
+  return createRequire(import.meta.url)('pino-pretty')
 }
 
 /** Logs a warning caused by a remote peer, at most once a minute per (peer, reason), counting the rest. */

@@ -1,35 +1,8 @@
 #!/usr/bin/env node
 import '../polyfill.js'
-import { Command } from 'commander'
-import { registerBenchCommand } from './bench/bench-command.js'
-import { registerDemoCommand } from './demo.js'
-import { registerInvokeCommand } from './invoke-command.js'
-import { registerManageCommands } from './manage-commands.js'
-import { registerPeersCommand } from './peers-command.js'
-import { registerTopCommand } from './top-command.js'
-import { registerNodeCommand } from './node-command.js'
-import { registerSwarmKeyCommand } from './swarm-key-command.js'
-import { VERSION } from '../mesh/libp2p.js'
+import { holdYoungGeneration } from '../young-generation.js'
 
-const program = new Command()
-  .name('p2pfaas')
-  .description('Decentralised Function-as-a-Service at the edge, on a libp2p mesh')
-  .version(VERSION)
-  .showHelpAfterError('(run with --help for usage)')
-
-// Usage errors exit 2, the convention the CLI's other exit codes build on. Set before the
-// subcommands are added, so they inherit it.
-program.exitOverride(err => {
-  process.exit(err.exitCode === 0 ? 0 : 2)
-})
-
-registerNodeCommand(program)
-registerDemoCommand(program)
-registerInvokeCommand(program)
-registerBenchCommand(program)
-registerManageCommands(program)
-registerPeersCommand(program)
-registerTopCommand(program)
-registerSwarmKeyCommand(program)
-
-await program.parseAsync(process.argv)
+// Before the commands and what they import are even parsed (a static import would load them all
+// first): module loading should not grow V8's young generation (src/young-generation.ts).
+holdYoungGeneration()
+await import('./program.js')

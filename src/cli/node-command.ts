@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { ConfigError, DEFAULT_HTTP, DEFAULT_LINKS, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MEMBERS, DEFAULT_MDNS_INTERVAL_MS, ENV, resolveNodeConfig, type NodeFlags } from '../node/config.js'
 import { createLogger } from '../log.js'
+import { holdYoungGeneration, releaseYoungGeneration } from '../young-generation.js'
 import { collect } from './session.js'
 
 export function registerNodeCommand (program: Command): void {
@@ -34,6 +35,9 @@ Examples:
   p2pfaas node --no-mdns --listen /ip4/127.0.0.1/tcp/4002 --http 127.0.0.1:18081 \\
                --bootstrap /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...`)
     .action(async (flags: NodeFlags) => {
+      // Starting allocates mostly what lives as long as the node: keep the young generation small
+      // until it is up (src/young-generation.ts), so an idle node does not carry a grown one.
+      holdYoungGeneration()
       let config
       try {
         config = resolveNodeConfig(flags)
@@ -54,6 +58,8 @@ Examples:
       } catch (err: any) {
         log.fatal({ err: err.message }, 'node failed to start')
         process.exit(1)
+      } finally {
+        releaseYoungGeneration()
       }
       let stopping = false
       const shutdown = (signal: string): void => {

@@ -1,9 +1,18 @@
-import { isMap, isScalar, parseDocument, type Document } from 'yaml'
+import { createRequire } from 'node:module'
+import type * as Yaml from 'yaml'
 import { z } from 'zod'
 import { describeValue, FunctionSpecError, formatIssue, friendlyError, issuesFromZod, type SpecIssue } from './errors.js'
 import { isPlainObject } from './fields.js'
 import { validateDeployBody } from './openfaas.js'
 import type { FunctionSpec } from './types.js'
+
+/**
+ * yaml, loaded by the first stack file parsed: a node started without --functions may never see
+ * one, and the parser (some 2 MiB in memory) is not worth holding for that. `require` keeps
+ * parseStackYaml synchronous; yaml ships CommonJS for Node.
+ */
+let yaml: typeof Yaml | undefined
+const loadYaml = (): typeof Yaml => (yaml ??= createRequire(import.meta.url)('yaml') as typeof Yaml)
 
 export const MAX_STACK_BYTES = 1024 * 1024
 export const MAX_STACK_FUNCTIONS = 256
@@ -65,7 +74,7 @@ export function parseStackYaml (text: string): FunctionSpec[] {
 }
 
 function readYaml (text: string): unknown {
-  const doc = parseDocument(text, { uniqueKeys: true })
+  const doc = loadYaml().parseDocument(text, { uniqueKeys: true })
   if (doc.errors.length > 0) {
     // The first line says what and where; the rest is an excerpt of the source.
     throw new FunctionSpecError(doc.errors.map(e => `stack.yml: ${e.message.split('\n')[0]!.replace(/:$/, '')}`))
@@ -85,7 +94,8 @@ function readYaml (text: string): unknown {
  * faas-cli decodes environment, labels, annotations and resources into Go strings, so `n: 1.0`
  * means "1.0" and `debug: true` means "true". Take each such scalar's source text, not YAML's value.
  */
-function stringifyScalars (doc: Document): void {
+function stringifyScalars (doc: Yaml.Document): void {
+  const { isMap, isScalar } = loadYaml()
   const functions = doc.get('functions')
   if (!isMap(functions)) return
   for (const fn of functions.items) {

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { INDEX_HTML, STYLE_CSS } from '../dashboard/page.js'
 import type { MeshObserver } from '../observe/observer.js'
+import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 export interface DashboardRouteDeps {
@@ -36,7 +37,10 @@ export function registerDashboardRoutes (app: FastifyInstance, deps: DashboardRo
   const modules = loadModules()
   const intervalMs = deps.intervalMs ?? 1000
   const maxStreams = deps.maxStreams ?? 64
-  const open = new Set<() => void>()
+  // Open live streams, each with what closes it; one timer feeds them all, and none runs when
+  // nobody watches (a timer per stream would wake the node once per dashboard per interval).
+  const streams = new Map<ServerResponse, () => void>()
+  let timer: ReturnType<typeof setInterval> | undefined
   // One snapshot per interval, however many dashboards are open: each costs a write, not a rebuild.
   let cached: { at: number, event: string } | undefined
   const currentEvent = (): string => {
@@ -45,7 +49,14 @@ export function registerDashboardRoutes (app: FastifyInstance, deps: DashboardRo
     return cached.event
   }
   // Live streams never end by themselves: end them before the server waits for its connections.
-  app.addHook('preClose', async () => { for (const end of [...open]) end() })
+  app.addHook('preClose', async () => { for (const end of [...streams.values()]) end() })
+
+  const send = (res: ServerResponse): void => {
+    // A slow reader: skip this snapshot rather than buffer without bound.
+    if (res.writableLength > 1024 * 1024) return
+    res.write(currentEvent())
+  }
+  const tick = (): void => { for (const res of streams.keys()) send(res) }
 
   const serve = (type: string, body: string) => async (_req: FastifyRequest, reply: FastifyReply) =>
     await reply.type(type).header('cache-control', 'no-cache').send(body)
@@ -64,25 +75,23 @@ export function registerDashboardRoutes (app: FastifyInstance, deps: DashboardRo
   })
 
   app.get('/api/dashboard/stream', async (req, reply) => {
-    if (open.size >= maxStreams) return await reply.status(503).send({ code: 'OVERLOADED', message: `${maxStreams} dashboards are already open on this node; open another node's` })
+    if (streams.size >= maxStreams) return await reply.status(503).send({ code: 'OVERLOADED', message: `${maxStreams} dashboards are already open on this node; open another node's` })
     const release = deps.observer.watch()
     reply.hijack()
     const res = reply.raw
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' })
-    const send = (): void => {
-      // A slow reader: skip this snapshot rather than buffer without bound.
-      if (res.writableLength > 1024 * 1024) return
-      res.write(currentEvent())
-    }
-    send()
-    const timer = setInterval(send, intervalMs)
+    send(res)
     const close = (): void => {
-      if (!open.delete(close)) return
-      clearInterval(timer)
+      if (!streams.delete(res)) return
+      if (streams.size === 0) {
+        clearInterval(timer)
+        timer = undefined
+      }
       release()
       res.end()
     }
-    open.add(close)
+    streams.set(res, close)
+    timer ??= setInterval(tick, intervalMs)
     res.once('close', close)
   })
 }

@@ -1,4 +1,4 @@
-import { Pool } from 'undici'
+import type { Pool } from 'undici'
 import type { FunctionSpec } from '../functions/types.js'
 import type Dockerode from 'dockerode'
 
@@ -82,7 +82,9 @@ export async function startContainer (docker: Dockerode, spec: FunctionSpec, nod
       if (ip == null || ip === '') throw new Error(`the container has no address on network ${placement.network}`)
       origin = `http://${ip}:${WATCHDOG_PORT}`
     }
-    // One call at a time per container (the executor's slot), kept alive between calls.
+    // One call at a time per container (the executor's slot), kept alive between calls. undici is
+    // loaded with the first container: a node that runs no Docker function never pays for it.
+    const { Pool } = await import('undici')
     const http = new Pool(origin, { connections: 2, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: 2_000 })
     return { id: container.id, origin, http }
   } catch (err) {

@@ -63,6 +63,11 @@ export class DockerRuntime implements Runtime {
     this.maxResponseBytes = init.maxResponseBytes ?? 16 * 1024 * 1024
   }
 
+  /** Whether the engine's event stream (containers dying) is open. */
+  get watching (): boolean {
+    return this.events != null
+  }
+
   /** True when an engine answers; the node uses this to pick its default runtime. */
   static async available (docker = new Dockerode()): Promise<boolean> {
     return await pingWithin(docker, 2000)
@@ -72,15 +77,11 @@ export class DockerRuntime implements Runtime {
     await this.docker.ping()
     await this.reapLeftovers()
     await this.watchEvents()
-    this.timer = setInterval(() => { void this.maintain() }, this.init.maintainIntervalMs ?? Math.min(2000, this.idleTimeoutMs / 2))
-    this.timer.unref()
   }
 
   async stop (): Promise<void> {
-    if (this.timer != null) clearInterval(this.timer)
-    this.timer = undefined
-    ;(this.events as any)?.destroy?.()
-    this.events = undefined
+    this.stopMaintaining()
+    this.dropEvents()
     const all = [...this.fns.values()].flatMap(fn => fn.instances)
     this.fns.clear()
     await Promise.all(all.map(async i => { await this.retire(i) }))
@@ -89,7 +90,11 @@ export class DockerRuntime implements Runtime {
   async deploy (spec: FunctionSpec): Promise<void> {
     if (spec.image == null) throw new RuntimeError('DEPLOY_FAILED', `function ${spec.name} has no image`)
     await this.checkImage(spec.image)
+    // The engine answered checkImage: if the event stream ended meanwhile (dockerd restarted while
+    // nothing was deployed, so nothing was watching), open it again before containers start.
+    if (this.events == null) await this.watchEvents()
     const fn = this.fns.get(spec.name)
+    this.keepMaintaining()
     if (fn == null) {
       this.fns.set(spec.name, { spec, generation: 1, instances: [] })
     } else {
@@ -105,6 +110,7 @@ export class DockerRuntime implements Runtime {
     if (fn == null) return
     this.fns.delete(name)
     await Promise.all(fn.instances.map(async i => { await this.retire(i, fn) }))
+    if (this.fns.size === 0) this.stopMaintaining()
   }
 
   instances (name: string): { total: number, ready: number } {
@@ -211,6 +217,22 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  /**
+   * Idle shrink and engine liveness run only while functions are deployed: with none, there is no
+   * pool to shrink and no call to fail fast, and an idle node should not wake every two seconds.
+   * A deploy starts the timer again (and checks the engine on its way).
+   */
+  private keepMaintaining (): void {
+    if (this.timer != null) return
+    this.timer = setInterval(() => { void this.maintain() }, this.init.maintainIntervalMs ?? Math.min(2000, this.idleTimeoutMs / 2))
+    this.timer.unref()
+  }
+
+  private stopMaintaining (): void {
+    if (this.timer != null) clearInterval(this.timer)
+    this.timer = undefined
+  }
+
   /** Idle shrink, and engine liveness: a cheap ping every few seconds. */
   private async maintain (): Promise<void> {
     if (this.maintaining) return
@@ -250,9 +272,11 @@ export class DockerRuntime implements Runtime {
 
   /** A container that dies (OOM, crash, docker kill) leaves the pool at once and is replaced. */
   private async watchEvents (): Promise<void> {
-    ;(this.events as any)?.destroy?.()
+    this.dropEvents()
     const stream = await this.docker.getEvents({ filters: { type: ['container'], event: ['die'], label: [`${LABEL_NODE}=${this.init.nodeId}`] } })
     this.events = stream
+    // An ended stream is forgotten, so the next deploy (or the recovery) opens a new one.
+    stream.on('close', () => { if (this.events === stream) this.events = undefined })
     let buffer = ''
     stream.on('data', (chunk: Buffer) => {
       buffer += chunk.toString()
@@ -264,6 +288,11 @@ export class DockerRuntime implements Runtime {
       }
     })
     stream.on('error', () => {})
+  }
+
+  private dropEvents (): void {
+    ;(this.events as any)?.destroy?.()
+    this.events = undefined
   }
 
   private onDie (id: string): void {
@@ -284,6 +313,8 @@ export class DockerRuntime implements Runtime {
   private engineError (err: any): RuntimeError | undefined {
     if (['ECONNREFUSED', 'ENOENT', 'EPIPE', 'ECONNRESET'].includes(err?.code) || err?.errno === 'ECONNREFUSED') {
       this.engineUp = false
+      // Its event stream went with it: the recovery, or the next deploy, opens a new one.
+      this.dropEvents()
       return new RuntimeError('RUNTIME_UNAVAILABLE', `the Docker engine is not reachable (${err.code ?? err.message})`, { cause: err })
     }
     return undefined

@@ -1,4 +1,3 @@
-import { errors as undiciErrors } from 'undici'
 import { RuntimeError, type RuntimeRequest, type RuntimeResponse } from './types.js'
 import type { FunctionContainer } from './docker-container.js'
 
@@ -35,7 +34,9 @@ export async function callContainer (c: FunctionContainer, req: RuntimeRequest, 
   } catch (err: any) {
     if (err instanceof RuntimeError) throw err
     if (req.signal.aborted) throw req.signal.reason
-    if (err instanceof undiciErrors.RequestAbortedError) throw req.signal.reason ?? err
+    // undici's RequestAbortedError, by its stable code: this module must not load undici (the
+    // gateway imports HOP_BY_HOP from here, and a node without Docker functions never needs undici).
+    if (err?.code === 'UND_ERR_ABORTED') throw req.signal.reason ?? err
     throw new RuntimeError('FUNCTION_CRASHED', `the function's container stopped answering (${err.code ?? err.message})`, { cause: err })
   }
 }

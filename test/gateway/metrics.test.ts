@@ -261,6 +261,40 @@ describe('GET /metrics', () => {
     }
   })
 
+  it('exposes the process\'s CPU and memory under the usual Node.js names, read at scrape time', async () => {
+    const t = await start()
+    const first = await scrape(t)
+    expect(first.types.get('process_cpu_seconds_total')).toBe('counter')
+    for (const name of ['process_resident_memory_bytes', 'nodejs_heap_size_total_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_external_memory_bytes']) {
+      expect(first.types.get(name), name).toBe('gauge')
+    }
+    // The node runs in this process: its figures are this process's, read around the scrape.
+    const rss = valueOf(first, 'process_resident_memory_bytes')!
+    const used = valueOf(first, 'nodejs_heap_size_used_bytes')!
+    const total = valueOf(first, 'nodejs_heap_size_total_bytes')!
+    expect(rss).toBeGreaterThan(total)
+    expect(used).toBeGreaterThan(0)
+    expect(used).toBeLessThanOrEqual(total)
+    expect(valueOf(first, 'nodejs_external_memory_bytes')).toBeGreaterThan(0)
+    expect(Math.abs(rss - process.memoryUsage.rss()) / rss).toBeLessThan(0.5)
+    // V8's spaces, the young generation among them, add up to the heap.
+    expect(first.types.get('nodejs_heap_space_size_total_bytes')).toBe('gauge')
+    expect(valueOf(first, 'nodejs_heap_space_size_total_bytes', { space: 'new' })).toBeGreaterThan(0)
+    expect(valueOf(first, 'nodejs_heap_space_size_used_bytes', { space: 'old' })).toBeGreaterThan(0)
+    const spaces = first.samples.filter(x => x.name === 'nodejs_heap_space_size_total_bytes').reduce((n, x) => n + x.value, 0)
+    expect(Math.abs(spaces - total) / total).toBeLessThan(0.5)
+
+    // CPU time spent between two scrapes shows in the counter.
+    const cpu0 = valueOf(first, 'process_cpu_seconds_total')!
+    const { user, system } = process.cpuUsage()
+    expect(cpu0).toBeGreaterThan(0)
+    expect(cpu0).toBeLessThanOrEqual((user + system) / 1e6)
+    const until = performance.now() + 100
+    while (performance.now() < until) {} // burn 100 ms of CPU
+    const cpu1 = valueOf(await scrape(t), 'process_cpu_seconds_total')!
+    expect(cpu1 - cpu0).toBeGreaterThanOrEqual(0.08)
+  })
+
   it('stops listening when the node stops', async () => {
     const t = await start()
     // The metrics and the dashboard's call recorder.

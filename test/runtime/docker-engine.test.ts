@@ -17,12 +17,15 @@ import type { FunctionSpec } from '../../src/functions/types.js'
 class EngineRelay {
   private server?: Server
   private readonly sockets = new Set<Socket>()
+  /** Pings the runtime sent to the engine (its liveness check), counted in what it sends. */
+  pings = 0
   constructor (readonly path: string) {}
 
   async up (): Promise<void> {
     if (this.server != null) return
     this.server = createServer(client => {
       const engine = createConnection('/var/run/docker.sock')
+      client.on('data', (chunk: Buffer) => { this.pings += chunk.toString('latin1').split('/_ping HTTP/1.1').length - 1 })
       this.sockets.add(client).add(engine)
       client.pipe(engine).pipe(client)
       const drop = (): void => { client.destroy(); engine.destroy(); this.sockets.delete(client); this.sockets.delete(engine) }
@@ -126,5 +129,65 @@ describe('the Docker runtime when the engine goes away', () => {
       await foreign.remove({ force: true })
       await leftover.remove({ force: true }).catch(() => {})
     }
+  })
+})
+
+describe('the Docker runtime with nothing deployed', () => {
+  let dir: string
+  let relay: EngineRelay
+  let runtime: DockerRuntime
+  const nodeId = `test-idle-${process.pid}-${Date.now()}`
+  const engine = new Dockerode()
+  const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'p2pfaas-relay-'))
+    relay = new EngineRelay(join(dir, 'docker.sock'))
+    await relay.up()
+    runtime = new DockerRuntime({ docker: new Dockerode({ socketPath: relay.path }), nodeId, log: quietLog, maintainIntervalMs: 50, idleTimeoutMs: 60_000 })
+    await runtime.start()
+  })
+
+  afterAll(async () => {
+    await relay.up()
+    await runtime?.stop()
+    await relay.down()
+    for (const c of await engine.listContainers({ all: true, filters: { label: [`p2pfaas.node=${nodeId}`] } })) await engine.getContainer(c.Id).remove({ force: true })
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('does not poll the engine, and does while a function is deployed', async () => {
+    // Nothing to wait for can show an absence: a window of ten maintenance intervals.
+    const idle = relay.pings
+    await sleep(500)
+    expect(relay.pings).toBe(idle)
+
+    await runtime.deploy(spec)
+    const deployed = relay.pings
+    await waitFor('engine pinged while a function is deployed', () => relay.pings >= deployed + 3, 5000, 20)
+
+    await runtime.remove('echo')
+    const removed = relay.pings
+    await sleep(500)
+    // One maintenance round may have been under way when the function went.
+    expect(relay.pings - removed).toBeLessThanOrEqual(1)
+  })
+
+  it('watches for dying containers again after the engine restarted while nothing was deployed', async () => {
+    expect(runtime.watching).toBe(true)
+    await relay.down()
+    await waitFor('the event stream seen ending', () => !runtime.watching, 5000, 10)
+    await relay.up()
+    // Nothing was deployed, so nothing noticed the engine was gone: the deploy opens the stream again.
+    await runtime.deploy(spec)
+    expect(runtime.watching).toBe(true)
+    const before = await engine.listContainers({ filters: { label: [`p2pfaas.node=${nodeId}`, 'p2pfaas.function=echo'] } })
+    expect(before).toHaveLength(1)
+    await engine.getContainer(before[0]!.Id).kill()
+    await waitFor('a new warm container', async () => {
+      const now = await engine.listContainers({ filters: { label: [`p2pfaas.node=${nodeId}`, 'p2pfaas.function=echo'] } })
+      return now.length >= 1 && now.every(c => c.Id !== before[0]!.Id)
+    }, 10_000, 100)
+    expect((await runtime.invoke('echo', request())).status).toBe(200)
   })
 })

@@ -96,7 +96,7 @@ interface Setup { targets: Target[], transport: 'libp2p' | 'http', close: () => 
 /** The targets: the --http URLs, or the --peer node (and with --all its peers) over one libp2p session. */
 async function openTargets (fn: string, flags: BenchFlags, plan: BenchPlan): Promise<Setup> {
   if (plan.http.length > 0) {
-    const targets = plan.http.map(url => httpTarget(url, { fn, headers: plan.headers, connections: plan.cap }))
+    const targets = await Promise.all(plan.http.map(async url => await httpTarget(url, { fn, headers: plan.headers, connections: plan.cap })))
     return { targets, transport: 'http', close: async () => { await Promise.all(targets.map(async t => { await t.close?.() })) } }
   }
   const signal = AbortSignal.timeout(SETUP_TIMEOUT_MS)

@@ -1,4 +1,3 @@
-import { Pool } from 'undici'
 import { CliError, EXIT } from '../session.js'
 import type { CallResult } from './summary.js'
 import type { Target } from './runner.js'
@@ -52,7 +51,9 @@ export interface HttpTargetInit {
 }
 
 /** One node called at `POST <url>/function/<name>`, on a keep-alive pool of its own. */
-export function httpTarget (url: URL, init: HttpTargetInit): Target {
+export async function httpTarget (url: URL, init: HttpTargetInit): Promise<Target> {
+  // Loaded here, not at the top: the CLI's entry imports every command, and `p2pfaas node` has no use for undici.
+  const { Pool } = await import('undici')
   const pool = new Pool(url.origin, { connections: init.connections, headersTimeout: 0, bodyTimeout: 0 })
   const path = `${url.pathname.replace(/\/+$/, '')}/function/${encodeURIComponent(init.fn)}`
   return {
