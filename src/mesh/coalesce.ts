@@ -32,3 +32,31 @@ export function coalesceWrites (conn: Connection): void {
     return write(...args)
   }) as typeof socket.write
 }
+
+/** yamux's StreamState.Established (node_modules/@libp2p/yamux/dist/src/stream.js). */
+const YAMUX_ESTABLISHED = 3
+let yamuxTuned = false
+
+/**
+ * @libp2p/yamux 8 answers every data frame it receives with a window update, even when almost the
+ * whole receive window is still free: each small message (a link's pulse, a call's frames) costs a
+ * second message back, with its own TCP segment and ACK. go-yamux (and the yamux spec's advice)
+ * sends an update only once half the window is used. This makes the JS streams do the same, on the
+ * stream class itself, found from the first stream this process opens or accepts: the updates that
+ * matter (flags to send, a paused stream, a window half used) go out exactly as before. A yamux
+ * whose streams do not look like this one is left alone.
+ */
+export function sparseWindowUpdates (stream: object): void {
+  if (yamuxTuned) return
+  const proto = Object.getPrototypeOf(stream) as { sendWindowUpdate?: (this: YamuxLike) => void } | null
+  const s = stream as Partial<YamuxLike>
+  if (proto == null || typeof proto.sendWindowUpdate !== 'function' || typeof s.recvWindow !== 'number' || typeof s.recvWindowCapacity !== 'number' || typeof s.state !== 'number') return
+  yamuxTuned = true
+  const original = proto.sendWindowUpdate
+  proto.sendWindowUpdate = function (this: YamuxLike) {
+    if (this.state === YAMUX_ESTABLISHED && this.recvWindowCapacity > this.recvWindow / 2) return
+    original.call(this)
+  }
+}
+
+interface YamuxLike { state: number, recvWindow: number, recvWindowCapacity: number }

@@ -1,6 +1,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdIn } from './addr.js'
+import { sparseWindowUpdates } from './coalesce.js'
 import { AGENT_PREFIX, type MeshLibp2p } from './libp2p.js'
 import { decodeLoad, encodeLoad, LoadVersions } from './link-load.js'
 import { LINK_PROTOCOL, LinkSession, type LinkTraffic } from './link-session.js'
@@ -14,7 +15,16 @@ import type { Member } from './members.js'
 import type { Connection, IdentifyResult, PeerInfo, Stream } from '@libp2p/interface'
 import type { TypedEventEmitter } from 'main-event'
 
-/** A link silent for this many heartbeats is dead: its connection is dropped and the link leaves both records. */
+/**
+ * A link's opener pings every PING_EVERY heartbeats (each ping is answered at once); a link quiet
+ * for SUSPECT_AFTER heartbeats is pinged at once, by either end; one quiet for SILENT_HEARTBEATS is
+ * dead: its connection is dropped and the link leaves both records. So a neighbour that stops
+ * answering is dropped 2 to 3 heartbeats after its last word, while an idle link costs one round
+ * trip every 2 heartbeats (each message costs both ends about 0.1 ms of CPU in the libp2p stack:
+ * that, not bytes, is what an idle node spends on its links).
+ */
+export const PING_EVERY = 2
+const SUSPECT_AFTER = 2
 export const SILENT_HEARTBEATS = 3
 const DEFAULT_IDLE_CONNECTION_MS = 30_000
 const DEFAULT_DIAL_TIMEOUT_MS = 4000
@@ -85,7 +95,7 @@ export class LinkManager {
   private readonly rng: () => number
   private readonly now: () => number
   private readonly maxLinks: number
-  private tickTimer?: ReturnType<typeof setInterval>
+  private tickTimer?: ReturnType<typeof setTimeout>
   private loadTimer?: ReturnType<typeof setTimeout>
   private lastTick = 0
   private lastLoadSent = -Infinity
@@ -134,14 +144,14 @@ export class LinkManager {
     this.c.membership.addEventListener('member:join', this.onMemberRecord)
     this.c.discovery?.addEventListener('peer', this.onDiscovered)
     this.lastTick = this.now()
-    this.tickTimer = setInterval(() => { this.tick() }, this.init.heartbeatMs)
     this.tick()
+    this.scheduleTick()
   }
 
   async stop (): Promise<void> {
     if (!this.started) return
     this.started = false
-    if (this.tickTimer != null) clearInterval(this.tickTimer)
+    if (this.tickTimer != null) clearTimeout(this.tickTimer)
     if (this.loadTimer != null) clearTimeout(this.loadTimer)
     this.tickTimer = this.loadTimer = undefined
     const { libp2p } = this.c
@@ -173,6 +183,7 @@ export class LinkManager {
   }
 
   private attach (stream: Stream, connection: Connection, initiator: boolean): LinkSession {
+    sparseWindowUpdates(stream)
     const s = new LinkSession({ stream, connection, initiator, maxEntries: this.c.membership.table.maxMembers, now: this.now, traffic: this.stats, handle: this.onFrame })
     this.sessions.set(s.peer, s)
     s.addEventListener('close', evt => { this.onClose(s, evt.detail.error, evt.detail.violation) })
@@ -298,14 +309,15 @@ export class LinkManager {
    * Over the limit: drops the link to a neighbour that can best spare it (the most links of its
    * own), and only one whose loss splits nobody off: every member stays reachable without it.
    */
-  private shedLink (keep: string): void {
+  private shedLink (keep?: string): void {
     let best: LinkSession | undefined
     let most = 1
     const table = this.c.membership.table
     for (const s of this.sessions.values()) {
       if (s.role !== 'link' || s.peer === keep) continue
       const theirs = table.get(s.peer)?.info.links.length ?? 0
-      if (theirs > most && table.canDropLink(s.peer)) { best = s; most = theirs }
+      // The neighbour keeps at least the target number of links, and nobody is split off.
+      if (theirs > Math.max(most, this.init.links) && table.canDropLink(s.peer)) { best = s; most = theirs }
     }
     if (best == null) return
     this.log.debug({ peer: best.peer, theirLinks: most }, 'too many links: shedding one')
@@ -484,11 +496,29 @@ export class LinkManager {
 
   // --- the heartbeat --------------------------------------------------------------------------
 
+  /**
+   * Ticks on the wall clock's heartbeat boundaries, so that the nodes of a LAN (whose clocks agree
+   * within a few ms) ping at about the same moment: a node's pings, pongs and its neighbours'
+   * pings then arrive together and are handled in one or two wake-ups rather than one each. It only
+   * costs the first tick's alignment; the schedule does not drift.
+   */
+  private scheduleTick (): void {
+    if (!this.started) return
+    const h = this.init.heartbeatMs
+    this.tickTimer = setTimeout(() => {
+      this.tick()
+      this.scheduleTick()
+    }, h - (Date.now() % h))
+  }
+
   private tick (): void {
     const now = this.now()
     const elapsed = now - this.lastTick
     this.lastTick = now
-    const silentMs = SILENT_HEARTBEATS * this.init.heartbeatMs
+    const h = this.init.heartbeatMs
+    const silentMs = (SILENT_HEARTBEATS - 0.5) * h
+    // Pings go out on the same (wall-clock) heartbeats everywhere: see scheduleTick.
+    const pingTick = Math.round(Date.now() / h) % PING_EVERY === 0
     for (const s of [...this.sessions.values()]) {
       if (s.role === 'link') {
         if (s.lastHeard < now - elapsed) s.quietTicks++
@@ -498,12 +528,14 @@ export class LinkManager {
           void s.connection.close().catch(() => { s.connection.abort(new Error('silent link')) })
           continue
         }
-        if (s.initiator) s.send({ pulse: this.pulse(s, true) })
+        if ((s.initiator && pingTick) || s.quietTicks >= SUSPECT_AFTER) s.send({ pulse: this.pulse(s, true) })
       } else if (now - s.openedAt > SESSION_SETUP_MS) {
         s.abort(`${s.role} did not finish`)
       }
     }
     this.c.membership.tick(elapsed)
+    // Links taken beyond the maximum (from nodes that had too few) are given back one a heartbeat.
+    if (this.linkCount() > this.maxLinks) this.shedLink()
     this.dial(now)
     this.trimConnections(now)
   }
