@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { repoPath } from '../test/helpers/cli.js'
 import {
-  handOffCheck, sampleIdle, sampleStaleness, startFleet, waitForMembership,
+  handOffCheck, sampleIdle, sampleStaleness, startFleet, waitForMembership, waitForQuiet,
   type FleetVariant, type HandOffResult, type IdleSample, type MembershipResult, type StalenessSample
 } from '../test/helpers/fleet.js'
 import { startBareFleet, waitForBareMesh } from './bare-fleet.js'
@@ -36,7 +36,8 @@ const { values, positionals } = parseArgs({
   options: {
     out: { type: 'string', default: repoPath('test-artifacts', 'scale') },
     variant: { type: 'string', multiple: true },
-    'no-bare': { type: 'boolean', default: false }
+    'no-bare': { type: 'boolean', default: false },
+    wave: { type: 'string', default: '4' }
   }
 })
 const sizes = positionals.length > 0 ? positionals.map(Number) : [8, 16, 32, 64]
@@ -51,6 +52,11 @@ if (variants.some(v => v !== 'mdns' && v !== 'bootstrap')) {
   process.exit(2)
 }
 const outDir = resolve(values.out)
+const WAVE = Number(values.wave)
+if (!Number.isInteger(WAVE) || WAVE < 1 || WAVE > 64) {
+  process.stderr.write('bench:scale: --wave is a whole number from 1 to 64\n')
+  process.exit(2)
+}
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 const log = (line: string): void => { process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`) }
@@ -64,6 +70,12 @@ interface OursRun {
   firstSpawnToFullMs?: number | null
   lastSpawnToFullMs?: number | null
   lastSpawnToHandOffReadyMs?: number | null
+  /** Last spawn to the last /healthz: booting, before any joining. */
+  bootMs?: number
+  /** Last /healthz to full membership: joining alone. */
+  healthyToFullMs?: number | null
+  /** Full membership to no more link or record changes. */
+  settleMs?: number | null
   membership?: Omit<MembershipResult, 'fullMembersAt' | 'handOffReadyAt'>
   idle?: IdleSample
   staleness?: StalenessSample
@@ -90,8 +102,9 @@ async function runOurs (n: number, variant: FleetVariant): Promise<OursRun> {
   const run: OursRun = {}
   let fleet
   try {
-    log(`N=${n} ${variant}: starting P2PFaaS nodes in waves of 8`)
-    fleet = await startFleet({ n, variant, logLevel: process.env.BENCH_LOG_LEVEL ?? 'warn' })
+    log(`N=${n} ${variant}: starting P2PFaaS nodes in waves of ${WAVE}`)
+    fleet = await startFleet({ n, variant, wave: WAVE, logLevel: process.env.BENCH_LOG_LEVEL ?? 'warn' })
+    run.bootMs = Math.round(fleet.lastHealthyAt - fleet.lastSpawnAt)
     run.spawnMs = Math.round(fleet.lastSpawnAt - fleet.firstSpawnAt)
     log(`N=${n} ${variant}: all answer /healthz; waiting for membership (at most ${MEMBERSHIP_BOUND_MS / 1000} s after the last spawn)`)
     const m = await waitForMembership(fleet, MEMBERSHIP_BOUND_MS)
@@ -100,8 +113,11 @@ async function runOurs (n: number, variant: FleetVariant): Promise<OursRun> {
     run.firstSpawnToFullMs = since(fleet.firstSpawnAt, fullMembersAt)
     run.lastSpawnToFullMs = since(fleet.lastSpawnAt, fullMembersAt)
     run.lastSpawnToHandOffReadyMs = since(fleet.lastSpawnAt, handOffReadyAt)
-    log(`N=${n} ${variant}: full membership ${fmtMs(run.lastSpawnToFullMs)}, hand-off ready ${fmtMs(run.lastSpawnToHandOffReadyMs)} after the last spawn; idle window`)
-    await sleep(SETTLE_MS)
+    run.healthyToFullMs = since(fleet.lastHealthyAt, fullMembersAt)
+    log(`N=${n} ${variant}: full membership ${fmtMs(run.lastSpawnToFullMs)}, hand-off ready ${fmtMs(run.lastSpawnToHandOffReadyMs)} after the last spawn; waiting for the mesh to settle`)
+    const settled = await waitForQuiet(fleet)
+    run.settleMs = settled == null ? null : Math.round(settled)
+    log(`N=${n} ${variant}: ${settled == null ? 'still changing after 60 s' : `settled in ${fmtMs(run.settleMs)}`}; idle window`)
     run.idle = await sampleIdle(fleet, IDLE_SECONDS)
     log(`N=${n} ${variant}: staleness`)
     run.staleness = await sampleStaleness(fleet, STALENESS_SECONDS)
@@ -145,8 +161,8 @@ const pair = (a: string, b: string): string => `${a} / ${b}`
 
 function tableOf (runs: Run[]): string {
   const rows = [
-    '| N | variant | load avg (1 min) at start | first spawn → full | last spawn → full | last spawn → hand-off ready | bare: last spawn → connected | traffic B/s per node (ours / bare) | idle CPU % of a core per node, mean·max (ours / bare) | machine busy % (ours / bare window) | RSS MiB per node, mean·max (ours / bare) | heap MiB | staleness p50 / p99 ms | links per node, mean·max | hand-off ok / tried (not linked) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'
+    '| N | variant | load avg (1 min) at start | first spawn → full | last spawn → full (boot + join) | last spawn → hand-off ready | full → settled | bare: last spawn → connected | traffic B/s per node (ours / bare) | idle CPU % of a core per node, mean·max (ours / bare) | machine busy % (ours / bare window) | RSS MiB per node, mean·max (ours / bare) | heap MiB | staleness p50 / p99 ms | links per node, mean·max | hand-off ok / tried (not linked) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'
   ]
   for (const r of runs) {
     const o = r.ours
@@ -164,8 +180,9 @@ function tableOf (runs: Run[]): string {
       r.variant,
       f(r.loadAvgAtStart[0], 1),
       o.error != null && m == null ? `failed: ${o.error.split('\n')[0]!.slice(0, 80)}` : fmtMs(o.firstSpawnToFullMs),
-      fmtMs(o.lastSpawnToFullMs) + notFull,
+      fmtMs(o.lastSpawnToFullMs) + (o.bootMs != null && o.healthyToFullMs != null ? ` (${fmtMs(o.bootMs)} + ${fmtMs(o.healthyToFullMs)})` : '') + notFull,
       fmtMs(o.lastSpawnToHandOffReadyMs) + notReady,
+      o.settleMs === undefined ? '–' : o.settleMs === null ? 'not within 60 s' : fmtMs(o.settleMs),
       b == null ? '–' : b.error != null ? `failed: ${b.error.split('\n')[0]!.slice(0, 60)}` : fmtMs(b.lastSpawnToFullMs),
       pair(f(o.idle?.bytesPerNodePerSec), f(b?.idle?.bytesPerNodePerSec)),
       pair(cpu(o.idle), cpu(b?.idle)),
@@ -219,8 +236,9 @@ const header = [
   '',
   `Node ${process.version}, ${availableParallelism()} cores, load average at start ${loadavg().map(l => l.toFixed(2)).join(' ')}.`,
   `Each node deploys one emulated function only it has; mdns = mDNS only (interval 5 s); bootstrap = no mDNS, every node given node 1's address.`,
-  `Nodes started in waves of 8 (next wave once the last answers /healthz). Membership bound ${MEMBERSHIP_BOUND_MS / 1000} s after the last spawn, polled every ~0.5 s;`,
-  `idle window ${IDLE_SECONDS} s with nobody polling, ${SETTLE_MS / 1000} s after membership; staleness = age of link peers' load, ${STALENESS_SECONDS} s from 4 nodes at a time every 250 ms;`,
+  `Nodes started in waves of ${WAVE} (next wave once the last answers /healthz). Membership bound ${MEMBERSHIP_BOUND_MS / 1000} s after the last spawn, polled every ~0.5 s;`,
+  `"boot" = last spawn to its /healthz, "join" = the rest; settled = no link made or lost and no record taken for 4 s (bare floors: ${SETTLE_MS / 1000} s after connecting);`,
+  `idle window ${IDLE_SECONDS} s with nobody polling, once settled; staleness = age of link peers' load, ${STALENESS_SECONDS} s from 4 nodes at a time every 250 ms;`,
   `hand-off check: from every node, ${HANDOFF_PER_NODE} calls to functions of other nodes (i+1, i+N/2, i-1), "not linked" = calls to a node the caller had no direct link to.`,
   'Floors: bare libp2p nodes (bench/bare-node.mjs) at the same N: a full mesh by stock @libp2p/mdns; for bootstrap, a star on node 1.',
   'Machine busy = the whole machine (all processes, all cores) during each idle window.'

@@ -15,7 +15,7 @@ export function registerNodeCommand (program: Command): void {
     .option('--mdns-interval <ms>', `longest wait between mDNS queries while the node has no mesh [${DEFAULT_MDNS_INTERVAL_MS}] (${ENV.mdnsInterval})`)
     .option('--swarm-key <file>', `private network key; without it the mesh is open (${ENV.swarmKey})`)
     .option('--announce <multiaddr>', `address to announce instead of the listen ones, repeatable (${ENV.announce})`, collect, [])
-    .option('--heartbeat <ms>', `pulse on every overlay link; a link silent for 3 is dead [1000] (${ENV.heartbeat})`)
+    .option('--heartbeat <ms>', `the overlay's clock: a ping on every link every 2, a link silent for 3 is dead [1000] (${ENV.heartbeat})`)
     .option('--links <n>', `overlay links (neighbours with fresh load) to keep [${DEFAULT_LINKS}] (${ENV.links})`)
     .option('--max-connections <n>', `connections to other nodes, links and hand-offs [${DEFAULT_MAX_CONNECTIONS}] (${ENV.maxConnections})`)
     .option('--max-members <n>', `members of the mesh a node keeps track of at most [${DEFAULT_MAX_MEMBERS}] (${ENV.maxMembers})`)

@@ -7,6 +7,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 export const LINK_PROTOCOL = '/p2pfaas/link/1.0.0'
 /** Records in one frame; more wait for the next. */
 const RECORDS_PER_FRAME = 64
+const HAVE_PER_FRAME = 1024
 /** Large enough for a full digest of a big mesh or a batch of records, small enough to hold in memory. */
 export const MAX_LINK_FRAME_BYTES = 512 * 1024
 const FAIR_TURN_MS = 5
@@ -21,6 +22,7 @@ export interface OutgoingFrame {
   digest?: LinkFrame['digest']
   want?: Uint8Array[]
   synced?: boolean
+  have?: LinkFrame['have']
 }
 
 export interface LinkSessionEvents {
@@ -40,14 +42,14 @@ export interface LinkTraffic {
   sent: Record<FrameKind, number>
 }
 
-export type FrameKind = 'hello' | 'pulse' | 'load' | 'records' | 'digest' | 'want'
+export type FrameKind = 'hello' | 'pulse' | 'load' | 'records' | 'digest' | 'want' | 'have'
 
 /**
  * Decodes a frame within bounds. protons reads fixed64 as a signed integer (a digest with its top
  * bit set came out negative and never matched): digests are unsigned 64-bit values, so they are
  * read back as such here, the one place frames come in.
  */
-export function decodeLinkFrame (bytes: Uint8Array | Uint8ArrayList, limits: { digest: number, want: number }): LinkFrame {
+export function decodeLinkFrame (bytes: Uint8Array | Uint8ArrayList, limits: { digest: number, want: number, have?: number }): LinkFrame {
   const frame = LinkFrame.decode(bytes, { limits })
   if (frame.hello != null) frame.hello.digest = BigInt.asUintN(64, frame.hello.digest)
   if (frame.pulse != null) frame.pulse.digest = BigInt.asUintN(64, frame.pulse.digest)
@@ -62,6 +64,7 @@ export function frameKinds (f: OutgoingFrame): FrameKind[] {
   if ((f.records?.length ?? 0) > 0) kinds.push('records')
   if ((f.digest?.length ?? 0) > 0) kinds.push('digest')
   if ((f.want?.length ?? 0) > 0 || f.synced === true) kinds.push('want')
+  if ((f.have?.length ?? 0) > 0) kinds.push('have')
   return kinds
 }
 
@@ -105,6 +108,7 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
   private readonly lp: ReturnType<typeof lpStream>
   private writing: Promise<void> = Promise.resolve()
   private outbox: Uint8Array[] = []
+  private outHave: LinkFrame['have'] = []
   private outPulse?: LinkFrame['pulse']
   private flushing = false
   private closed = false
@@ -127,7 +131,7 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
   }
 
   private async readLoop (): Promise<void> {
-    const limits = { digest: this.init.maxEntries, want: this.init.maxEntries }
+    const limits = { digest: this.init.maxEntries, want: this.init.maxEntries, have: this.init.maxEntries }
     let turnStarted = this.init.now()
     try {
       while (!this.closed) {
@@ -177,6 +181,13 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
     this.scheduleFlush()
   }
 
+  /** Queues announcements of versions this node has; they leave with this turn's records. */
+  pushHave (entries: LinkFrame['have']): void {
+    if (this.closed) return
+    this.outHave.push(...entries)
+    this.scheduleFlush()
+  }
+
   /**
    * Queues a pulse to leave in the same frame as the records queued this turn: a neighbour then
    * learns a new record and the load that follows it at once, never one without the other.
@@ -194,10 +205,11 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
       this.flushing = false
       do {
         const records = this.outbox.splice(0, RECORDS_PER_FRAME)
+        const have = this.outHave.splice(0, HAVE_PER_FRAME)
         const pulse = this.outbox.length === 0 ? this.outPulse : undefined
         if (pulse != null) this.outPulse = undefined
-        this.send({ records, pulse })
-      } while (this.outbox.length > 0 || this.outPulse != null)
+        this.send({ records, pulse, have })
+      } while (this.outbox.length > 0 || this.outHave.length > 0 || this.outPulse != null)
     })
   }
 
@@ -217,6 +229,7 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
     if (this.closed) return
     this.closed = true
     this.outbox = []
+    this.outHave = []
     this.outPulse = undefined
     if (error != null) this.init.stream.abort(new Error(error))
     this.safeDispatchEvent('close', { detail: { error, violation } })

@@ -10,7 +10,7 @@ import { BAN_SCORE, type Membership } from './membership.js'
 import type { LoadSource } from './load.js'
 import type { MeshView } from './view.js'
 import type { Logger } from '../log.js'
-import type { LinkFrame, LoadUpdate } from '../wire/mesh.js'
+import type { DigestEntry, LinkFrame, LoadUpdate } from '../wire/mesh.js'
 import type { Member } from './members.js'
 import type { Connection, IdentifyResult, PeerInfo, Stream } from '@libp2p/interface'
 import type { TypedEventEmitter } from 'main-event'
@@ -80,7 +80,7 @@ export interface LinkStats extends LinkTraffic {
 export class LinkManager {
   readonly stats: LinkStats = {
     framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, linksUp: 0, linksDown: 0, dials: 0, dialFailures: 0,
-    sent: { hello: 0, pulse: 0, load: 0, records: 0, digest: 0, want: 0 }
+    sent: { hello: 0, pulse: 0, load: 0, records: 0, digest: 0, want: 0, have: 0 }
   }
   private readonly sessions = new Map<string, LinkSession>()
   private readonly dialing = new Set<string>()
@@ -130,12 +130,16 @@ export class LinkManager {
     if (s != null && s.role !== 'hello') s.push(records)
   }
 
+  announce (peer: string, versions: DigestEntry[]): void {
+    const s = this.sessions.get(peer)
+    if (s != null && s.role !== 'hello') s.pushHave(versions)
+  }
+
   async start (): Promise<void> {
     if (this.started) return
     this.started = true
     const { libp2p } = this.c
     await libp2p.handle(LINK_PROTOCOL, (stream, connection) => { this.onInbound(stream, connection) }, { maxInboundStreams: 4, maxOutboundStreams: 4 })
-    libp2p.addEventListener('connection:open', this.onConnectionOpen)
     libp2p.addEventListener('peer:identify', this.onIdentify)
     this.c.loadSource.addEventListener('change', this.onLoadChange)
     this.c.membership.addEventListener('ban', this.onBan)
@@ -155,7 +159,6 @@ export class LinkManager {
     if (this.loadTimer != null) clearTimeout(this.loadTimer)
     this.tickTimer = this.loadTimer = undefined
     const { libp2p } = this.c
-    libp2p.removeEventListener('connection:open', this.onConnectionOpen)
     libp2p.removeEventListener('peer:identify', this.onIdentify)
     this.c.loadSource.removeEventListener('change', this.onLoadChange)
     this.c.membership.removeEventListener('ban', this.onBan)
@@ -206,10 +209,13 @@ export class LinkManager {
     // Records first: a pulse in the same frame may carry load that follows the new record.
     if (frame.records.length > 0) await this.c.membership.receive(frame.records, s.peer)
     if (frame.pulse != null) this.onPulse(s, frame.pulse)
+    if (frame.have.length > 0) {
+      const want = this.c.membership.wantsFrom(frame.have, s.peer)
+      if (want.length > 0) s.send({ want })
+    }
     if (frame.digest.length > 0) this.answerDigest(s, frame)
     else if (frame.want.length > 0) this.sendRecords(s, this.c.membership.wanted(frame.want, s.peer))
     if (frame.synced) {
-      if (frame.want.length > 0) this.sendRecords(s, this.c.membership.wanted(frame.want, s.peer))
       s.lastSyncAt = this.now()
       if (s.role === 'sync') s.close()
     }
@@ -402,23 +408,12 @@ export class LinkManager {
     if (!this.heard.has(peer) && this.c.membership.table.get(peer) == null) this.log.info({ peer, addrs: addrs.map(String) }, 'discovered peer')
     this.heard.set(peer, { addrs, at: this.now() })
     if (this.c.membership.table.get(peer)?.reachable === true) return
-    if (this.isolated()) { void this.open({ peer, addrs }, true); return }
+    if (this.isolated()) { this.joinThrough(peer, addrs); return }
     // A member hearing a stranger: it is new (it will dial in itself) or from a mesh that formed apart.
     // Wait a moment; if nobody has brought it into the mesh by then, this node does.
     setTimeout(() => {
       if (this.started && this.c.membership.table.get(peer)?.reachable !== true) void this.open({ peer, addrs }, this.linkCount() < this.maxLinks)
     }, 2000 * this.rng()).unref?.()
-  }
-
-  private readonly onConnectionOpen = (evt: CustomEvent<Connection>): void => {
-    const peer = evt.detail.remotePeer
-    const conns = this.c.libp2p.getConnections(peer).filter(c => c.status === 'open')
-    if (conns.length < 2) return
-    // Both ends apply the same rule, so they close the same duplicate.
-    const keep = this.keptDirection(peer.toString())
-    if (!conns.some(c => c.direction === keep)) return
-    // One with a call on it (both ends dialled on demand at once) closes later, once idle.
-    for (const c of conns) if (c.direction !== keep && this.isSpareDuplicate(c)) void c.close().catch(() => c.abort(new Error('duplicate connection')))
   }
 
   /** Of two connections between a pair, both ends keep the one the smaller PeerId opened. */
@@ -561,10 +556,27 @@ export class LinkManager {
       if (peer === table.self || this.backingOff(peer ?? key) || this.backingOff(key)) continue
       void this.open({ peer, addrs: [peer != null ? addr.decapsulateCode(421) : addr] }, true)
     }
-    for (const [peer, h] of this.heard) {
-      if (now - h.at > 60_000) { this.heard.delete(peer); continue }
-      if (!this.backingOff(peer) && !this.isBanned(peer)) void this.open({ peer, addrs: h.addrs }, true)
+    const heard = [...this.heard].filter(([peer, h]) => {
+      if (now - h.at <= 60_000) return true
+      this.heard.delete(peer)
+      return false
+    })
+    // In random order, so that a fleet starting together does not all dial the first node it heard.
+    for (let i = heard.length - 1; i > 0; i--) {
+      const j = Math.floor(this.rng() * (i + 1));
+      [heard[i], heard[j]] = [heard[j]!, heard[i]!]
     }
+    for (const [peer, h] of heard) this.joinThrough(peer, h.addrs)
+  }
+
+  /**
+   * An isolated node dials peers heard on the LAN to join, but no more at once than the links it
+   * wants: one link brings it the whole membership, and a fleet of N starting together that dialled
+   * everyone it heard would make N^2 handshakes (at N=64, seconds of every node's CPU).
+   */
+  private joinThrough (peer: string, addrs: Multiaddr[]): void {
+    if (this.dialing.size >= this.init.links || this.backingOff(peer) || this.isBanned(peer)) return
+    void this.open({ peer, addrs }, true)
   }
 
   private addrsOf (peer: string): Multiaddr[] {
@@ -587,9 +599,14 @@ export class LinkManager {
       open.add(conn.id)
       if (this.carriesSession(conn)) continue
       if (conn.streams.length > 0) { this.idleSince.delete(conn.id); continue }
-      if (this.isSpareDuplicate(conn)) { void conn.close().catch(() => { conn.abort(new Error('duplicate connection')) }); continue }
       const since = this.idleSince.get(conn.id) ?? now
       this.idleSince.set(conn.id, since)
+      // Both ends dialled at once (two hand-offs crossing): the spare one goes once it has been
+      // idle a heartbeat, so a call about to open a stream on it is not cut off.
+      if (this.isSpareDuplicate(conn) && now - since >= this.init.heartbeatMs) {
+        void conn.close().catch(() => { conn.abort(new Error('duplicate connection')) })
+        continue
+      }
       spare.push({ conn, idle: now - since })
     }
     for (const id of this.idleSince.keys()) if (!open.has(id)) this.idleSince.delete(id)

@@ -18,6 +18,8 @@ export const BAN_SCORE = 50
 /** A member an honest neighbour introduces is linked to within moments; one never reachable after this is suspect. */
 const UNREACHABLE_GRACE_MS = 5000
 const MAX_NEVER_REACHABLE = 32
+/** An announced version asked for and not received is asked again of the next announcer after this. */
+const ASK_AGAIN_MS = 1000
 /** New members one neighbour may introduce are counted over this window (a fleet's churn over weeks is not an attack). */
 const INTRODUCTION_WINDOW_MS = 10 * 60_000
 const SCORE_DECAY_PER_SECOND = 0.9
@@ -34,6 +36,8 @@ export interface MembershipInit {
 export interface MembershipComponents {
   /** Queues records for one neighbour's session (batched by the session). */
   push(peer: string, records: Uint8Array[]): void
+  /** Queues announcements of versions for one neighbour (it asks for those it lacks). */
+  announce(peer: string, versions: DigestEntry[]): void
   /** Every peer with an open session (links and syncs), for floods. */
   sessions(): Iterable<string>
   log: Logger
@@ -75,6 +79,8 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   private readonly introduced = new Map<string, number>()
   /** Peers cut off lately: whatever only they vouched for is forgotten once it is unreachable. */
   private readonly banned = new Map<string, number>()
+  /** Versions asked of a neighbour lately, by `peerId/incarnation/seq`. */
+  private readonly asked = new Map<string, number>()
   private introducedSince = 0
   private readonly warn: RemoteWarn
   private own: MemberInfo
@@ -181,16 +187,52 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     } finally {
       this.table.removeEventListener('member:join', onJoin)
     }
-    const relay = new Map<string, { bytes: Uint8Array, except?: string }>()
+    const relay = new Map<string, { member: Member, except?: string }>()
     for (const a of accepted) {
       const m = this.table.get(a.peerId)
-      if (m != null && (m.reachable || a.wasReachable)) relay.set(a.peerId, { bytes: m.bytes, except: from })
+      if (m != null && (m.reachable || a.wasReachable)) relay.set(a.peerId, { member: m, except: from })
     }
     for (const id of joined) {
       const m = this.table.get(id)
-      if (m != null && !relay.has(id)) relay.set(id, { bytes: m.bytes })
+      if (m != null && !relay.has(id)) relay.set(id, { member: m })
     }
-    for (const r of relay.values()) this.flood(r.bytes, r.except)
+    for (const r of relay.values()) {
+      // A node's own new record goes out whole (every neighbour needs it); others' are announced
+      // and sent to whoever asks, so a change crosses each link once as a record, not D times.
+      if (r.member.info.peerId === this.self) this.flood(r.member.bytes)
+      else this.announceVersion(r.member.info, r.except)
+    }
+  }
+
+  private announceVersion (info: MemberInfo, except?: string): void {
+    const entry = [{ peerId: peerIdFromString(info.peerId).toMultihash().bytes, incarnation: info.incarnation, seq: info.seq }]
+    for (const peer of this.c.sessions()) if (peer !== except) this.c.announce(peer, entry)
+  }
+
+  /**
+   * Announced versions from a neighbour: the ones worth asking it for. A version already asked of
+   * someone in the last second is not asked again (the first answer will do); if that answer never
+   * comes, the next announcement asks again.
+   */
+  wantsFrom (entries: readonly DigestEntry[], from: string): Uint8Array[] {
+    if (entries.length > this.table.maxMembers) {
+      this.penalise(from, 'oversized have', PENALTY.severe, `announced ${entries.length} records`)
+      return []
+    }
+    const now = this.now()
+    if (this.asked.size > 4 * this.table.maxMembers) this.asked.clear()
+    const want: Uint8Array[] = []
+    for (const e of entries) {
+      const id = peerIdString(e.peerId)
+      if (id == null || id === this.self) continue
+      if (this.table.novelty({ peerId: id, incarnation: e.incarnation, seq: e.seq }) !== 'new') continue
+      const key = `${id}/${e.incarnation}/${e.seq}`
+      const at = this.asked.get(key)
+      if (at != null && now - at < ASK_AGAIN_MS) continue
+      this.asked.set(key, now)
+      want.push(e.peerId)
+    }
+    return want
   }
 
   private async consider (bytes: Uint8Array, from: string, expectSigner?: string): Promise<{ result: 'accepted' | 'ignored' | 'rejected', accepted?: { peerId: string, wasReachable: boolean } }> {

@@ -86,6 +86,7 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
     maxMembers: init.maxMembers ?? DEFAULT_MAX_MEMBERS
   }, {
     push: (peer, records) => { links?.push(peer, records) },
+    announce: (peer, versions) => { links?.announce(peer, versions) },
     sessions: () => links?.sessionPeers() ?? [],
     log
   })

@@ -1039,6 +1039,7 @@ export interface LinkFrame {
   digest: DigestEntry[]
   want: Uint8Array<ArrayBuffer>[]
   synced: boolean
+  have: DigestEntry[]
 }
 
 export namespace LinkFrame {
@@ -1087,6 +1088,13 @@ export namespace LinkFrame {
           w.bool(obj.synced)
         }
 
+        if (obj.have != null && obj.have.length > 0) {
+          for (const value of obj.have) {
+            w.uint32(58)
+            DigestEntry.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1095,7 +1103,8 @@ export namespace LinkFrame {
           records: [],
           digest: [],
           want: [],
-          synced: false
+          synced: false,
+          have: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1158,6 +1167,20 @@ export namespace LinkFrame {
               obj.synced = reader.bool()
               break
             }
+            case 7: {
+              if (opts.limits?.have != null && obj.have.length === opts.limits.have) {
+                throw new MaxLengthError('Decode error - repeated field "have" had too many elements')
+              }
+
+              if (obj.have.length === 4096) {
+                throw new MaxLengthError('Decode error - repeated field "have" had too many elements')
+              }
+
+              obj.have.push(DigestEntry.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.have$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1170,7 +1193,8 @@ export namespace LinkFrame {
         const obj = {
           records: 64,
           digest: 4096,
-          want: 4096
+          want: 4096,
+          have: 4096
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1258,6 +1282,28 @@ export namespace LinkFrame {
                 field: `${prefix}.synced`,
                 value: reader.bool()
               }
+              break
+            }
+            case 7: {
+              if (opts.limits?.have != null && obj.have === opts.limits.have) {
+                throw new MaxLengthError('Streaming decode error - repeated field "have" had too many elements')
+              }
+
+              if (obj.have === 4096) {
+                throw new MaxLengthError('Streaming decode error - repeated field "have" had too many elements')
+              }
+
+              for (const evt of DigestEntry.codec().stream(reader, reader.uint32(), `${prefix}.have[]`, {
+                limits: opts.limits?.have$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.have
+                }
+              }
+
+              obj.have++
+
               break
             }
             default: {
@@ -1349,6 +1395,24 @@ export namespace LinkFrame {
     value: boolean
   }
 
+  export interface LinkFrameHavePeerIdFieldEvent {
+    field: '$.have[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface LinkFrameHaveIncarnationFieldEvent {
+    field: '$.have[].incarnation'
+    value: bigint
+    index: number
+  }
+
+  export interface LinkFrameHaveSeqFieldEvent {
+    field: '$.have[].seq'
+    value: bigint
+    index: number
+  }
+
   export function encode (obj: Partial<LinkFrame>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, LinkFrame.codec())
   }
@@ -1357,7 +1421,7 @@ export namespace LinkFrame {
     return decodeMessage(buf, LinkFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LinkFrame>): Generator<LinkFrameHelloRecordFieldEvent | LinkFrameHelloLinkFieldEvent | LinkFrameHelloDigestFieldEvent | LinkFramePulsePingFieldEvent | LinkFramePulseDigestFieldEvent | LinkFramePulseLoadRecordSeqFieldEvent | LinkFramePulseLoadRunningFieldEvent | LinkFramePulseLoadQueuedFieldEvent | LinkFrameRecordsFieldEvent | LinkFrameDigestPeerIdFieldEvent | LinkFrameDigestIncarnationFieldEvent | LinkFrameDigestSeqFieldEvent | LinkFrameWantFieldEvent | LinkFrameSyncedFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LinkFrame>): Generator<LinkFrameHelloRecordFieldEvent | LinkFrameHelloLinkFieldEvent | LinkFrameHelloDigestFieldEvent | LinkFramePulsePingFieldEvent | LinkFramePulseDigestFieldEvent | LinkFramePulseLoadRecordSeqFieldEvent | LinkFramePulseLoadRunningFieldEvent | LinkFramePulseLoadQueuedFieldEvent | LinkFrameRecordsFieldEvent | LinkFrameDigestPeerIdFieldEvent | LinkFrameDigestIncarnationFieldEvent | LinkFrameDigestSeqFieldEvent | LinkFrameWantFieldEvent | LinkFrameSyncedFieldEvent | LinkFrameHavePeerIdFieldEvent | LinkFrameHaveIncarnationFieldEvent | LinkFrameHaveSeqFieldEvent> {
     return streamMessage(buf, LinkFrame.codec(), opts)
   }
 }

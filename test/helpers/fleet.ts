@@ -56,6 +56,8 @@ export interface Fleet {
   nodes: FleetNode[]
   firstSpawnAt: number
   lastSpawnAt: number
+  /** When the last node answered /healthz: the fleet is booted; what follows is joining. */
+  lastHealthyAt: number
   /** Kills every node, removes every namespace and data directory; safe to call twice. */
   destroy(): Promise<void>
 }
@@ -275,7 +277,7 @@ export async function startFleet (init: FleetInit): Promise<Fleet> {
       fn: `fn-${j}`,
       dataDir: join(dir, lan.hosts[j - 1]!.name)
     }))
-    return { lan, variant, nodes, firstSpawnAt, lastSpawnAt, destroy }
+    return { lan, variant, nodes, firstSpawnAt, lastSpawnAt, lastHealthyAt: performance.now(), destroy }
   } catch (err) {
     await destroy()
     throw err
@@ -411,6 +413,30 @@ const stats = (xs: number[]): { mean: number, max: number } => {
  * window, so only what they send each other (and mDNS) crosses their links. Memory and heap are
  * read after the window.
  */
+/**
+ * Waits until the mesh has stopped forming: no link made or lost and no member record taken by any
+ * node (their /metrics counters) between two reads `quietMs` apart. Idle figures mean something
+ * only after this. Returns how long it took, or null when it did not settle within `timeoutMs`.
+ */
+export async function waitForQuiet (fleet: Fleet, quietMs = 4000, timeoutMs = 60_000): Promise<number | null> {
+  const t0 = performance.now()
+  const read = async (): Promise<number[]> => await mapLimited(fleet.nodes, IN_FLIGHT, async node => {
+    const res = await fleet.lan.get(`${node.url}/metrics`, 3000)
+    if (res.status !== 200) return NaN
+    let sum = 0
+    for (const m of res.body.matchAll(/^p2pfaas_(?:link_events|member_records)_total\{[^}]*\} (\d+)/gm)) sum += Number(m[1])
+    return sum
+  })
+  let last = await read()
+  while (performance.now() - t0 < timeoutMs) {
+    await sleep(quietMs)
+    const now = await read()
+    if (now.every((x, i) => x === last[i] && !Number.isNaN(x))) return performance.now() - t0
+    last = now
+  }
+  return null
+}
+
 export async function sampleIdle (fleet: { lan: Lan, nodes: FleetProcess[] }, seconds: number): Promise<IdleSample> {
   const { lan, nodes } = fleet
   const veths = nodes.map(node => `pf${lan.id}p${lastOctet(node.host)}`)

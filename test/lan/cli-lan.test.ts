@@ -45,7 +45,9 @@ beforeAll(async () => {
     nodes.push(h.spawn(process.execPath, [CLI, 'node', '--runtime', 'process', '--mdns-interval', '1000', '--swarm-key', join(dir, 'swarm.key'),
       '--admin', cliId, '--data-dir', join(dir, h.name), '--log-level', 'warn']))
   }
-  await waitFor('both nodes up and meshed', async () => (await lan.mesh(h1))?.peers.some(p => p.connected) === true, 20_000, 100)
+  // Both views, not one: the CLI may find either node by mDNS, and `peers` asks the one it found.
+  await waitFor('both nodes up and meshed', async () => (await Promise.all([h1, h2].map(async h => await lan.mesh(h))))
+    .every(v => v?.peers.some(p => p.link) === true), 20_000, 100)
 })
 
 afterAll(async () => {

@@ -55,13 +55,14 @@ describe('membership over links', () => {
     await waitFor('the change at b', () => b!.view.get(id(a!))?.load.totals.queued === 3, 900, 2)
     expect(performance.now() - sentAt).toBeLessThan(300)
 
-    // Idle: the pulses go on (the link's liveness) but carry no load, so they stay a few bytes each.
+    // Idle: a ping or its answer every 2 heartbeats goes on (the link's liveness) but carries no
+    // load, so they stay a few bytes each.
     const before = { ...a!.links.stats }
-    await sleep(3000)
+    await sleep(4000)
     const frames = a!.links.stats.framesOut - before.framesOut
     const bytes = a!.links.stats.bytesOut - before.bytesOut
-    expect(frames).toBeGreaterThanOrEqual(2)
-    expect(frames).toBeLessThanOrEqual(4)
+    expect(frames).toBeGreaterThanOrEqual(1)
+    expect(frames).toBeLessThanOrEqual(3)
     expect(bytes / frames).toBeLessThan(24)
   })
 
@@ -72,17 +73,20 @@ describe('membership over links', () => {
     await waitFor('b knows a\'s load', () => b!.view.get(id(a!))?.loadAt != null, 5000)
     let updates = 0
     b!.view.addEventListener('peer:update', e => { if (e.detail.peerId === id(a!)) updates++ })
+    // Change the load every 2 ms until b has seen two updates (or 3 s, on a stalled machine): the
+    // burst must reach b while it lasts, not only once it ends, and at most once per 100 ms.
     const t0 = performance.now()
     let i = 0
-    while (performance.now() - t0 < 300) {
+    while (updates < 2 && performance.now() - t0 < 3000) {
       load.set(loadOf(1 + (i++ % 5)))
       await sleep(2)
     }
-    await sleep(200)
-    expect(i).toBeGreaterThan(50)
+    const burstMs = performance.now() - t0
+    const last = 1 + ((i - 1) % 5)
+    await waitFor('the last value at b', () => b!.view.get(id(a!))?.load.totals.queued === last, 2000)
+    expect(i).toBeGreaterThan(20)
     expect(updates).toBeGreaterThanOrEqual(2)
-    expect(updates).toBeLessThanOrEqual(5)
-    expect(b!.view.get(id(a!))?.load.totals.queued).toBe(1 + ((i - 1) % 5))
+    expect(updates).toBeLessThanOrEqual(Math.floor(burstMs / 100) + 2)
   })
 
   it('a stopping node leaves every view at once; one whose link falls silent leaves within 3 heartbeats', async () => {
@@ -250,5 +254,24 @@ describe('the view digest', () => {
     const before = all.map(m => m.links.stats.sent.digest)
     await sleep(2000)
     expect(all.map(m => m.links.stats.sent.digest)).toEqual(before)
+  })
+})
+
+describe('passing records on', () => {
+  it('a change crosses each link once as a record: the rest is announced, and asked for only once', async () => {
+    const load = new ManualLoad()
+    const seed = track(await loopbackMesh({ heartbeatMs: 200, links: 3, load }))
+    const all = [seed, ...await Promise.all(Array.from({ length: 7 }, async () => track(await loopbackMesh({ heartbeatMs: 200, links: 3, bootstrap: [first(seed)] }))))]
+    await waitFor('full membership', () => everyoneKnowsEveryone(all), 10_000)
+    await waitFor('one digest', () => new Set(all.map(m => m.membership.table.digest())).size === 1, 10_000)
+    await sleep(1000)
+    const counts = (): number[] => all.map(m => m.membership.stats.recordsAccepted + m.membership.stats.recordsIgnored)
+    const before = counts()
+    load.set({ functions: [{ name: 'echo', queued: 0, running: 0, capacity: 1 }], totals: { queued: 0, running: 0, capacity: 1 } })
+    await waitFor('everyone has it', () => all.slice(1).every(m => m.view.get(id(seed))?.functions.includes('echo') === true), 5000)
+    await sleep(300)
+    const received = counts().map((c, i) => c - before[i]!).slice(1)
+    // Each other node took the new record once (a flood would hand it over once per link, 3 to 6 times).
+    expect(received.every(n => n === 1)).toBe(true)
   })
 })
