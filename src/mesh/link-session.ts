@@ -8,6 +8,8 @@ export const LINK_PROTOCOL = '/p2pfaas/link/1.0.0'
 /** Records in one frame; more wait for the next. */
 const RECORDS_PER_FRAME = 64
 const HAVE_PER_FRAME = 1024
+/** How long announcements with nothing else to send wait for more to join them (ms). */
+const HAVE_BATCH_MS = 50
 /** Large enough for a full digest of a big mesh or a batch of records, small enough to hold in memory. */
 export const MAX_LINK_FRAME_BYTES = 512 * 1024
 const FAIR_TURN_MS = 5
@@ -111,6 +113,7 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
   private outHave: LinkFrame['have'] = []
   private outPulse?: LinkFrame['pulse']
   private flushing = false
+  private haveTimer?: ReturnType<typeof setTimeout>
   private closed = false
   private closing = false
 
@@ -185,7 +188,9 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
   pushHave (entries: LinkFrame['have']): void {
     if (this.closed) return
     this.outHave.push(...entries)
-    this.scheduleFlush()
+    // Announcements alone wait a moment: while a fleet forms, records arrive in bursts, and one
+    // frame announcing them all costs the neighbour (and the LAN) one packet, not one each.
+    this.scheduleFlush(HAVE_BATCH_MS)
   }
 
   /**
@@ -198,11 +203,18 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
     this.scheduleFlush()
   }
 
-  private scheduleFlush (): void {
+  private scheduleFlush (delayMs = 0): void {
     if (this.flushing) return
+    if (delayMs > 0) {
+      this.haveTimer ??= setTimeout(() => { this.haveTimer = undefined; this.scheduleFlush() }, delayMs)
+      return
+    }
+    if (this.haveTimer != null) clearTimeout(this.haveTimer)
+    this.haveTimer = undefined
     this.flushing = true
     setImmediate(() => {
       this.flushing = false
+      if (this.closed) return
       do {
         const records = this.outbox.splice(0, RECORDS_PER_FRAME)
         const have = this.outHave.splice(0, HAVE_PER_FRAME)
@@ -228,6 +240,8 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
   private fail (error: string | undefined, violation = false): void {
     if (this.closed) return
     this.closed = true
+    if (this.haveTimer != null) clearTimeout(this.haveTimer)
+    this.haveTimer = undefined
     this.outbox = []
     this.outHave = []
     this.outPulse = undefined

@@ -35,6 +35,9 @@ const BAN_MS = 5 * 60_000
 const MAX_REMEMBERED = 1024
 /** Links a full node may take beyond its maximum from nodes below the target, before it has shed others. */
 const OVERFLOW_LINKS = 4
+/** How many members, on average, take a stranger heard on the LAN into the mesh; and after how long (ms, to twice that). */
+const STRANGER_DIALERS = 2
+const STRANGER_WAIT_MS = 2000
 
 export interface LinkManagerInit {
   /** Pulse interval on every link (ms): the liveness clock and the idle load refresh. */
@@ -409,11 +412,14 @@ export class LinkManager {
     this.heard.set(peer, { addrs, at: this.now() })
     if (this.c.membership.table.get(peer)?.reachable === true) return
     if (this.isolated()) { this.joinThrough(peer, addrs); return }
-    // A member hearing a stranger: it is new (it will dial in itself) or from a mesh that formed apart.
-    // Wait a moment; if nobody has brought it into the mesh by then, this node does.
+    // A member hearing a stranger: it is new (it dials in itself and its record then reaches
+    // everyone within a second) or from a mesh that formed apart. Every member hears it, so only
+    // about two of them, chosen at random, check again later and bring it in if nobody has: were
+    // all N to dial it, each node joining an N-node LAN would cost N handshakes.
+    if (this.rng() * Math.max(1, this.c.membership.table.reachableSize) >= STRANGER_DIALERS) return
     setTimeout(() => {
       if (this.started && this.c.membership.table.get(peer)?.reachable !== true) void this.open({ peer, addrs }, this.linkCount() < this.maxLinks)
-    }, 2000 * this.rng()).unref?.()
+    }, STRANGER_WAIT_MS * (1 + this.rng())).unref?.()
   }
 
   /** Of two connections between a pair, both ends keep the one the smaller PeerId opened. */

@@ -12,6 +12,8 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 export const DEFAULT_RETAIN_MS = 10 * 60_000
 /** Changes to this node's own record closer together than this go out as one new version. */
 const OWN_RECORD_COALESCE_MS = 20
+/** A version that only adds links between reachable members waits until this long after the previous one. */
+const GAINED_LINKS_INTERVAL_MS = 1000
 /** Penalty points per offence; a peer at or below -BAN_SCORE is cut off. Scores decay towards 0. */
 const PENALTY = { small: 10, severe: 50 } as const
 export const BAN_SCORE = 50
@@ -85,6 +87,8 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   private readonly warn: RemoteWarn
   private own: MemberInfo
   private resealTimer?: ReturnType<typeof setTimeout>
+  private resealAt = 0
+  private lastSealAt = -Infinity
   private sealing?: Promise<void>
   private readonly retainMs: number
   private readonly now: () => number
@@ -124,11 +128,22 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   update (change: Partial<Pick<MemberInfo, 'addrs' | 'functions' | 'links' | 'leaving'>>): void {
     const next = { ...this.own, ...change }
     if (sameInfo(next, this.own)) return
+    // A lost link tells the fleet who became unreachable, a link to a newcomer (or across a healed
+    // partition) who became reachable, and functions and addresses say where calls can go: those
+    // go out at once. A new link between members already reachable only adds a path; while a fleet
+    // forms those change many times a second, and each version costs every member a signature check.
+    const onlyNewPaths = change.functions == null && change.addrs == null && change.leaving == null &&
+      this.own.links.every(l => next.links.includes(l)) &&
+      next.links.every(l => this.own.links.includes(l) || this.table.get(l)?.reachable === true)
     this.own = next
-    this.resealTimer ??= setTimeout(() => {
+    const at = this.now() + (onlyNewPaths ? Math.max(OWN_RECORD_COALESCE_MS, this.lastSealAt + GAINED_LINKS_INTERVAL_MS - this.now()) : OWN_RECORD_COALESCE_MS)
+    if (this.resealTimer != null && this.resealAt <= at) return
+    if (this.resealTimer != null) clearTimeout(this.resealTimer)
+    this.resealAt = at
+    this.resealTimer = setTimeout(() => {
       this.resealTimer = undefined
       void this.reseal()
-    }, OWN_RECORD_COALESCE_MS)
+    }, at - this.now())
   }
 
   /** Seals and floods the current self-description now (at stop: the leaving record). */
@@ -145,6 +160,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       if (latest != null && sameInfo(latest, this.own)) return
       this.own = { ...this.own, seq: latest != null && latest.incarnation === this.own.incarnation ? latest.seq + 1n : 1n }
       const record = await sealRecord(this.own, this.init.privateKey)
+      this.lastSealAt = this.now()
       this.table.put(record)
       // Nobody else may claim where this node listens.
       for (const addr of record.info.addrs) this.table.confirmAddress(addr, this.self)

@@ -265,7 +265,9 @@ export async function startFleet (init: FleetInit): Promise<Fleet> {
     for (let k = 0; k < rest.length; k += wave) {
       const js = rest.slice(k, k + wave)
       for (const j of js) spawn(j, bootstrap)
+      const w0 = performance.now()
       await waitHealthy(js)
+      if (process.env.FLEET_DEBUG != null) process.stderr.write(`wave ${js.join(',')}: healthy in ${Math.round(performance.now() - w0)} ms\n`)
     }
 
     const nodes: FleetNode[] = all.map(j => ({
