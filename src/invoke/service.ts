@@ -90,9 +90,10 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
       }
       this.safeDispatchEvent('call:started', { detail: { call, decision: decision.action } })
       if (decision.action === 'forward') {
-        const forwarded = await this.forward(call, decision.peers, deadline.signal, onAccepted, entry)
+        const refusal = { last: '' }
+        const forwarded = await this.forward(call, decision.peers, deadline.signal, onAccepted, entry, refusal)
         if (forwarded != null) return this.routed(call, 'forward', forwarded, probes)
-        if (local == null) throw withTrace(new CallError('OVERLOADED', `every peer with ${call.function} refused the call`), [entry('reject')])
+        if (local == null) throw withTrace(new CallError('OVERLOADED', `every peer with ${call.function} refused the call (the last: ${refusal.last})`), [entry('reject')])
         // Every peer refused before accepting: run it here after all (the executor queues or refuses).
       }
       const result = await this.c.executor.call(call.function, {
@@ -144,7 +145,7 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
 
   /** Tries peers in order; undefined when all refused before accepting (the call may still run here). */
   private async forward (call: Call, peers: string[], signal: AbortSignal, onAccepted: (() => void) | undefined,
-    entry: (d: TraceEntry['decision']) => TraceEntry): Promise<CallOutcome | undefined> {
+    entry: (d: TraceEntry['decision']) => TraceEntry, refusal: { last: string }): Promise<CallOutcome | undefined> {
     for (const peer of peers.slice(0, this.maxAttempts)) {
       if (signal.aborted) throw new CallError('TIMEOUT', `no peer answered for ${call.function} before the deadline`)
       // A refusal only counts against a peer that said it had room: trying a full-looking one was our gamble.
@@ -160,6 +161,7 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
         if (result.load != null) this.c.view.noteFunctionLoad(peer, call.function, result.load)
         if (lookedFree) this.backoff.refused(peer)
         this.c.log.debug({ peer, code: result.code, callId: call.callId }, 'peer refused a call')
+        refusal.last = `${result.code}, ${result.message}`.slice(0, 200)
         continue
       }
       if (result.outcome === 'lost') {
