@@ -20,9 +20,14 @@ const boundedSpec = z.object({
   .refine(s => s.kind !== 'duration' || s.min >= 0, 'a duration cannot be negative')
 const specSchema = z.union([boundedSpec, z.object({ kind: z.literal('bool'), about })])
 
-const paramsSchema = z.record(z.string().regex(PARAM_KEY_RULE, 'a parameter key is a letter, then letters, digits or _ (at most 32)'), specSchema)
-  .refine(p => Object.keys(p).length <= MAX_PARAMS, `at most ${MAX_PARAMS} parameters`)
-  .refine(p => new Set(Object.keys(p).map(k => k.toLowerCase())).size === Object.keys(p).length, 'two parameter keys differ only in casing (keys match in any casing)')
+const paramsSchema = z.record(z.string(), specSchema).superRefine((p, ctx) => {
+  const keys = Object.keys(p)
+  const bad = keys.find(k => !PARAM_KEY_RULE.test(k))
+  // Checked here rather than on the record's key schema, whose own message would not name the key.
+  if (bad !== undefined) ctx.addIssue({ code: 'custom', message: `parameter key ${JSON.stringify(bad)}: a key is a letter, then letters, digits or _ (at most 32)` })
+  if (keys.length > MAX_PARAMS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_PARAMS} parameters` })
+  if (new Set(keys.map(k => k.toLowerCase())).size !== keys.length) ctx.addIssue({ code: 'custom', message: 'two parameter keys differ only in casing (keys match in any casing)' })
+})
 
 const pluginSchema = z.object({
   name: z.string().regex(POLICY_NAME_RULE, 'name must be lower case letters, digits and -, starting with a letter, at most 63 characters')
