@@ -16,7 +16,10 @@ function loadFailure (where: string, abs: string, err: unknown): PolicyError {
   if (code === 'ERR_UNKNOWN_FILE_EXTENSION' && ['.ts', '.mts', '.cts'].includes(extname(abs))) {
     return new PolicyError(`${where}: Node cannot run TypeScript; give the compiled .js (npm run build puts the examples in dist/examples/policies/)`)
   }
-  return new PolicyError(`${where}: could not be loaded: ${message}`)
+  // Node 20 reads a .js file outside a "type": "module" package as CommonJS.
+  const esmAsCjs = err instanceof SyntaxError && /import statement outside a module|Unexpected token 'export'/.test(message)
+  const hint = esmAsCjs ? ' (an ES module needs the .mjs extension, or "type": "module" in the package.json beside it)' : ''
+  return new PolicyError(`${where}: could not be loaded: ${message}${hint}`)
 }
 
 /**
