@@ -33,26 +33,42 @@ function prettyStream (): typeof pinoPretty {
   return createRequire(import.meta.url)('pino-pretty')
 }
 
-/** Logs a warning caused by a remote peer, at most once a minute per (peer, reason), counting the rest. */
-export type RemoteWarn = (peer: string, reason: string, fields: Record<string, unknown>, message: string) => void
+/** Logs a warning at most once per interval per key, counting the lines held back. */
+export type KeyedWarn = (key: string, fields: Record<string, unknown>, message: string) => void
+
+export interface KeyedWarnInit {
+  /** Default 60 s. */
+  everyMs?: number
+  /** Keys remembered at most (the oldest is forgotten first). Default 1024. */
+  maxKeys?: number
+  now?: () => number
+}
 
 /**
- * Anything a remote peer can trigger at will (bad records, garbage frames) must not be able to fill
- * the disk: the first warning per peer and reason is logged, then one a minute with the number held
- * back. Bounded: at most `maxKeys` (peer, reason) pairs are remembered.
+ * Anything that can fire on every call or every frame (a remote peer's garbage, a broken plugin)
+ * must not be able to fill the disk: the first warning per key is logged, then at most one per
+ * `everyMs` with the number held back since the last. Bounded: at most `maxKeys` keys are remembered.
  */
-export function createRemoteWarn (log: Logger, init: { everyMs?: number, maxKeys?: number, now?: () => number } = {}): RemoteWarn {
+export function createKeyedWarn (log: Logger, init: KeyedWarnInit = {}): KeyedWarn {
   const everyMs = init.everyMs ?? 60_000
   const maxKeys = init.maxKeys ?? 1024
   const now = init.now ?? (() => performance.now())
   const seen = new Map<string, { at: number, suppressed: number }>()
-  return (peer, reason, fields, message) => {
-    const key = `${peer} ${reason}`
+  return (key, fields, message) => {
     const t = now()
     const last = seen.get(key)
     if (last != null && t - last.at < everyMs) { last.suppressed++; return }
     if (last == null && seen.size >= maxKeys) seen.delete(seen.keys().next().value!)
     seen.set(key, { at: t, suppressed: 0 })
-    log.warn({ peer, reason, ...fields, ...(last != null && last.suppressed > 0 ? { suppressed: last.suppressed } : {}) }, message)
+    log.warn({ ...fields, ...(last != null && last.suppressed > 0 ? { suppressed: last.suppressed } : {}) }, message)
   }
+}
+
+/** Logs a warning caused by a remote peer, at most once a minute per (peer, reason), counting the rest. */
+export type RemoteWarn = (peer: string, reason: string, fields: Record<string, unknown>, message: string) => void
+
+/** A KeyedWarn keyed by (peer, reason): what a remote peer can trigger at will. */
+export function createRemoteWarn (log: Logger, init: KeyedWarnInit = {}): RemoteWarn {
+  const warn = createKeyedWarn(log, init)
+  return (peer, reason, fields, message) => { warn(`${peer} ${reason}`, { peer, reason, ...fields }, message) }
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { ConfigError, DEFAULT_HTTP, DEFAULT_LINKS, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MEMBERS, DEFAULT_MDNS_INTERVAL_MS, ENV, resolveNodeConfig, type NodeFlags } from '../node/config.js'
 import { createLogger } from '../log.js'
+import { PolicyError } from '../scheduler/errors.js'
 import { holdYoungGeneration, releaseYoungGeneration } from '../young-generation.js'
 import { collect } from './session.js'
 
@@ -25,6 +26,7 @@ export function registerNodeCommand (program: Command): void {
     .option('--admin <peerId>', `trust this identity to deploy and remove (a CLI's \`p2pfaas id\`), repeatable (${ENV.admin}, comma-separated)`, collect, [])
     .option('--max-body <bytes>', `largest request or response body [16777216] (${ENV.maxBody})`)
     .option('--policy <spec>', `scheduling policy name[:k=v,...]: local, random, round-robin, power-of-d, threshold, least-loaded [least-loaded] (${ENV.policy})`)
+    .option('--policy-module <file.js>', `load a scheduling policy plugin (a JS module, docs/writing-a-policy.md); then --policy <its name>, repeatable (${ENV.policyModule}, comma-separated)`, collect, [])
     .option('--seed <n>', `seed the scheduler's random choices, for repeatable experiments (${ENV.seed})`)
     .option('--functions <stack.yml>', `deploy the functions of this faas-cli stack file at start (${ENV.functions})`)
     .option('--log-level <level>', `trace|debug|info|warn|error [info] (${ENV.logLevel})`)
@@ -56,6 +58,11 @@ Examples:
         node = await createNode(config, log)
         await node.start()
       } catch (err: any) {
+        // A bad --policy or --policy-module is found while the node is made: a bad flag like any other.
+        if (err instanceof PolicyError) {
+          process.stderr.write(`p2pfaas node: ${err.message}\n`)
+          process.exit(2)
+        }
         log.fatal({ err: err.message }, 'node failed to start')
         process.exit(1)
       } finally {

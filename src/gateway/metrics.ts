@@ -6,6 +6,7 @@ import type { InvokeService, InvokeServiceEvents } from '../invoke/service.js'
 import type { LinkManager } from '../mesh/links.js'
 import type { Membership } from '../mesh/membership.js'
 import type { MeshView } from '../mesh/view.js'
+import type { PolicyFailures } from '../scheduler/failures.js'
 import type { Libp2p } from '@libp2p/interface'
 import type { FastifyInstance } from 'fastify'
 
@@ -28,6 +29,8 @@ export interface MetricsComponents {
     links: Pick<LinkManager, 'stats' | 'linkPeers'>
     membership: Pick<Membership, 'stats'>
   }
+  /** This node's scheduling plugins' failures; none when absent. */
+  policyFailures?: Pick<PolicyFailures, 'counts'>
 }
 
 export interface Metrics {
@@ -133,6 +136,17 @@ export function createMetrics (init: MetricsInit, c: MetricsComponents): Metrics
     labelNames: ['function_name'] as const,
     buckets: SECONDS_BUCKETS,
     registers
+  })
+
+  new Counter({
+    name: 'p2pfaas_policy_failures_total',
+    help: 'Decisions a scheduling policy plugin failed (threw, or answered an invalid decision) and the default policy made instead; observe() failures included',
+    labelNames: ['policy', 'kind'] as const,
+    registers,
+    collect () {
+      this.reset()
+      for (const f of c.policyFailures?.counts() ?? []) this.inc({ policy: f.policy, kind: f.kind }, f.count)
+    }
   })
 
   // Load, read at scrape time.

@@ -1,10 +1,13 @@
 import { describePolicy, parsePolicy, PolicyError, policyFromOriginal } from '../scheduler/registry.js'
 import type { AdminGuard } from './auth.js'
+import type { PolicyCatalog } from '../scheduler/catalog.js'
 import type { Policy } from '../scheduler/types.js'
 import type { FastifyInstance } from 'fastify'
 
 export interface SchedulerRouteDeps {
   guard: AdminGuard
+  /** The node's policies, its plugins included; default: the built-ins only. */
+  catalog?: Pick<PolicyCatalog, 'parse' | 'fromOriginal'>
   current: () => Policy
   replace: (policy: Policy) => Promise<void>
 }
@@ -12,17 +15,19 @@ export interface SchedulerRouteDeps {
 /**
  * `GET|POST /configuration/scheduler`: the policy in force, changeable at run time by an operator.
  * Takes P2PFaaS's own body, `{"name": "PowerOfNScheduler", "parameters": ["1","2","true","1"]}`,
- * or ours, `{"policy": "threshold:F=1,T=2"}`.
+ * or ours, `{"policy": "threshold:F=1,T=2"}`; a plugin's name works in both, `{"name": "jsq-d",
+ * "parameters": ["d=3"]}`.
  */
 export function registerSchedulerRoutes (app: FastifyInstance, deps: SchedulerRouteDeps): void {
+  const { parse, fromOriginal } = deps.catalog ?? { parse: parsePolicy, fromOriginal: policyFromOriginal }
   app.get('/configuration/scheduler', async () => describePolicy(deps.current()))
   app.post('/configuration/scheduler', { preHandler: deps.guard }, async (req, reply) => {
     const body = req.body as { name?: unknown, parameters?: unknown, policy?: unknown } | undefined
     let policy: Policy
     try {
-      if (typeof body?.policy === 'string') policy = parsePolicy(body.policy)
+      if (typeof body?.policy === 'string') policy = parse(body.policy)
       else if (typeof body?.name === 'string' && (body.parameters == null || (Array.isArray(body.parameters) && body.parameters.every(p => typeof p === 'string' || typeof p === 'number' || typeof p === 'boolean')))) {
-        policy = policyFromOriginal({ name: body.name, parameters: ((body.parameters ?? []) as unknown[]).map(String) })
+        policy = fromOriginal({ name: body.name, parameters: ((body.parameters ?? []) as unknown[]).map(String) })
       } else {
         return await reply.status(400).send({ code: 'BAD_REQUEST', message: 'body must be {"name": "<scheduler>", "parameters": ["..."]} or {"policy": "<name>[:k=v,...]"}' })
       }

@@ -1,10 +1,11 @@
 import { deadlineSignal } from '../abort.js'
 import { TypedEventEmitter } from 'main-event'
 import { CallError } from '../executor/errors.js'
-import { afterProbe, decide } from '../scheduler/rules.js'
+import { afterProbe, decideTraced } from '../scheduler/rules.js'
 import { shuffled } from '../scheduler/sampling.js'
 import { RefusalBackoff } from './backoff.js'
 import { handOff, probeLoad } from './client.js'
+import { observedCall, type Chosen } from './outcome.js'
 import type { Call, CallOutcome, TraceEntry } from './call.js'
 import type { Executor } from '../executor/executor.js'
 import type { Logger } from '../log.js'
@@ -76,11 +77,13 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
     const deadline = new AbortController()
     const timer = setTimeout(() => { deadline.abort(new DOMException('deadline passed', 'TimeoutError')) }, remaining)
     let probes = 0
+    let chosen: Chosen | undefined
     try {
       const local = this.c.executor.loadOf(call.function)
       const choice = await this.choose(call, local, deadline.signal)
       const { decision, probingMs } = choice
       probes = choice.probes
+      chosen = choice.chosen
       const schedulingMs = performance.now() - started - probingMs
       const entry = (decisionName: TraceEntry['decision'], queueMs = 0, execMs = 0): TraceEntry =>
         ({ peer: this.self, decision: decisionName, schedulingMs, probingMs, queueMs, execMs, totalMs: performance.now() - started })
@@ -92,7 +95,7 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
       if (decision.action === 'forward') {
         const refusal = { last: '' }
         const forwarded = await this.forward(call, decision.peers, deadline.signal, onAccepted, entry, refusal)
-        if (forwarded != null) return this.routed(call, 'forward', forwarded, probes)
+        if (forwarded != null) return this.routed(call, 'forward', forwarded, probes, chosen)
         if (local == null) throw withTrace(new CallError('OVERLOADED', `every peer with ${call.function} refused the call (the last: ${refusal.last})`), [entry('reject')])
         // Every peer refused before accepting: run it here after all (the executor queues or refuses).
       }
@@ -100,11 +103,13 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
         method: call.method, path: call.path, query: call.query, headers: call.headers, body: call.body,
         signal: deadline.signal, onAdmitted: onAccepted
       })
-      return this.routed(call, 'local', { response: result.response, trace: [entry('local', result.queueMs, result.execMs)] }, probes)
+      return this.routed(call, 'local', { response: result.response, trace: [entry('local', result.queueMs, result.execMs)] }, probes, chosen)
     } catch (err) {
       const callError = err instanceof CallError ? err : new CallError('FUNCTION_CRASHED', (err as Error).message, { cause: err })
       callError.trace ??= [{ peer: this.self, decision: 'local', schedulingMs: 0, probingMs: 0, queueMs: 0, execMs: 0, totalMs: performance.now() - started }]
-      this.safeDispatchEvent('call:routed', { detail: { call, decision: callError.trace[0]!.decision, status: callError.status, code: callError.code, trace: callError.trace, probes } })
+      const detail: RoutedEvent = { call, decision: callError.trace[0]!.decision, status: callError.status, code: callError.code, trace: callError.trace, probes }
+      this.safeDispatchEvent('call:routed', { detail })
+      if (chosen !== undefined) this.observe(chosen, detail)
       throw callError
     } finally {
       clearTimeout(timer)
@@ -112,12 +117,12 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
   }
 
   /** Asks the policy (probing peers when it wants to) where the call should run. */
-  private async choose (call: Call, local: ReturnType<Executor['loadOf']>, signal: AbortSignal): Promise<{ decision: Decision, probingMs: number, probes: number }> {
+  private async choose (call: Call, local: ReturnType<Executor['loadOf']>, signal: AbortSignal): Promise<{ decision: Decision, probingMs: number, probes: number, chosen: Chosen }> {
     const localLoad: LocalLoad = local ?? { running: 0, queued: 0, capacity: 0, queueCapacity: 0 }
     const candidates = this.candidates(call)
     const req: SchedulingRequest = { function: call.function, hops: call.hops, path: call.visited, bypass: call.bypass, forceForward: call.forceForward }
     const policy = this.c.policy()
-    let decision = decide(policy, req, localLoad, candidates, this.c.rng)
+    let { decision, byPolicy } = decideTraced(policy, req, localLoad, candidates, this.c.rng)
     let probingMs = 0
     let probes = 0
     if (decision.action === 'probe') {
@@ -139,8 +144,11 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
       const others = shuffled(this.holders(call).filter(id => !known.includes(id)), this.c.rng)
       if (known.length + others.length === 0) throw new CallError('FUNCTION_NOT_FOUND', `function ${call.function} is not deployed on this node or any member of the mesh`)
       decision = { action: 'forward', peers: [...known, ...others], reason: 'not deployed here' }
+      byPolicy = false
     }
-    return { decision, probingMs, probes }
+    // afterProbe never answers probe (the rules refuse it): this only tells the compiler.
+    if (decision.action === 'probe') throw new Error(`scheduling policy ${policy.name} asked to probe again after probing`)
+    return { decision, probingMs, probes, chosen: { policy, action: decision.action, byPolicy } }
   }
 
   /** Tries peers in order; undefined when all refused before accepting (the call may still run here). */
@@ -216,10 +224,26 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
     return peer !== this.self && !call.visited.includes(peer) && !this.backoff.isBackingOff(peer)
   }
 
-  private routed (call: Call, decision: Decision['action'], outcome: CallOutcome, probes: number): CallOutcome {
+  private routed (call: Call, decision: Decision['action'], outcome: CallOutcome, probes: number, chosen: Chosen): CallOutcome {
     const last = outcome.trace[outcome.trace.length - 1]
-    this.safeDispatchEvent('call:routed', { detail: { call, decision, executor: last?.peer, status: outcome.response.status, trace: outcome.trace, probes } })
+    const detail: RoutedEvent = { call, decision, executor: last?.peer, status: outcome.response.status, trace: outcome.trace, probes }
+    this.safeDispatchEvent('call:routed', { detail })
+    this.observe(chosen, detail)
     return outcome
+  }
+
+  /**
+   * Tells the policy that decided how the call ended. Built only for a policy that listens, and
+   * never thrown into the call path: its answer is already decided. (Plugins are guarded already;
+   * this catch is for any other policy.)
+   */
+  private observe (chosen: Chosen, routed: RoutedEvent): void {
+    if (chosen.policy.observe === undefined) return
+    try {
+      chosen.policy.observe(observedCall(this.self, routed, chosen))
+    } catch (err) {
+      this.c.log.debug({ policy: chosen.policy.name, err: (err as Error)?.message }, 'a scheduling policy\'s observe() threw; ignored')
+    }
   }
 }
 

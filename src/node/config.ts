@@ -36,6 +36,8 @@ export interface NodeConfig {
   maxBodyBytes: number
   /** Scheduling policy, `name[:k=v,...]`. */
   policy: string
+  /** JS modules whose default export is a policy plugin, loaded at start (paths as given: relative to the cwd). */
+  policyModules: string[]
   /** Seed for the scheduler's random choices, for repeatable experiments; random when absent. */
   seed?: number
   /** A faas-cli stack.yml whose functions are deployed at start. */
@@ -63,6 +65,7 @@ export interface NodeFlags {
   admin?: string[]
   maxBody?: string
   policy?: string
+  policyModule?: string[]
   seed?: string
   functions?: string
 }
@@ -99,6 +102,7 @@ export const ENV = {
   admin: 'P2PFAAS_ADMIN',
   maxBody: 'P2PFAAS_MAX_BODY',
   policy: 'P2PFAAS_POLICY',
+  policyModule: 'P2PFAAS_POLICY_MODULE',
   seed: 'P2PFAAS_SEED',
   functions: 'P2PFAAS_FUNCTIONS'
 } as const
@@ -152,6 +156,7 @@ const schema = z.object({
   maxBody: z.string().regex(/^\d+$/, '--max-body takes a number of bytes').transform(Number)
     .pipe(z.number().int().min(1024, '--max-body must be at least 1024 bytes').max(256 * 1024 * 1024, '--max-body must be at most 256 MiB')),
   policy: z.string().min(1).max(256),
+  policyModule: z.array(z.string().min(1, '--policy-module: a path to a .js file').max(4096)).max(32, '--policy-module: at most 32 modules'),
   functions: z.string().min(1).max(4096).optional(),
   seed: z.string().regex(/^\d{1,10}$/, '--seed takes a whole number').transform(Number).optional(),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { message: '--log-level: one of trace, debug, info, warn, error, fatal, silent' })
@@ -189,6 +194,7 @@ export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = pr
     admin: nonEmpty(flags.admin) ?? list(env[ENV.admin]) ?? [],
     maxBody: flags.maxBody ?? env[ENV.maxBody] ?? String(DEFAULT_MAX_BODY_BYTES),
     policy: flags.policy ?? env[ENV.policy] ?? DEFAULT_POLICY_SPEC,
+    policyModule: nonEmpty(flags.policyModule) ?? list(env[ENV.policyModule]) ?? [],
     seed: flags.seed ?? (env[ENV.seed] === '' ? undefined : env[ENV.seed]),
     functions: flags.functions ?? (env[ENV.functions] === '' ? undefined : env[ENV.functions])
   }
@@ -216,6 +222,7 @@ export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = pr
     admins: c.admin,
     maxBodyBytes: c.maxBody,
     policy: c.policy,
+    policyModules: c.policyModule,
     seed: c.seed,
     functionsFile: c.functions
   }

@@ -25,9 +25,9 @@ import { InvokeService } from '../invoke/service.js'
 import { registerMonitoringRoutes } from '../gateway/monitoring.js'
 import { registerSchedulerRoutes } from '../gateway/scheduler.js'
 import { VERSION } from '../mesh/libp2p.js'
-import { parsePolicy } from '../scheduler/registry.js'
 import { seededRng } from '../scheduler/seeded.js'
 import { loadOrCreateAdminSecret } from './admin-secret.js'
+import { setUpPolicies } from './policies.js'
 import { loadNodeDefaults, saveNodeDefaults } from './node-defaults.js'
 import { nextIncarnation } from './incarnation.js'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -53,6 +53,7 @@ export interface P2pfaasNode {
  * Nothing else in the code base wires services together.
  */
 export async function createNode (config: NodeConfig, log: Logger): Promise<P2pfaasNode> {
+  const policies = await setUpPolicies(config, log)
   const identity = await loadOrCreateIdentity(config.dataDir)
   log.info({ path: identity.path, created: identity.created }, identity.created ? 'created a new node identity' : 'loaded node identity')
   const swarmKey = config.swarmKeyFile != null ? await readSwarmKey(config.swarmKeyFile) : undefined
@@ -96,7 +97,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     log
   })
 
-  let policy = parsePolicy(config.policy)
+  let policy = policies.initial
   log.info({ policy: policy.label }, 'scheduling policy')
   const invoke = new InvokeService({ maxBodyBytes: config.maxBodyBytes }, {
     libp2p: mesh.libp2p,
@@ -113,7 +114,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     recorder,
     self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), load: executor.snapshot(), functions: registry.list().map(f => f.spec.name), policy: policy.label })
   })
-  const metrics = createMetrics({ version: VERSION }, { executor, invoke, functions: registry, mesh })
+  const metrics = createMetrics({ version: VERSION }, { executor, invoke, functions: registry, mesh, policyFailures: policies.failures })
   const invokeHandlers = createInvokeHandlers({ maxBodyBytes: config.maxBodyBytes }, { libp2p: mesh.libp2p, service: invoke, executor, log })
 
   const invocations = new Map<string, number>()
@@ -155,6 +156,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
   registerDashboardRoutes(gateway.app, { observer })
   registerSchedulerRoutes(gateway.app, {
     guard,
+    catalog: policies.catalog,
     current: () => policy,
     replace: async next => { policy = next; log.info({ policy: next.label }, 'scheduling policy changed') }
   })

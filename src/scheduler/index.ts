@@ -1,7 +1,11 @@
 /** Scheduling: the contract, the shared rules the invoke service calls, the policies and their registry. */
-export type { Candidate, Decision, LocalLoad, Policy, ProbeResult, Rng, SchedulingRequest } from './types.js'
+export type { CallOutcome, Candidate, Decision, LocalLoad, Policy, ProbeResult, Rng, SchedulingRequest } from './types.js'
+export type { PluginPolicy, PolicyPlugin } from './plugin.js'
 export { afterProbe, decide, isLossMode } from './rules.js'
 export { PolicyError } from './errors.js'
+export { createPolicyCatalog, type PolicyCatalog, type PolicyCatalogInit } from './catalog.js'
+export { guardPolicy, invalidDecision, type PolicyFailure } from './guard.js'
+export { loadPolicyModule, loadPolicyModules } from './plugin-load.js'
 export {
   createDefaultPolicy, DEFAULT_POLICY, describePolicy, parsePolicy, POLICY_NAMES, policyFromOriginal, toOriginal,
   type OriginalSchedulerBody, type PolicyDescription, type PolicyName

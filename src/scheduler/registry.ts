@@ -24,13 +24,18 @@ export function createDefaultPolicy (): Policy {
   return createLeastLoaded()
 }
 
-interface Entry {
+/** A policy the registry can make from text: its parameters' specs and its factory. */
+export interface PolicyEntry {
   specs: ParamSpecs
   /** Values already converted and range-checked against `specs`; the factory checks them again. */
   create: (params: Record<string, ParamValue>) => Policy
 }
 
-const POLICIES: Record<PolicyName, Entry> = {
+/** Policies beyond the built-ins (a catalog's plugins), by their lower-case name. */
+export type ExtraPolicies = ReadonlyMap<string, PolicyEntry>
+const NO_EXTRA: ExtraPolicies = new Map()
+
+const POLICIES: Record<PolicyName, PolicyEntry> = {
   local: { specs: LOCAL_PARAMS, create: p => createLocal(p as LocalParams) },
   random: { specs: RANDOM_PARAMS, create: p => createRandom(p as RandomParams) },
   'round-robin': { specs: ROUND_ROBIN_PARAMS, create: p => createRoundRobin(p as RoundRobinParams) },
@@ -63,18 +68,30 @@ function findKey<T> (table: Record<string, T>, name: string): string | undefined
   return Object.keys(table).find(k => k.toLowerCase() === name.toLowerCase())
 }
 
-function unknownName (name: string): PolicyError {
+/**
+ * Names a plugin may not take: the built-ins, and the original's names in any casing (they are
+ * matched in any casing, so a plugin "noscheduler" could never be chosen).
+ */
+export function isReservedPolicyName (name: string): boolean {
+  return isPolicyName(name.toLowerCase()) || findKey(ORIGINALS, name) !== undefined || findKey(UNSUPPORTED, name) !== undefined
+}
+
+const namesOf = (extra: ExtraPolicies): string => [...POLICY_NAMES, ...extra.keys()].join(', ')
+
+function unknownName (name: string, extra: ExtraPolicies): PolicyError {
   const original = findKey(ORIGINALS, name)
   const hint = original === undefined ? '' : ` (the original's ${original} is "${ORIGINALS[original]?.policy}" here)`
   const unsupported = findKey(UNSUPPORTED, name)
   if (unsupported !== undefined) return new PolicyError(UNSUPPORTED[unsupported] as string)
-  return new PolicyError(`unknown scheduling policy ${shown(name)}${hint}; one of: ${POLICY_NAMES.join(', ')}`)
+  return new PolicyError(`unknown scheduling policy ${shown(name)}${hint}; one of: ${namesOf(extra)}`)
 }
 
-function entryFor (name: string): [PolicyName, Entry] {
+function entryFor (name: string, extra: ExtraPolicies): [string, PolicyEntry] {
   const lower = name.toLowerCase()
-  if (!isPolicyName(lower)) throw unknownName(name)
-  return [lower, POLICIES[lower]]
+  if (isPolicyName(lower)) return [lower, POLICIES[lower]]
+  const plugin = extra.get(lower)
+  if (plugin === undefined) throw unknownName(name, extra)
+  return [lower, plugin]
 }
 
 function describeSpecs (specs: ParamSpecs): string {
@@ -101,14 +118,15 @@ function fromPairs (policy: string, specs: ParamSpecs, pairs: readonly string[])
 /**
  * A policy from CLI or env syntax: `name[:k=v,k=v]`, e.g. `threshold:F=2,T=3,loss=true,maxHops=1`,
  * `power-of-d:d=3`, `local:loss=true`, `random:maxHops=2`, `least-loaded`. Throws PolicyError.
+ * `extra` adds policies to choose from (a PolicyCatalog's plugins); the built-ins always win.
  */
-export function parsePolicy (spec: string): Policy {
+export function parsePolicy (spec: string, extra: ExtraPolicies = NO_EXTRA): Policy {
   if (typeof spec !== 'string' || spec.trim() === '') {
-    throw new PolicyError(`scheduling policy must be name[:key=value,...] with name one of: ${POLICY_NAMES.join(', ')} (got ${shown(spec)})`)
+    throw new PolicyError(`scheduling policy must be name[:key=value,...] with name one of: ${namesOf(extra)} (got ${shown(spec)})`)
   }
   const text = spec.trim()
   const colon = text.indexOf(':')
-  const [name, entry] = entryFor(colon < 0 ? text : text.slice(0, colon).trim())
+  const [name, entry] = entryFor(colon < 0 ? text : text.slice(0, colon).trim(), extra)
   const rest = colon < 0 ? '' : text.slice(colon + 1).trim()
   const pairs = rest === '' ? [] : rest.split(',').map(p => p.trim())
   return entry.create(fromPairs(name, entry.specs, pairs))
@@ -145,13 +163,14 @@ function readBody (body: unknown): { name: string, parameters: string[] } {
  * `{"name": "PowerOfNScheduler", "parameters": ["1", "2", "true", "1"]}`. The original's names take
  * their positional parameters, all required: NoScheduler [loss], ForwardScheduler [maxHops],
  * PowerOfNScheduler [F, T, loss, maxHops], PowerOfNSchedulerTau [F, T, loss, maxHops, tau].
- * Our own names take "key=value" strings: `{"name": "power-of-d", "parameters": ["d=3"]}`.
+ * Our own names, and plugins' in `extra`, take "key=value" strings:
+ * `{"name": "power-of-d", "parameters": ["d=3"]}`.
  */
-export function policyFromOriginal (body: unknown): Policy {
+export function policyFromOriginal (body: unknown, extra: ExtraPolicies = NO_EXTRA): Policy {
   const { name, parameters } = readBody(body)
   const original = findKey(ORIGINALS, name)
   if (original === undefined) {
-    const [canonical, entry] = entryFor(name)
+    const [canonical, entry] = entryFor(name, extra)
     return entry.create(fromPairs(canonical, entry.specs, parameters))
   }
   const { policy, keys } = ORIGINALS[original] as { policy: PolicyName, keys: readonly string[] }

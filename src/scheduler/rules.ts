@@ -15,15 +15,27 @@ import type { Candidate, Decision, LocalLoad, Policy, ProbeResult, Rng, Scheduli
  * "Run here" rejects instead when the policy is in loss mode and no slot is free.
  */
 export function decide (policy: Policy, req: SchedulingRequest, local: LocalLoad, candidates: readonly Candidate[], rng: Rng): Decision {
-  if (req.bypass) return { action: 'local', reason: 'bypass requested' }
+  return decideTraced(policy, req, local, candidates, rng).decision
+}
+
+/** A decision, and whether the policy made it (false: one of the shared rules did, before asking it). */
+export interface TracedDecision {
+  decision: Decision
+  byPolicy: boolean
+}
+
+/** As `decide`, telling who decided: what a policy learning from its outcomes needs to know. */
+export function decideTraced (policy: Policy, req: SchedulingRequest, local: LocalLoad, candidates: readonly Candidate[], rng: Rng): TracedDecision {
+  const byRule = (decision: Decision): TracedDecision => ({ decision, byPolicy: false })
+  if (req.bypass) return byRule({ action: 'local', reason: 'bypass requested' })
   const loss = isLossMode(policy)
-  if (req.hops >= policy.maxHops) return runHere(local, loss, `hop limit reached (${req.hops} of ${policy.maxHops})`)
+  if (req.hops >= policy.maxHops) return byRule(runHere(local, loss, `hop limit reached (${req.hops} of ${policy.maxHops})`))
   const usable = offPath(candidates, req.path)
   if (req.forceForward && usable.length > 0) {
-    return { action: 'forward', peers: shuffled(usable, rng).map(c => c.peerId), reason: 'forward requested' }
+    return byRule({ action: 'forward', peers: shuffled(usable, rng).map(c => c.peerId), reason: 'forward requested' })
   }
-  if (usable.length === 0) return runHere(local, loss, req.forceForward ? 'forward requested but no candidate' : 'no candidate')
-  return checked(policy, 'decide', policy.decide(req, local, usable, rng), usable.map(c => c.peerId))
+  if (usable.length === 0) return byRule(runHere(local, loss, req.forceForward ? 'forward requested but no candidate' : 'no candidate'))
+  return { decision: checked(policy, 'decide', policy.decide(req, local, usable, rng), usable.map(c => c.peerId)), byPolicy: true }
 }
 
 /**

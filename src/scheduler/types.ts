@@ -70,4 +70,40 @@ export interface Policy {
   decide(req: SchedulingRequest, local: LocalLoad, candidates: readonly Candidate[], rng: Rng): Decision
   /** Only for policies that answer `probe`. */
   afterProbe?(req: SchedulingRequest, local: LocalLoad, probed: readonly ProbeResult[], rng: Rng): Decision
+  /**
+   * Told how each call this policy's node decided ended, once its answer is known: what a learning
+   * policy learns from. Runs on the call path, so it must be quick; it never changes the answer.
+   */
+  observe?(outcome: CallOutcome): void
+}
+
+/** A finished call as the node that decided where it runs saw it; what `Policy.observe` is given. */
+export interface CallOutcome {
+  function: string
+  /** Hand-offs the call had made before it reached this node (0: a client called this node). */
+  hops: number
+  /** What this node decided, after any probe: run here, hand off, or refuse. */
+  action: 'local' | 'forward' | 'reject'
+  /**
+   * False when a rule shared by every policy decided without asking this one (bypass, hop limit,
+   * forced forward, no candidate) or overrode its answer (the function is not deployed here).
+   */
+  byPolicy: boolean
+  /**
+   * Where the call went to run: a peer id, or 'local' for this node (also when every peer refused a
+   * hand-off and it ran here after all). Undefined when it ran nowhere known: refused here, or the
+   * peer went away.
+   */
+  ranOn?: string
+  ok: boolean
+  /** The error code when not ok: OVERLOADED, TIMEOUT, PEER_LOST, FUNCTION_CRASHED... */
+  error?: string
+  /** The HTTP status the call was answered with. */
+  status: number
+  /** From the call's arrival at this node to its answer (ms), as this node measured it. */
+  totalMs: number
+  /** How long the call waited for a slot where it ran (ms), when known (successful calls). */
+  queuedMs?: number
+  /** Peers probed for this decision. */
+  probes: number
 }

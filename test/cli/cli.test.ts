@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { p2pfaas as run } from '../helpers/run-cli.js'
 
@@ -14,11 +17,23 @@ describe('p2pfaas command', () => {
     expect(r.stderr).toMatch(/--http: "x" is not host:port/)
   })
 
+  it('exits 2 with a clear message on a bad --policy-module or --policy, before touching the data dir', async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'p2pfaas-cli-node-')), 'data')
+    const safe = ['node', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--http', '127.0.0.1:0', '--data-dir', dataDir]
+    const missing = await p2pfaas(...safe, '--policy-module', '/nonexistent/policy.js')
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toMatch(/^p2pfaas node: --policy-module \/nonexistent\/policy\.js: no such file/)
+    const unknown = await p2pfaas(...safe, '--policy', 'jsq-d')
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toMatch(/unknown scheduling policy "jsq-d"/)
+    expect(existsSync(dataDir)).toBe(false)
+  })
+
   it('exits 2 on an unknown option, and documents every node flag', async () => {
     expect((await p2pfaas('node', '--frobnicate')).code).toBe(2)
     const help = await p2pfaas('node', '--help')
     expect(help.code).toBe(0)
-    for (const flag of ['--listen', '--http', '--data-dir', '--bootstrap', '--no-mdns', '--mdns-interval', '--swarm-key', '--announce', 'P2PFAAS_LISTEN']) {
+    for (const flag of ['--listen', '--http', '--data-dir', '--bootstrap', '--no-mdns', '--mdns-interval', '--swarm-key', '--announce', '--policy', '--policy-module', 'P2PFAAS_POLICY_MODULE', 'P2PFAAS_LISTEN']) {
       expect(help.stdout).toContain(flag)
     }
   })

@@ -19,8 +19,15 @@ export interface TestNode {
 export async function startTestNode (flags: NodeFlags = {}, dataDir?: string): Promise<TestNode> {
   const dir = dataDir ?? await mkdtemp(join(tmpdir(), 'p2pfaas-node-'))
   const config = resolveNodeConfig({ mdns: false, listen: ['/ip4/127.0.0.1/tcp/0'], http: '127.0.0.1:0', heartbeat: '200', ...flags, dataDir: dir }, {})
-  const node = await createNode(config, quietLog)
-  await node.start()
+  let node: P2pfaasNode
+  try {
+    node = await createNode(config, quietLog)
+    await node.start()
+  } catch (err) {
+    // A node that fails to start (a test of bad flags) leaves no temp dir behind.
+    if (dataDir == null) await rm(dir, { recursive: true, force: true })
+    throw err
+  }
   const secret = readFileSync(node.adminSecretPath, 'utf8').trim()
   let stopped = false
   return {

@@ -45,6 +45,13 @@ describe('resolveNodeConfig', () => {
     expect(resolveNodeConfig({ mdns: false }, {}).mdns).toBe(false)
   })
 
+  it('takes --policy-module, repeatable, or P2PFAAS_POLICY_MODULE comma-separated; none by default', () => {
+    expect(resolveNodeConfig({}, {}).policyModules).toEqual([])
+    expect(resolveNodeConfig({}, { P2PFAAS_POLICY_MODULE: 'a.js, ./b/c.mjs' }).policyModules).toEqual(['a.js', './b/c.mjs'])
+    expect(resolveNodeConfig({ policyModule: ['x.js', 'y.js'] }, { P2PFAAS_POLICY_MODULE: 'a.js' }).policyModules).toEqual(['x.js', 'y.js'])
+    expect(() => resolveNodeConfig({ policyModule: Array.from({ length: 33 }, (_, i) => `${i}.js`) }, {})).toThrow(/--policy-module: at most 32 modules/)
+  })
+
   it('names every bad value with an example of a good one', () => {
     let err: unknown
     try {

@@ -1,0 +1,34 @@
+import type { RoutedEvent } from './service.js'
+import type { CallOutcome as ObservedCall, Policy } from '../scheduler/types.js'
+
+/** What this node decided for a call, kept until its answer is known. */
+export interface Chosen {
+  /** The policy that decided: told the outcome even if another one is in force by then. */
+  policy: Policy
+  action: ObservedCall['action']
+  byPolicy: boolean
+}
+
+/**
+ * The call as a policy's `observe` sees it, from what the `call:routed` event carries: the trace's
+ * first entry is this node's (its total), the last is where the call ran, if it ran (`local`).
+ */
+export function observedCall (self: string, routed: RoutedEvent, chosen: Chosen): ObservedCall {
+  const { call, trace, code, status, probes } = routed
+  const last = trace[trace.length - 1]
+  const ranOn = last?.decision === 'local' ? (last.peer === self ? 'local' : last.peer) : undefined
+  const ok = code === undefined
+  return {
+    function: call.function,
+    hops: call.hops,
+    action: chosen.action,
+    byPolicy: chosen.byPolicy,
+    ...(ranOn === undefined ? {} : { ranOn }),
+    ok,
+    ...(ok ? {} : { error: code }),
+    status,
+    totalMs: trace[0]?.totalMs ?? 0,
+    ...(ok && ranOn !== undefined && last !== undefined ? { queuedMs: last.queueMs } : {}),
+    probes
+  }
+}
