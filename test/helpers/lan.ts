@@ -1,5 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import type { MeshResponse } from '../../src/gateway/mesh.js'
 
@@ -85,8 +86,26 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 const run = (...args: string[]): void => { execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] }) }
 const tryRun = (...args: string[]): void => { try { run(...args) } catch {} }
 
+/**
+ * The kernel keeps one ARP table for all network namespaces, with one set of limits (set in the
+ * root namespace; 1024 entries by default). On a real LAN each computer has its own table; here a
+ * LAN of N hosts where each talks to many others needs about N^2 entries, and past the limit
+ * connects fail with EHOSTUNREACH or stall for seconds. Raise the limits to fit (never lower them).
+ */
+function fitNeighbourTable (hosts: number): void {
+  const want = [hosts * hosts, 2 * hosts * hosts, 4 * hosts * hosts]
+  want.forEach((value, i) => {
+    const file = `/proc/sys/net/ipv4/neigh/default/gc_thresh${i + 1}`
+    try {
+      if (Number(readFileSync(file, 'utf8')) < value) writeFileSync(file, String(value))
+    } catch {}
+  })
+}
+
 export function createLan (hostCount: number, subnet = '10.77.0'): Lan {
   if (process.getuid?.() !== 0) throw new Error('LAN tests create network namespaces and must run as root')
+  // Hosts, plus the probes and the bridge.
+  fitNeighbourTable(hostCount + 3)
   const id = randomBytes(2).toString('hex')
   const bridge = `pf${id}br`
   const namespaces: string[] = []
