@@ -18,3 +18,16 @@ export function deadlineSignal (ms: number, parent?: AbortSignal): { signal: Abo
     }
   }
 }
+
+/**
+ * Resolves after `ms`, or rejects with the signal's reason once it aborts, whichever is first; the
+ * timer is released either way. Global setTimeout, so a test's fake timers drive it.
+ */
+export async function sleep (ms: number, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted()
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => { clearTimeout(timer); reject(signal.reason) }
+    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, Math.max(0, ms))
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}

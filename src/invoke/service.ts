@@ -1,7 +1,7 @@
-import { deadlineSignal } from '../abort.js'
+import { deadlineSignal, sleep } from '../abort.js'
 import { TypedEventEmitter } from 'main-event'
 import { CallError } from '../executor/errors.js'
-import { afterProbe, decideTraced } from '../scheduler/rules.js'
+import { afterProbe, decideTraced, waitBeforeDeciding } from '../scheduler/rules.js'
 import { shuffled } from '../scheduler/sampling.js'
 import { RefusalBackoff } from './backoff.js'
 import { handOff, probeLoad } from './client.js'
@@ -29,6 +29,8 @@ export interface InvokeServiceComponents {
   policy: () => Policy
   rng: Rng
   log: Logger
+  /** Waits for a policy that decides later (PowerOfNSchedulerTau); rejects when the signal aborts. Default: a timer. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>
 }
 
 export interface RoutedEvent {
@@ -58,11 +60,13 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
   readonly backoff = new RefusalBackoff()
   private readonly probeTimeoutMs: number
   private readonly maxAttempts: number
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>
 
   constructor (private readonly init: InvokeServiceInit, private readonly c: InvokeServiceComponents) {
     super()
     this.probeTimeoutMs = init.probeTimeoutMs ?? 500
     this.maxAttempts = init.maxAttempts ?? 8
+    this.sleep = c.sleep ?? sleep
   }
 
   get self (): string {
@@ -79,9 +83,8 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
     let probes = 0
     let chosen: Chosen | undefined
     try {
-      const local = this.c.executor.loadOf(call.function)
-      const choice = await this.choose(call, local, deadline.signal)
-      const { decision, probingMs } = choice
+      const choice = await this.choose(call, started, deadline.signal)
+      const { decision, probingMs, local } = choice
       probes = choice.probes
       chosen = choice.chosen
       const schedulingMs = performance.now() - started - probingMs
@@ -116,12 +119,23 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
     }
   }
 
-  /** Asks the policy (probing peers when it wants to) where the call should run. */
-  private async choose (call: Call, local: ReturnType<Executor['loadOf']>, signal: AbortSignal): Promise<{ decision: Decision, probingMs: number, probes: number, chosen: Chosen }> {
-    const localLoad: LocalLoad = local ?? { running: 0, queued: 0, capacity: 0, queueCapacity: 0 }
-    const candidates = this.candidates(call)
+  /**
+   * Asks the policy (probing peers when it wants to) where the call should run; `local` is this
+   * node's load as the decision read it (undefined: the function is not deployed here).
+   */
+  private async choose (call: Call, arrived: number, signal: AbortSignal): Promise<{ decision: Decision, probingMs: number, probes: number, chosen: Chosen, local: LocalFunctionLoad | undefined }> {
     const req: SchedulingRequest = { function: call.function, hops: call.hops, path: call.visited, bypass: call.bypass, forceForward: call.forceForward }
     const policy = this.c.policy()
+    let local = this.c.executor.loadOf(call.function)
+    let candidates = this.candidates(call)
+    const waitMs = waitBeforeDeciding(policy, req, asLocalLoad(local), candidates)
+    if (waitMs > 0) {
+      await this.waitUntil(call, policy, arrived, waitMs, signal)
+      // What the wait is for: the decision reads the node and its peers as they are now.
+      local = this.c.executor.loadOf(call.function)
+      candidates = this.candidates(call)
+    }
+    const localLoad = asLocalLoad(local)
     let { decision, byPolicy } = decideTraced(policy, req, localLoad, candidates, this.c.rng)
     let probingMs = 0
     let probes = 0
@@ -148,7 +162,27 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
     }
     // afterProbe never answers probe (the rules refuse it): this only tells the compiler.
     if (decision.action === 'probe') throw new Error(`scheduling policy ${policy.name} asked to probe again after probing`)
-    return { decision, probingMs, probes, chosen: { policy, action: decision.action, byPolicy } }
+    return { decision, probingMs, probes, chosen: { policy, action: decision.action, byPolicy }, local }
+  }
+
+  /**
+   * Waits until `waitMs` after the call's arrival. A call whose deadline comes first is answered
+   * TIMEOUT at once, without waiting for a decision it could not act on; a deadline that passes
+   * during the wait (the route's timer aborts `signal`) answers TIMEOUT too. Either way, one answer.
+   */
+  private async waitUntil (call: Call, policy: Policy, arrived: number, waitMs: number, signal: AbortSignal): Promise<void> {
+    const timeout = (message: string): CallError => {
+      const ms = performance.now() - arrived
+      return withTrace(new CallError('TIMEOUT', message), [{ peer: this.self, decision: 'reject', schedulingMs: ms, probingMs: 0, queueMs: 0, execMs: 0, totalMs: ms }])
+    }
+    if (arrived + waitMs >= call.deadline) {
+      throw timeout(`${policy.label} decides ${Math.round(waitMs)} ms after a call arrives, and this call's deadline is ${Math.round(call.deadline - arrived)} ms after it arrived`)
+    }
+    try {
+      await this.sleep(arrived + waitMs - performance.now(), signal)
+    } catch {
+      throw timeout(`the deadline passed while ${policy.label} waited to decide`)
+    }
   }
 
   /** Tries peers in order; undefined when all refused before accepting (the call may still run here). */
@@ -246,6 +280,11 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
     }
   }
 }
+
+type LocalFunctionLoad = NonNullable<ReturnType<Executor['loadOf']>>
+
+/** A function not deployed here has no slot: never read as room to run it. */
+const asLocalLoad = (local: LocalFunctionLoad | undefined): LocalLoad => local ?? { running: 0, queued: 0, capacity: 0, queueCapacity: 0 }
 
 const loadOf = (c: Candidate): number => (c.running + c.queued) / Math.max(1, c.capacity)
 

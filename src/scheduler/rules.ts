@@ -11,7 +11,8 @@ import type { Candidate, Decision, LocalLoad, Policy, ProbeResult, Rng, Scheduli
  * 3. candidates on the call's path are dropped (the caller filters them too; a loop costs a lot);
  * 4. a forced forward (X-P2pfaas-Scheduler-Forward) goes to a uniformly random candidate;
  * 5. no candidate left: run here;
- * 6. otherwise the policy decides, and its answer is checked to name only candidates.
+ * 6. otherwise the policy decides, and its answer is checked to name only candidates; before
+ *    asking it, the invoke service waits as long as `waitBeforeDeciding` says (PowerOfNSchedulerTau).
  * "Run here" rejects instead when the policy is in loss mode and no slot is free.
  */
 export function decide (policy: Policy, req: SchedulingRequest, local: LocalLoad, candidates: readonly Candidate[], rng: Rng): Decision {
@@ -27,15 +28,40 @@ export interface TracedDecision {
 /** As `decide`, telling who decided: what a policy learning from its outcomes needs to know. */
 export function decideTraced (policy: Policy, req: SchedulingRequest, local: LocalLoad, candidates: readonly Candidate[], rng: Rng): TracedDecision {
   const byRule = (decision: Decision): TracedDecision => ({ decision, byPolicy: false })
-  if (req.bypass) return byRule({ action: 'local', reason: 'bypass requested' })
-  const loss = isLossMode(policy)
-  if (req.hops >= policy.maxHops) return byRule(runHere(local, loss, `hop limit reached (${req.hops} of ${policy.maxHops})`))
   const usable = offPath(candidates, req.path)
-  if (req.forceForward && usable.length > 0) {
-    return byRule({ action: 'forward', peers: shuffled(usable, rng).map(c => c.peerId), reason: 'forward requested' })
+  const loss = isLossMode(policy)
+  switch (sharedRule(policy, req, usable)) {
+    case 'bypass': return byRule({ action: 'local', reason: 'bypass requested' })
+    case 'hop-limit': return byRule(runHere(local, loss, `hop limit reached (${req.hops} of ${policy.maxHops})`))
+    case 'forced': return byRule({ action: 'forward', peers: shuffled(usable, rng).map(c => c.peerId), reason: 'forward requested' })
+    case 'no-candidate': return byRule(runHere(local, loss, req.forceForward ? 'forward requested but no candidate' : 'no candidate'))
+    case undefined: return { decision: checked(policy, 'decide', policy.decide(req, local, usable, rng), usable.map(c => c.peerId)), byPolicy: true }
   }
-  if (usable.length === 0) return byRule(runHere(local, loss, req.forceForward ? 'forward requested but no candidate' : 'no candidate'))
-  return { decision: checked(policy, 'decide', policy.decide(req, local, usable, rng), usable.map(c => c.peerId)), byPolicy: true }
+}
+
+type SharedRule = 'bypass' | 'hop-limit' | 'forced' | 'no-candidate'
+
+/** Which shared rule decides the call, in the documented order; undefined: the policy decides. */
+function sharedRule (policy: Policy, req: SchedulingRequest, usable: readonly Candidate[]): SharedRule | undefined {
+  if (req.bypass) return 'bypass'
+  if (req.hops >= policy.maxHops) return 'hop-limit'
+  if (req.forceForward && usable.length > 0) return 'forced'
+  if (usable.length === 0) return 'no-candidate'
+  return undefined
+}
+
+/**
+ * How long after the call's arrival the node should decide (ms): the policy's
+ * `waitBeforeDecideMs`, but only when the policy would be asked at all. A call a shared rule
+ * decides (bypass, hop limit, forced forward, no candidate) never waits: the wait is the policy's
+ * and it would not be asked. A negative, NaN or infinite answer is a bug, not a wait: it throws.
+ */
+export function waitBeforeDeciding (policy: Policy, req: SchedulingRequest, local: LocalLoad, candidates: readonly Candidate[]): number {
+  if (policy.waitBeforeDecideMs === undefined) return 0
+  if (sharedRule(policy, req, offPath(candidates, req.path)) !== undefined) return 0
+  const ms = policy.waitBeforeDecideMs(req, local)
+  if (!Number.isFinite(ms) || ms < 0) throw new Error(`scheduling policy ${policy.name} asked to wait ${String(ms)} ms before deciding`)
+  return ms
 }
 
 /**

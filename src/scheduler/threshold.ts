@@ -20,16 +20,23 @@ export interface ThresholdParams {
   /** Default 1. */
   maxHops?: number
   /**
-   * The original's PowerOfNSchedulerTau slept until tau had passed since arrival before deciding. A
-   * pure policy has no clock: it only carries the value (and shows it in its label); the caller
-   * waits, if at all, before acting on the decision.
+   * PowerOfNSchedulerTau: a call that finds the threshold reached here is decided only once tau has
+   * passed since it arrived, from the load as it is then: if a slot freed meanwhile it runs here,
+   * otherwise the probe goes out. Calls below the threshold run at once, as without tau. The node
+   * does the waiting (a pure policy has no clock), see `waitBeforeDecideMs`.
    */
   tauMs?: number
 }
 
 const F_SPEC: ParamSpec = { kind: 'int', min: 1, max: 16, about: 'distinct peers probed' }
 const T_SPEC: ParamSpec = { kind: 'int', min: 0, max: 1024, about: 'running+queued at which probing starts' }
-const TAU_SPEC: ParamSpec = { kind: 'duration', min: 0, max: 60_000, about: 'delay before deciding, waited by the caller' }
+const TAU_SPEC: ParamSpec = {
+  kind: 'duration',
+  min: 0,
+  max: 60_000,
+  about: 'PowerOfNSchedulerTau: a call that finds running+queued at or above T waits until tau has passed since its arrival, ' +
+    'then is decided from the load at that time (runs here if it fell below T, else probes); calls below T run at once'
+}
 export const THRESHOLD_PARAMS: ParamSpecs = { F: F_SPEC, T: T_SPEC, loss: LOSS_SPEC, maxHops: MAX_HOPS_SPEC, tauMs: TAU_SPEC }
 
 type Answered = ProbeResult & { load: Loaded }
@@ -56,6 +63,10 @@ export function createThreshold (params: ThresholdParams = {}): Policy {
     label,
     maxHops,
     parameters: Object.freeze({ F, T: shownT, loss, maxHops, ...(tauMs === undefined ? {} : { tauMs }) }),
+    // The original (PowerOfNSchedulerTau) waited only when the threshold was reached, probing at
+    // once and sleeping until tau had passed before acting on the answers. Here the wait comes first
+    // and the probe after it, so the decision reads loads as they are at tau, not as they were.
+    ...(tauMs === undefined ? {} : { waitBeforeDecideMs: (_req, local) => totalLoad(local) >= (T ?? local.capacity) ? tauMs : 0 } satisfies Pick<Policy, 'waitBeforeDecideMs'>),
     decide: (_req, local, candidates, rng) => {
       const threshold = T ?? local.capacity
       const load = totalLoad(local)

@@ -68,6 +68,14 @@ export interface Policy {
   /** The parameters in force, for GET /configuration/scheduler and the dashboard. */
   readonly parameters: Readonly<Record<string, string | number | boolean>>
   decide(req: SchedulingRequest, local: LocalLoad, candidates: readonly Candidate[], rng: Rng): Decision
+  /**
+   * How long, counted from the call's arrival at this node, the node waits before deciding (ms); 0
+   * or absent: decide at once. Asked only when the policy itself would be asked (no shared rule
+   * decides), with the load at arrival. After the wait the node reads its load and the candidates
+   * again and calls `decide` with those. Pure, like `decide`: the node owns the clock and does the
+   * waiting, bounded by the call's deadline (a deadline that would pass first answers TIMEOUT).
+   */
+  waitBeforeDecideMs?(req: SchedulingRequest, local: LocalLoad): number
   /** Only for policies that answer `probe`. */
   afterProbe?(req: SchedulingRequest, local: LocalLoad, probed: readonly ProbeResult[], rng: Rng): Decision
   /**

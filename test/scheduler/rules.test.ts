@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createLocal } from '../../src/scheduler/local.js'
-import { afterProbe, decide, isLossMode } from '../../src/scheduler/rules.js'
+import { afterProbe, decide, isLossMode, waitBeforeDeciding } from '../../src/scheduler/rules.js'
 import { createThreshold } from '../../src/scheduler/threshold.js'
 import type { Decision, Policy } from '../../src/scheduler/types.js'
 import { cand, chosen, here, probe, req } from './fixtures.js'
@@ -88,6 +88,19 @@ describe('shared scheduling rules', () => {
     expect(() => afterProbe(createLocal(), req(), here(4), [], mulberry32(1))).toThrow(/local does not probe/)
     const again = scripted({ action: 'probe', peers: ['A'], reason: '' })
     expect(() => afterProbe(again, req(), here(4), [probe('A', 0)], mulberry32(1))).toThrow(/probe again/)
+  })
+
+  it('lets a policy wait before deciding only when it would be asked, and refuses a nonsense wait', () => {
+    const waiting = (ms: number): Policy => ({ ...scripted(forwardA, {}, 2), waitBeforeDecideMs: () => ms })
+    expect(waitBeforeDeciding(waiting(50), req(), here(4), two)).toBe(50)
+    expect(waitBeforeDeciding(waiting(50), req({ bypass: true }), here(4), two)).toBe(0)
+    expect(waitBeforeDeciding(waiting(50), req({ hops: 2 }), here(4), two)).toBe(0)
+    expect(waitBeforeDeciding(waiting(50), req({ forceForward: true }), here(4), two)).toBe(0)
+    expect(waitBeforeDeciding(waiting(50), req({ path: ['A', 'B'] }), here(4), two)).toBe(0)
+    expect(waitBeforeDeciding(scripted(forwardA), req(), here(4), two)).toBe(0)
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => waitBeforeDeciding(waiting(bad), req(), here(4), two)).toThrow(/asked to wait/)
+    }
   })
 
   it('reads loss mode from the policy parameters', () => {

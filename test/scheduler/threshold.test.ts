@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { afterProbe, decide } from '../../src/scheduler/rules.js'
+import { afterProbe, decide, waitBeforeDeciding } from '../../src/scheduler/rules.js'
 import { createThreshold } from '../../src/scheduler/threshold.js'
 import type { Policy, ProbeResult } from '../../src/scheduler/types.js'
 import { sharedRules, run } from './contract.js'
@@ -81,7 +81,24 @@ describe('threshold (PowerOfNScheduler, LL(F,T))', () => {
     expect(tau.name).toBe('threshold')
   })
 
-  it('decides the same with tau: the waiting is the caller\'s', () => {
+  it('with tau, asks the node to wait only once the threshold is reached, as the original did', () => {
+    const tau = createThreshold({ T: 2, tauMs: 250 })
+    expect(tau.waitBeforeDecideMs?.(req(), here(1))).toBe(0)
+    expect(tau.waitBeforeDecideMs?.(req(), here(1, 1))).toBe(250)
+    expect(tau.waitBeforeDecideMs?.(req(), here(4, 2))).toBe(250)
+    // T following capacity: the wait starts once every slot is busy.
+    const byCapacity = createThreshold({ tauMs: 100 })
+    expect(byCapacity.waitBeforeDecideMs?.(req(), here(3))).toBe(0)
+    expect(byCapacity.waitBeforeDecideMs?.(req(), here(4))).toBe(100)
+    // Only through the rules: a call a shared rule decides never waits.
+    expect(waitBeforeDeciding(tau, req(), here(4), five)).toBe(250)
+    expect(waitBeforeDeciding(tau, req({ hops: 1 }), here(4), five)).toBe(0)
+    expect(waitBeforeDeciding(tau, req(), here(4), [])).toBe(0)
+    expect(waitBeforeDeciding(createThreshold({ T: 2 }), req(), here(4), five)).toBe(0)
+    expect(createThreshold({ T: 2 }).waitBeforeDecideMs).toBeUndefined()
+  })
+
+  it('decides the same with tau once the wait is over: the waiting is the node\'s', () => {
     const plain = createThreshold({ T: 2 })
     const tau = createThreshold({ T: 2, tauMs: 250 })
     for (const s of seeds(30)) {
