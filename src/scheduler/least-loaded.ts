@@ -1,5 +1,5 @@
 import { byNormalisedLoad, describeLoad, hasFreeSlot, normalisedLoad } from './load.js'
-import { checkKnownKeys, checkParam, DEFAULT_MAX_HOPS, MAX_HOPS_SPEC, type ParamSpec, type ParamSpecs } from './params.js'
+import { checkKnownKeys, checkParam, DEFAULT_MAX_HOPS, MAX_HOPS_SPEC, refuseUnusedWithoutHops, type ParamSpec, type ParamSpecs } from './params.js'
 import { pickNearLeast } from './sampling.js'
 import type { Candidate, Decision, Policy, Rng } from './types.js'
 
@@ -38,6 +38,7 @@ export function createLeastLoaded (params: LeastLoadedParams = {}): Policy {
   const margin = checkParam(LEAST_LOADED, 'margin', MARGIN_SPEC, params.margin, DEFAULT_MARGIN)
   const staleMs = checkParam(LEAST_LOADED, 'staleMs', STALE_SPEC, params.staleMs, DEFAULT_STALE_MS)
   const maxHops = checkParam(LEAST_LOADED, 'maxHops', MAX_HOPS_SPEC, params.maxHops, DEFAULT_MAX_HOPS)
+  refuseUnusedWithoutHops(LEAST_LOADED, maxHops, params, ['margin', 'staleMs'])
   const pick = (pool: readonly Candidate[], near: number, rng: Rng, why: string): Decision =>
     forwardNearLeast(pool, near, staleMs, rng, why)
   return Object.freeze({

@@ -93,6 +93,19 @@ export function parseParam (policy: string, key: string, spec: ParamSpec, raw: s
   return value
 }
 
+/**
+ * With maxHops=0 no call is ever handed off: the hop limit decides every call and the policy is never
+ * asked, so parameters only its decisions read would be accepted and ignored. Refused when given,
+ * naming them (left out, their defaults harm nobody).
+ */
+export function refuseUnusedWithoutHops (policy: string, maxHops: number, params: object, keys: readonly string[]): void {
+  if (maxHops > 0) return
+  const given = keys.filter(k => (params as Record<string, unknown>)[k] !== undefined)
+  if (given.length === 0) return
+  throw new PolicyError(`${policy}: with maxHops=0 no call is handed off, so the policy is never asked and ${given.join(', ')} would be ignored; ` +
+    'give maxHops 1 or more, or use "local"')
+}
+
 /** Keys a caller passed that the policy does not take: a typo there would otherwise be silently ignored. */
 export function checkKnownKeys (policy: string, params: object, specs: ParamSpecs): void {
   for (const key of Object.keys(params)) {

@@ -1,5 +1,5 @@
 import { byNormalisedLoad, describeLoad, normalisedLoad } from './load.js'
-import { checkKnownKeys, checkParam, DEFAULT_MAX_HOPS, MAX_HOPS_SPEC, type ParamSpec, type ParamSpecs } from './params.js'
+import { checkKnownKeys, checkParam, DEFAULT_MAX_HOPS, MAX_HOPS_SPEC, refuseUnusedWithoutHops, type ParamSpec, type ParamSpecs } from './params.js'
 import { pickNearLeast, sampleDistinct } from './sampling.js'
 import type { Policy } from './types.js'
 
@@ -26,6 +26,7 @@ export function createPowerOfD (params: PowerOfDParams = {}): Policy {
   checkKnownKeys(POWER_OF_D, params, POWER_OF_D_PARAMS)
   const d = checkParam(POWER_OF_D, 'd', D_SPEC, params.d, DEFAULT_D)
   const maxHops = checkParam(POWER_OF_D, 'maxHops', MAX_HOPS_SPEC, params.maxHops, DEFAULT_MAX_HOPS)
+  refuseUnusedWithoutHops(POWER_OF_D, maxHops, params, ['d'])
   return Object.freeze({
     name: POWER_OF_D,
     label: `PowerOfD(d=${d}, maxHops=${maxHops})`,

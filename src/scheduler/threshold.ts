@@ -1,5 +1,5 @@
 import { describeLoad, runHere, totalLoad, type Loaded } from './load.js'
-import { checkKnownKeys, checkParam, DEFAULT_MAX_HOPS, LOSS_SPEC, MAX_HOPS_SPEC, type ParamSpec, type ParamSpecs } from './params.js'
+import { checkKnownKeys, checkParam, DEFAULT_MAX_HOPS, LOSS_SPEC, MAX_HOPS_SPEC, refuseUnusedWithoutHops, type ParamSpec, type ParamSpecs } from './params.js'
 import { pickOne, sampleDistinct } from './sampling.js'
 import type { Decision, LocalLoad, Policy, ProbeResult, Rng } from './types.js'
 
@@ -54,6 +54,8 @@ export function createThreshold (params: ThresholdParams = {}): Policy {
   const loss = checkParam(THRESHOLD, 'loss', LOSS_SPEC, params.loss, false)
   const maxHops = checkParam(THRESHOLD, 'maxHops', MAX_HOPS_SPEC, params.maxHops, DEFAULT_MAX_HOPS)
   const tauMs = checkParam<number>(THRESHOLD, 'tauMs', TAU_SPEC, params.tauMs)
+  // loss is not in the list: the hop limit's "run here" honours it.
+  refuseUnusedWithoutHops(THRESHOLD, maxHops, params, ['F', 'T', 'tauMs'])
   const shownT = T ?? 'capacity'
   const label = tauMs === undefined
     ? `PowerOfNScheduler(${F}, ${shownT}, ${loss}, ${maxHops})`

@@ -53,6 +53,22 @@ describe('parsePolicy (CLI and env syntax)', () => {
     }
   })
 
+  it('accepts no parameter it would ignore: with maxHops=0 the policy is never asked', () => {
+    const ignored: Array<[string, string | RegExp]> = [
+      ['power-of-d:d=3,maxHops=0', 'power-of-d: with maxHops=0 no call is handed off, so the policy is never asked and d would be ignored; give maxHops 1 or more, or use "local"'],
+      ['threshold:F=2,T=2,tauMs=100,maxHops=0', /threshold: with maxHops=0 .* F, T, tauMs would be ignored/],
+      ['threshold:tauMs=100,maxHops=0', /tauMs would be ignored/],
+      ['least-loaded:margin=0.1,staleMs=10,maxHops=0', /least-loaded: .* margin, staleMs would be ignored/]
+    ]
+    for (const [spec, message] of ignored) expect(() => parsePolicy(spec), spec).toThrow(message)
+    expect(() => policyFromOriginal({ name: 'PowerOfNScheduler', parameters: ['1', '2', 'true', '0'] })).toThrow(/F, T would be ignored/)
+    // Left out, the defaults are harmless; loss is still honoured by the hop limit's "run here".
+    expect(parsePolicy('power-of-d:maxHops=0').maxHops).toBe(0)
+    expect(parsePolicy('least-loaded:maxHops=0').maxHops).toBe(0)
+    expect(parsePolicy('threshold:loss=true,maxHops=0').parameters).toMatchObject({ loss: true, maxHops: 0 })
+    expect(parsePolicy('random:maxHops=0').maxHops).toBe(0)
+  })
+
   it('makes a fresh instance each time, so round-robin cursors are not shared', () => {
     expect(parsePolicy('round-robin')).not.toBe(parsePolicy('round-robin'))
   })
