@@ -124,7 +124,7 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
    * node's load as the decision read it (undefined: the function is not deployed here).
    */
   private async choose (call: Call, arrived: number, signal: AbortSignal): Promise<{ decision: Decision, probingMs: number, probes: number, chosen: Chosen, local: LocalFunctionLoad | undefined }> {
-    const req: SchedulingRequest = { function: call.function, hops: call.hops, path: call.visited, bypass: call.bypass, forceForward: call.forceForward }
+    const req: SchedulingRequest = { function: call.function, self: this.self, hops: call.hops, path: call.visited, bypass: call.bypass, forceForward: call.forceForward }
     const policy = this.c.policy()
     let local = this.c.executor.loadOf(call.function)
     let candidates = this.candidates(call)

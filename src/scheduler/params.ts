@@ -1,3 +1,4 @@
+import { peerIdFromString } from '@libp2p/peer-id'
 import { PolicyError, shown } from './errors.js'
 
 /**
@@ -11,9 +12,11 @@ export type ParamSpec =
   | { kind: 'bool', about: string }
   /** Milliseconds in code; as text either "250" (ms) or a Go duration such as "250ms", "1.5s". */
   | { kind: 'duration', min: number, max: number, about: string }
+  /** A libp2p PeerId as text (12D3KooW…, Qm… or its CID form), kept in its usual base58 form. */
+  | { kind: 'peer-id', about: string }
 
 export type ParamSpecs = Readonly<Record<string, ParamSpec>>
-export type ParamValue = number | boolean
+export type ParamValue = number | boolean | string
 
 /** Hand-offs a call may make in all; 8 is far beyond any useful chain and bounds a loop. */
 export const MAX_HOPS_LIMIT = 8
@@ -27,6 +30,7 @@ export function accepted (spec: ParamSpec): string {
     case 'number': return `a number from ${spec.min} to ${spec.max}`
     case 'bool': return 'true or false'
     case 'duration': return `a duration from ${spec.min}ms to ${spec.max}ms, such as "100ms", "1.5s" or a number of milliseconds`
+    case 'peer-id': return 'a libp2p PeerId, such as 12D3KooW… (a node logs its own at start)'
   }
 }
 
@@ -34,10 +38,28 @@ function fail (policy: string, key: string, spec: ParamSpec, value: unknown): ne
   throw new PolicyError(`${policy}: ${key} must be ${accepted(spec)} (got ${shown(value)})`)
 }
 
-function valid (spec: ParamSpec, value: unknown): value is ParamValue {
-  if (spec.kind === 'bool') return typeof value === 'boolean'
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < spec.min || value > spec.max) return false
-  return spec.kind !== 'int' || Number.isInteger(value)
+/** Longer than any PeerId's text: what is longer is not parsed at all. */
+const MAX_PEER_ID_CHARS = 128
+
+/** The PeerId's usual text (what `peerId.toString()` gives, so it compares equal), or undefined. */
+function canonicalPeerId (text: string): string | undefined {
+  if (text.length === 0 || text.length > MAX_PEER_ID_CHARS) return undefined
+  try {
+    return peerIdFromString(text).toString()
+  } catch {
+    return undefined
+  }
+}
+
+/** The value in its kept form when it fits the spec (a PeerId made canonical), else undefined. */
+function normalised (spec: ParamSpec, value: unknown): ParamValue | undefined {
+  switch (spec.kind) {
+    case 'bool': return typeof value === 'boolean' ? value : undefined
+    case 'peer-id': return typeof value === 'string' ? canonicalPeerId(value) : undefined
+    default:
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < spec.min || value > spec.max) return undefined
+      return spec.kind !== 'int' || Number.isInteger(value) ? value : undefined
+  }
 }
 
 /** A typed value from code, checked against its spec; undefined gives the fallback (the default). */
@@ -45,8 +67,7 @@ export function checkParam<T extends ParamValue> (policy: string, key: string, s
 export function checkParam<T extends ParamValue> (policy: string, key: string, spec: ParamSpec, value: unknown, fallback?: T): T | undefined
 export function checkParam (policy: string, key: string, spec: ParamSpec, value: unknown, fallback?: ParamValue): ParamValue | undefined {
   if (value === undefined) return fallback
-  if (!valid(spec, value)) fail(policy, key, spec, value)
-  return value
+  return normalised(spec, value) ?? fail(policy, key, spec, value)
 }
 
 const INT = /^\+?\d+$/
@@ -87,10 +108,10 @@ export function parseParam (policy: string, key: string, spec: ParamSpec, raw: s
     case 'int': value = INT.test(text) ? Number(text) : undefined; break
     case 'number': value = DECIMAL.test(text) ? Number(text) : undefined; break
     case 'duration': value = parseDurationMs(text); break
+    case 'peer-id': value = text; break
   }
   // The error shows the text as given, not what it converted to.
-  if (value === undefined || !valid(spec, value)) fail(policy, key, spec, raw)
-  return value
+  return (value === undefined ? undefined : normalised(spec, value)) ?? fail(policy, key, spec, raw)
 }
 
 /**

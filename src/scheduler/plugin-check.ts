@@ -18,7 +18,7 @@ const boundedSpec = z.object({
   about
 }).refine(s => s.min <= s.max, 'min must not be above max')
   .refine(s => s.kind !== 'duration' || s.min >= 0, 'a duration cannot be negative')
-const specSchema = z.union([boundedSpec, z.object({ kind: z.literal('bool'), about })])
+const specSchema = z.union([boundedSpec, z.object({ kind: z.enum(['bool', 'peer-id']), about })])
 
 const paramsSchema = z.record(z.string(), specSchema).superRefine((p, ctx) => {
   const keys = Object.keys(p)

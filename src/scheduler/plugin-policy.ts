@@ -12,7 +12,7 @@ const instanceSchema = z.object({
   maxHops: z.unknown().optional(),
   // It goes into an HTTP header (X-P2pfaas-Scheduler): printable ASCII only.
   label: z.string().regex(/^[\x20-\x7e]{1,200}$/, 'printable ASCII, 1 to 200 characters').optional(),
-  parameters: z.record(z.string().max(64), z.union([z.number(), z.boolean()])).optional()
+  parameters: z.record(z.string().max(64), z.union([z.number(), z.boolean(), z.string().max(256)])).optional()
 })
 
 /** The specs the registry checks text against: the plugin's, plus `maxHops` when it does not take it itself. */

@@ -10,6 +10,8 @@ export type Rng = () => number
 export interface SchedulingRequest {
   /** The function called. */
   function: string
+  /** This node's PeerId (as `peerId.toString()` gives it): for a policy whose nodes have roles, such as a master. */
+  self: string
   /** Hand-offs made so far: 0 at the node the client called. */
   hops: number
   /** Peer ids the call has visited, origin first, this node excluded. */

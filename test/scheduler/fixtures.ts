@@ -1,7 +1,7 @@
 import type { Candidate, Decision, LocalLoad, ProbeResult, SchedulingRequest } from '../../src/scheduler/types.js'
 
 export function req (over: Partial<SchedulingRequest> = {}): SchedulingRequest {
-  return { function: 'echo', hops: 0, path: [], bypass: false, forceForward: false, ...over }
+  return { function: 'echo', self: 'SELF', hops: 0, path: [], bypass: false, forceForward: false, ...over }
 }
 
 export function here (running: number, queued = 0, capacity = 4, queueCapacity = 4): LocalLoad {

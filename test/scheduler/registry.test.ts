@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   createDefaultPolicy, DEFAULT_POLICY, describePolicy, parsePolicy, POLICY_NAMES, PolicyError, policyFromOriginal, toOriginal
 } from '../../src/scheduler/registry.js'
-import { parseDurationMs } from '../../src/scheduler/params.js'
+import { checkParam, parseDurationMs, parseParam } from '../../src/scheduler/params.js'
 
 describe('parsePolicy (CLI and env syntax)', () => {
   it('parses every policy by its name alone, with defaults', () => {
@@ -149,6 +149,18 @@ describe('describePolicy and the default', () => {
     expect(DEFAULT_POLICY).toBe('least-loaded')
     expect(createDefaultPolicy().name).toBe('least-loaded')
     expect(describePolicy(createDefaultPolicy())).toEqual(describePolicy(parsePolicy(DEFAULT_POLICY)))
+  })
+
+  it('reads PeerIds, keeping the form peerId.toString() gives', () => {
+    const spec = { kind: 'peer-id', about: 'a node' } as const
+    const id = '12D3KooWALCRPo7rcA5TtfcBPjnhFqTrU1iDWDQnnFzYGnAoAaUt'
+    expect(parseParam('p', 'master', spec, ` ${id} `)).toBe(id)
+    expect(parseParam('p', 'master', spec, 'bafzaajaiaejcab5em4px7lxeavlfkhsfjvvfzlhm3ija7b5rjfozoge34drnddu5')).toBe(id)
+    expect(checkParam('p', 'master', spec, id)).toBe(id)
+    for (const bad of ['', '10.0.0.1', `${id}x`, 'x'.repeat(500)]) {
+      expect(() => parseParam('p', 'master', spec, bad), bad).toThrow(/p: master must be a libp2p PeerId/)
+    }
+    expect(() => checkParam('p', 'master', spec, 7)).toThrow(PolicyError)
   })
 
   it('reads Go durations', () => {
