@@ -92,13 +92,17 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
         ({ peer: this.self, decision: decisionName, schedulingMs, probingMs, queueMs, execMs, totalMs: performance.now() - started })
 
       if (decision.action === 'reject') {
-        throw withTrace(new CallError('OVERLOADED', `no capacity for ${call.function} here and no better peer (${decision.reason})`), [entry('reject')])
+        // The reason says why: no slot in loss mode, or (round-robin-master) no way to the master.
+        throw withTrace(new CallError('OVERLOADED', `the call to ${call.function} is refused here: ${decision.reason}`), [entry('reject')])
       }
       this.safeDispatchEvent('call:started', { detail: { call, decision: decision.action } })
       if (decision.action === 'forward') {
         const refusal = { last: '' }
         const forwarded = await this.forward(call, decision.peers, deadline.signal, onAccepted, entry, refusal)
         if (forwarded != null) return this.routed(call, 'forward', forwarded, probes, chosen)
+        if (decision.ifRefused === 'reject') {
+          throw withTrace(new CallError('OVERLOADED', `the peers chosen for ${call.function} refused the call and ${chosen.policy.name} does not run it here instead (${decision.reason}; the last refusal: ${refusal.last})`), [entry('reject')])
+        }
         if (local == null) throw withTrace(new CallError('OVERLOADED', `every peer with ${call.function} refused the call (the last: ${refusal.last})`), [entry('reject')])
         // Every peer refused before accepting: run it here after all (the executor queues or refuses).
       }
@@ -127,13 +131,13 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
     const req: SchedulingRequest = { function: call.function, self: this.self, hops: call.hops, path: call.visited, bypass: call.bypass, forceForward: call.forceForward }
     const policy = this.c.policy()
     let local = this.c.executor.loadOf(call.function)
-    let candidates = this.candidates(call)
+    let candidates = this.candidates(call, policy)
     const waitMs = waitBeforeDeciding(policy, req, asLocalLoad(local), candidates)
     if (waitMs > 0) {
       await this.waitUntil(call, policy, arrived, waitMs, signal)
       // What the wait is for: the decision reads the node and its peers as they are now.
       local = this.c.executor.loadOf(call.function)
-      candidates = this.candidates(call)
+      candidates = this.candidates(call, policy)
     }
     const localLoad = asLocalLoad(local)
     let { decision, byPolicy } = decideTraced(policy, req, localLoad, candidates, this.c.rng)
@@ -234,17 +238,22 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
 
   /**
    * Members whose load for the function this node knows (its overlay neighbours, and peers that
-   * answered a call lately): what a policy chooses from. A member whose load is unknown is never
-   * read as idle.
+   * answered a call lately): what a policy chooses from. A policy `offered` 'all-holders' also gets
+   * the other members with the function deployed, shown with no slot. A member whose load is
+   * unknown is never read as idle.
    */
-  private candidates (call: Call): Candidate[] {
+  private candidates (call: Call, policy: Policy): Candidate[] {
     const out: Candidate[] = []
     const now = performance.now()
+    const allHolders = policy.offered === 'all-holders'
     for (const p of this.c.view.all()) {
-      if (p.loadAt == null || !this.usable(p.peerId, call)) continue
+      if (!this.usable(p.peerId, call)) continue
       const f = p.load.functions.find(fn => fn.name === call.function)
-      if (f == null) continue
-      out.push({ peerId: p.peerId, running: f.running, queued: f.queued, capacity: f.capacity, ageMs: now - p.loadAt })
+      if (p.loadAt != null && f != null) {
+        out.push({ peerId: p.peerId, running: f.running, queued: f.queued, capacity: f.capacity, ageMs: now - p.loadAt })
+      } else if (allHolders && p.functions.includes(call.function)) {
+        out.push({ peerId: p.peerId, running: 0, queued: 0, capacity: 0, ageMs: Number.POSITIVE_INFINITY })
+      }
     }
     return out
   }

@@ -39,6 +39,9 @@ export function invalidDecision (value: unknown, candidates: readonly string[], 
   if (d.reason.length > MAX_REASON_CHARS) return `reason is ${d.reason.length} characters, more than ${MAX_REASON_CHARS}`
   if (d.action === 'probe' && !canProbe) return 'probe is only allowed from decide() of a policy that has afterProbe()'
   if (d.action !== 'forward' && d.action !== 'probe') return undefined
+  if (d.action === 'forward' && d.ifRefused !== undefined && d.ifRefused !== 'local' && d.ifRefused !== 'reject') {
+    return `ifRefused must be "local" or "reject" (got ${shown(d.ifRefused)})`
+  }
   if (!Array.isArray(d.peers) || d.peers.length === 0) return `${d.action} needs a non-empty peers array (got ${shown(d.peers)})`
   const allowed = new Set(candidates)
   const seen = new Set<unknown>()
@@ -52,7 +55,8 @@ export function invalidDecision (value: unknown, candidates: readonly string[], 
 
 /** A fresh copy: the policy cannot change a decision after it was checked. */
 function copyOf (d: Decision): Decision {
-  return d.action === 'forward' || d.action === 'probe'
+  if (d.action === 'forward') return { action: d.action, peers: [...d.peers], reason: d.reason, ...(d.ifRefused === undefined ? {} : { ifRefused: d.ifRefused }) }
+  return d.action === 'probe'
     ? { action: d.action, peers: [...d.peers], reason: d.reason }
     : { action: d.action, reason: d.reason }
 }

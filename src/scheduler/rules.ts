@@ -10,7 +10,7 @@ import type { Candidate, Decision, LocalLoad, Policy, ProbeResult, Rng, Scheduli
  *    never stopped);
  * 3. candidates on the call's path are dropped (the caller filters them too; a loop costs a lot);
  * 4. a forced forward (X-P2pfaas-Scheduler-Forward) goes to a uniformly random candidate;
- * 5. no candidate left: run here;
+ * 5. no candidate left: run here (unless the policy is `offered` 'all-holders': then it decides);
  * 6. otherwise the policy decides, and its answer is checked to name only candidates; before
  *    asking it, the invoke service waits as long as `waitBeforeDeciding` says (PowerOfNSchedulerTau).
  * "Run here" rejects instead when the policy is in loss mode and no slot is free.
@@ -46,7 +46,7 @@ function sharedRule (policy: Policy, req: SchedulingRequest, usable: readonly Ca
   if (req.bypass) return 'bypass'
   if (req.hops >= policy.maxHops) return 'hop-limit'
   if (req.forceForward && usable.length > 0) return 'forced'
-  if (usable.length === 0) return 'no-candidate'
+  if (usable.length === 0 && policy.offered !== 'all-holders') return 'no-candidate'
   return undefined
 }
 

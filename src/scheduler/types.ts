@@ -54,14 +54,19 @@ export interface ProbeResult {
 
 export type Decision =
   | { action: 'local', reason: string }
-  /** Hand off to these peers, most preferred first; the caller tries the next if one refuses before accepting. */
-  | { action: 'forward', peers: string[], reason: string }
+  /**
+   * Hand off to these peers, most preferred first; the caller tries the next if one refuses before
+   * accepting. If every one refuses, the call runs here after all (`ifRefused` 'local', the default)
+   * or is refused ('reject': a node of a centralised policy must not quietly run what its master
+   * did not place).
+   */
+  | { action: 'forward', peers: string[], reason: string, ifRefused?: 'local' | 'reject' }
   | { action: 'reject', reason: string }
   /** Probe these peers over the network, then ask `afterProbe`. */
   | { action: 'probe', peers: string[], reason: string }
 
 export interface Policy {
-  /** Canonical name: local, random, round-robin, power-of-d, threshold, least-loaded. */
+  /** Canonical name: local, random, round-robin, power-of-d, threshold, least-loaded, round-robin-master, or a plugin's. */
   readonly name: string
   /** As the original's X-P2pfaas-Scheduler header shows it, e.g. `PowerOfNScheduler(1, 2, true, 1)`. */
   readonly label: string
@@ -69,6 +74,14 @@ export interface Policy {
   readonly maxHops: number
   /** The parameters in force, for GET /configuration/scheduler and the dashboard. */
   readonly parameters: Readonly<Record<string, string | number | boolean>>
+  /**
+   * Which members the node offers `decide` as candidates. 'known-load' (the default): those whose
+   * load it knows; with none left, the shared rules run the call here without asking the policy.
+   * 'all-holders': every member with the function deployed, with its load when known and otherwise
+   * as having no slot (running 0, capacity 0, ageMs Infinity: never read as idle); and the policy
+   * is asked even with none left, so a centralised one can refuse when its master is not there.
+   */
+  readonly offered?: 'known-load' | 'all-holders'
   decide(req: SchedulingRequest, local: LocalLoad, candidates: readonly Candidate[], rng: Rng): Decision
   /**
    * How long, counted from the call's arrival at this node, the node waits before deciding (ms); 0

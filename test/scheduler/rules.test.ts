@@ -90,6 +90,15 @@ describe('shared scheduling rules', () => {
     expect(() => afterProbe(again, req(), here(4), [probe('A', 0)], mulberry32(1))).toThrow(/probe again/)
   })
 
+  it('asks a policy offered every holder even with no candidate left (a centralised one refuses then)', () => {
+    const refusing: Policy = { ...scripted({ action: 'reject', reason: 'no master' }), offered: 'all-holders' }
+    expect(decide(refusing, req(), here(0), [], mulberry32(1))).toEqual({ action: 'reject', reason: 'no master' })
+    expect(decide(refusing, req({ path: ['A', 'B'] }), here(0), two, mulberry32(1)).action).toBe('reject')
+    // The other shared rules still come first.
+    expect(decide(refusing, req({ bypass: true }), here(0), [], mulberry32(1)).action).toBe('local')
+    expect(decide(refusing, req({ hops: 1 }), here(0), [], mulberry32(1)).action).toBe('local')
+  })
+
   it('lets a policy wait before deciding only when it would be asked, and refuses a nonsense wait', () => {
     const waiting = (ms: number): Policy => ({ ...scripted(forwardA, {}, 2), waitBeforeDecideMs: () => ms })
     expect(waitBeforeDeciding(waiting(50), req(), here(4), two)).toBe(50)
