@@ -13,6 +13,7 @@ export {
 export { createLocal, type LocalParams } from './local.js'
 export { createRandom, type RandomParams } from './random.js'
 export { createRoundRobin, type RoundRobinParams } from './round-robin.js'
+export { createRoundRobinMaster, type RoundRobinMasterParams } from './round-robin-master.js'
 export { createPowerOfD, type PowerOfDParams } from './power-of-d.js'
 export { createThreshold, type ThresholdParams } from './threshold.js'
 export { createLeastLoaded, type LeastLoadedParams } from './least-loaded.js'

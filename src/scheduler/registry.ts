@@ -5,12 +5,13 @@ import { accepted, parseParam, type ParamSpecs, type ParamValue } from './params
 import { createPowerOfD, POWER_OF_D_PARAMS, type PowerOfDParams } from './power-of-d.js'
 import { createRandom, RANDOM_PARAMS, type RandomParams } from './random.js'
 import { createRoundRobin, ROUND_ROBIN_PARAMS, type RoundRobinParams } from './round-robin.js'
+import { createRoundRobinMaster, DEFAULT_MASTER_HOPS, ROUND_ROBIN_MASTER_PARAMS, type RoundRobinMasterParams } from './round-robin-master.js'
 import { createThreshold, THRESHOLD_PARAMS, type ThresholdParams } from './threshold.js'
 import type { Policy } from './types.js'
 
 export { PolicyError } from './errors.js'
 
-export const POLICY_NAMES = ['local', 'random', 'round-robin', 'power-of-d', 'threshold', 'least-loaded'] as const
+export const POLICY_NAMES = ['local', 'random', 'round-robin', 'power-of-d', 'threshold', 'least-loaded', 'round-robin-master'] as const
 export type PolicyName = typeof POLICY_NAMES[number]
 
 /**
@@ -41,20 +42,27 @@ const POLICIES: Record<PolicyName, PolicyEntry> = {
   'round-robin': { specs: ROUND_ROBIN_PARAMS, create: p => createRoundRobin(p as RoundRobinParams) },
   'power-of-d': { specs: POWER_OF_D_PARAMS, create: p => createPowerOfD(p as PowerOfDParams) },
   threshold: { specs: THRESHOLD_PARAMS, create: p => createThreshold(p as ThresholdParams) },
-  'least-loaded': { specs: LEAST_LOADED_PARAMS, create: p => createLeastLoaded(p as LeastLoadedParams) }
+  'least-loaded': { specs: LEAST_LOADED_PARAMS, create: p => createLeastLoaded(p as LeastLoadedParams) },
+  'round-robin-master': { specs: ROUND_ROBIN_MASTER_PARAMS, create: p => createRoundRobinMaster(p as RoundRobinMasterParams) }
 }
 
-/** The original's scheduler names, their positional parameters (as our keys) and our policy. */
-const ORIGINALS: Record<string, { policy: PolicyName, keys: readonly string[] }> = {
+/**
+ * The original's scheduler names, their positional parameters (as our keys) and our policy; `note`
+ * is added to an error about a parameter, where ours differs from the original's.
+ */
+const ORIGINALS: Record<string, { policy: PolicyName, keys: readonly string[], note?: string }> = {
   NoScheduler: { policy: 'local', keys: ['loss'] },
   ForwardScheduler: { policy: 'random', keys: ['maxHops'] },
   PowerOfNScheduler: { policy: 'threshold', keys: ['F', 'T', 'loss', 'maxHops'] },
-  PowerOfNSchedulerTau: { policy: 'threshold', keys: ['F', 'T', 'loss', 'maxHops', 'tauMs'] }
+  PowerOfNSchedulerTau: { policy: 'threshold', keys: ['F', 'T', 'loss', 'maxHops', 'tauMs'] },
+  RoundRobinWithMasterScheduler: {
+    policy: 'round-robin-master',
+    keys: ['isMaster', 'master', 'loss'],
+    note: 'the original named the master by its IP address; here it is the master\'s PeerId'
+  }
 }
 
 const UNSUPPORTED: Record<string, string> = {
-  RoundRobinWithMasterScheduler: 'RoundRobinWithMasterScheduler needs a central master node that every call goes through; ' +
-    'a decentralised mesh has none, so it is not supported. Use "round-robin": each node cycles through its own peers',
   LearningScheduler: 'LearningScheduler is not available yet; use "least-loaded" (the default) or "threshold" meanwhile'
 }
 
@@ -162,7 +170,8 @@ function readBody (body: unknown): { name: string, parameters: string[] } {
  * A policy from the original's `POST /configuration/scheduler` body, e.g.
  * `{"name": "PowerOfNScheduler", "parameters": ["1", "2", "true", "1"]}`. The original's names take
  * their positional parameters, all required: NoScheduler [loss], ForwardScheduler [maxHops],
- * PowerOfNScheduler [F, T, loss, maxHops], PowerOfNSchedulerTau [F, T, loss, maxHops, tau].
+ * PowerOfNScheduler [F, T, loss, maxHops], PowerOfNSchedulerTau [F, T, loss, maxHops, tau],
+ * RoundRobinWithMasterScheduler [isMaster, master PeerId, loss].
  * Our own names, and plugins' in `extra`, take "key=value" strings:
  * `{"name": "power-of-d", "parameters": ["d=3"]}`.
  */
@@ -173,16 +182,21 @@ export function policyFromOriginal (body: unknown, extra: ExtraPolicies = NO_EXT
     const [canonical, entry] = entryFor(name, extra)
     return entry.create(fromPairs(canonical, entry.specs, parameters))
   }
-  const { policy, keys } = ORIGINALS[original] as { policy: PolicyName, keys: readonly string[] }
+  const { policy, keys, note } = ORIGINALS[original] as typeof ORIGINALS[string]
   if (parameters.length !== keys.length) {
     throw new PolicyError(`${original} takes ${keys.length} parameter${keys.length === 1 ? '' : 's'} [${keys.join(', ')}] (got ${parameters.length})`)
   }
   const entry = POLICIES[policy]
   const values: Record<string, ParamValue> = {}
-  keys.forEach((key, i) => {
-    values[key] = parseParam(original, key, entry.specs[key] as NonNullable<ParamSpecs[string]>, parameters[i] as string)
-  })
-  return entry.create(values)
+  try {
+    keys.forEach((key, i) => {
+      values[key] = parseParam(original, key, entry.specs[key] as NonNullable<ParamSpecs[string]>, parameters[i] as string)
+    })
+    return entry.create(values)
+  } catch (err) {
+    if (note === undefined || !(err instanceof PolicyError)) throw err
+    throw new PolicyError(`${err.message} (${note})`)
+  }
 }
 
 /** What GET /configuration/scheduler and the dashboard show. */
@@ -213,6 +227,10 @@ export function toOriginal (policy: Policy): { name: string, parameters: string[
         ? { name: 'PowerOfNSchedulerTau', parameters: [...common, `${Math.trunc(p.tauMs)}ms`] }
         : { name: 'PowerOfNScheduler', parameters: common }
     }
+    case 'round-robin-master':
+      // The original always said whether this node is the master, and had no hop limit to set.
+      if (typeof p.isMaster !== 'boolean' || p.maxHops !== DEFAULT_MASTER_HOPS) return undefined
+      return { name: 'RoundRobinWithMasterScheduler', parameters: [String(p.isMaster), String(p.master), String(p.loss)] }
     default: return undefined
   }
 }

@@ -14,11 +14,21 @@ export const ROUND_ROBIN_PARAMS: ParamSpecs = { maxHops: MAX_HOPS_SPEC }
 const byCodeUnit = (a: string, b: string): number => a < b ? -1 : a > b ? 1 : 0
 
 /**
- * Each node cycles through its candidates in peer-id order: the decentralised stand-in for the
- * original's RoundRobinWithMasterScheduler, which needed one master. The cursor is the last peer id
- * chosen rather than an index, so a peer joining or leaving the view neither resets the cycle nor
- * makes it skip someone. This is the one policy with state, and it lives in the instance: two
- * instances never share a cursor.
+ * The ids in peer-id order, starting with the first one after `last` and wrapping round: the next
+ * in the cycle first, then the others in cycle order. The cursor is the last id chosen rather than
+ * an index, so an id joining or leaving neither resets the cycle nor makes it skip someone.
+ */
+export function inCycleOrder (ids: readonly string[], last: string | undefined): string[] {
+  const sorted = [...new Set(ids)].sort(byCodeUnit)
+  const after = last === undefined ? 0 : sorted.findIndex(id => id > last)
+  const start = after < 0 ? 0 : after
+  return [...sorted.slice(start), ...sorted.slice(0, start)]
+}
+
+/**
+ * Each node cycles through its candidates in peer-id order: the decentralised counterpart of
+ * round-robin-master (the original's RoundRobinWithMasterScheduler), which sends every call through
+ * one master. This policy has state, and it lives in the instance: two instances never share a cursor.
  */
 export function createRoundRobin (params: RoundRobinParams = {}): Policy {
   checkKnownKeys(ROUND_ROBIN, params, ROUND_ROBIN_PARAMS)
@@ -30,13 +40,10 @@ export function createRoundRobin (params: RoundRobinParams = {}): Policy {
     maxHops,
     parameters: Object.freeze({ maxHops }),
     decide: (_req, _local, candidates) => {
-      const ids = candidates.map(c => c.peerId).sort(byCodeUnit)
-      const after = last === undefined ? 0 : ids.findIndex(id => id > (last as string))
-      const start = after < 0 ? 0 : after
       // The chosen peer first, then the others in cycle order as fallbacks.
-      const peers = [...ids.slice(start), ...ids.slice(0, start)]
+      const peers = inCycleOrder(candidates.map(c => c.peerId), last)
       last = peers[0]
-      return { action: 'forward', peers, reason: `round-robin forwards to the next of ${ids.length} candidates` }
+      return { action: 'forward', peers, reason: `round-robin forwards to the next of ${peers.length} candidates` }
     }
   } satisfies Policy)
 }

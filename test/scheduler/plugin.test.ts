@@ -37,7 +37,7 @@ describe('loading a policy module', () => {
     expect(plugin).toMatchObject({ name: 'first-peer', about: 'always the first candidate' })
     expect(Object.isFrozen(plugin)).toBe(true)
     const catalog = createPolicyCatalog({ plugins: [plugin] })
-    expect(catalog.names).toEqual(['local', 'random', 'round-robin', 'power-of-d', 'threshold', 'least-loaded', 'first-peer'])
+    expect(catalog.names).toEqual(['local', 'random', 'round-robin', 'power-of-d', 'threshold', 'least-loaded', 'round-robin-master', 'first-peer'])
     const policy = catalog.parse('first-peer:k=3,slow=250ms')
     expect(policy).toMatchObject({ name: 'first-peer', label: 'first-peer(k=3, slow=250, maxHops=1)', maxHops: 1, parameters: { k: 3, slow: 250, maxHops: 1 } })
     expect(decide(policy, req(), here(4, 2), [cand('B', 3), cand('A', 0)], mulberry32(1))).toEqual({ action: 'forward', peers: ['B'], reason: 'first, k=3' })
@@ -85,9 +85,9 @@ describe('loading a policy module', () => {
   it('keeps catalogs apart: a plugin in one node\'s catalog is unknown to another and to parsePolicy', async () => {
     const plugin = await loadPolicyModule('first.mjs', { cwd: dir.dir })
     createPolicyCatalog({ plugins: [plugin] })
-    expect(() => createPolicyCatalog().parse('first-peer')).toThrow(/unknown scheduling policy "first-peer"; one of: local, random, round-robin, power-of-d, threshold, least-loaded$/)
+    expect(() => createPolicyCatalog().parse('first-peer')).toThrow(/unknown scheduling policy "first-peer"; one of: local, random, round-robin, power-of-d, threshold, least-loaded, round-robin-master$/)
     expect(() => parsePolicy('first-peer')).toThrow(PolicyError)
-    expect(() => createPolicyCatalog({ plugins: [plugin] }).parse('nope')).toThrow(/one of: local, .*, least-loaded, first-peer/)
+    expect(() => createPolicyCatalog({ plugins: [plugin] }).parse('nope')).toThrow(/one of: local, .*, least-loaded, round-robin-master, first-peer/)
   })
 })
 
@@ -176,6 +176,7 @@ describe('the guard: a plugin never loses a call', () => {
     ['no reason', { action: 'local' }, /reason must be a string/],
     ['a reason too long', { action: 'local', reason: 'x'.repeat(300) }, /reason is 300 characters, more than 256/],
     ['probe without afterProbe', { action: 'probe', peers: ['A'], reason: 'x' }, /probe is only allowed from decide\(\) of a policy that has afterProbe/],
+    ['an unknown ifRefused', { action: 'forward', peers: ['A'], reason: 'x', ifRefused: 'retry' }, /ifRefused must be "local" or "reject" \(got "retry"\)/],
     ['nothing', undefined, /not a decision object \(got undefined\)/],
     ['a promise (async decide)', Promise.resolve({ action: 'local', reason: 'x' }), /action must be/],
     ['a getter that throws', { get action (): string { throw new Error('getter') } }, /getter/]
@@ -195,6 +196,8 @@ describe('the guard: a plugin never loses a call', () => {
     answer.peers.push('Z')
     expect(d).toEqual({ action: 'forward', peers: ['B', 'A'], reason: 'mine' })
     expect(failures).toEqual([])
+    const strict = guarded({ decide: () => ({ action: 'forward', peers: ['A'], reason: 'only A', ifRefused: 'reject' }) })
+    expect(decide(strict.policy, req(), busy, view, mulberry32(1))).toEqual({ action: 'forward', peers: ['A'], reason: 'only A', ifRefused: 'reject' })
   })
 
   it('whatever a plugin does, every decision is one the node can carry out', () => {

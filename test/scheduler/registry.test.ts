@@ -5,12 +5,13 @@ import {
 import { checkParam, parseDurationMs, parseParam } from '../../src/scheduler/params.js'
 
 describe('parsePolicy (CLI and env syntax)', () => {
-  it('parses every policy by its name alone, with defaults', () => {
-    for (const name of POLICY_NAMES) {
+  it('parses every policy by its name alone, with defaults (round-robin-master needs its master)', () => {
+    for (const name of POLICY_NAMES.filter(n => n !== 'round-robin-master')) {
       const policy = parsePolicy(name)
       expect(policy.name).toBe(name)
       expect(policy.maxHops).toBe(1)
     }
+    expect(() => parsePolicy('round-robin-master')).toThrow(/round-robin-master: master is required/)
   })
 
   it('parses the documented examples', () => {
@@ -32,8 +33,8 @@ describe('parsePolicy (CLI and env syntax)', () => {
 
   it('explains every bad input, naming the parameter and what it accepts', () => {
     const bad: Array<[string, string | RegExp]> = [
-      ['', /must be name\[:key=value,...\] with name one of: local, random, round-robin, power-of-d, threshold, least-loaded/],
-      ['fastest', 'unknown scheduling policy "fastest"; one of: local, random, round-robin, power-of-d, threshold, least-loaded'],
+      ['', /must be name\[:key=value,...\] with name one of: local, random, round-robin, power-of-d, threshold, least-loaded, round-robin-master/],
+      ['fastest', 'unknown scheduling policy "fastest"; one of: local, random, round-robin, power-of-d, threshold, least-loaded, round-robin-master'],
       ['PowerOfNScheduler', /the original's PowerOfNScheduler is "threshold" here/],
       ['power-of-d:d=0', 'power-of-d: d must be an integer from 1 to 16 (got "0")'],
       ['power-of-d:d=two', 'power-of-d: d must be an integer from 1 to 16 (got "two")'],
@@ -99,8 +100,6 @@ describe('policyFromOriginal (POST /configuration/scheduler)', () => {
   })
 
   it('explains what it cannot do', () => {
-    expect(() => policyFromOriginal({ name: 'RoundRobinWithMasterScheduler', parameters: ['true', '10.0.0.1', 'false'] }))
-      .toThrow(/needs a central master node.*not supported.*Use "round-robin"/)
     expect(() => policyFromOriginal({ name: 'LearningScheduler', parameters: ['1'] })).toThrow(/LearningScheduler is not available yet/)
     expect(() => parsePolicy('LearningScheduler')).toThrow(/not available yet/)
   })
