@@ -2,6 +2,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdIn } from './addr.js'
 import { sparseWindowUpdates } from './coalesce.js'
+import { shuffled } from '../scheduler/sampling.js'
 import { AGENT_PREFIX, type MeshLibp2p } from './libp2p.js'
 import { decodeLoad, encodeLoad, LoadVersions } from './link-load.js'
 import { LINK_PROTOCOL, LinkSession, type LinkTraffic } from './link-session.js'
@@ -562,17 +563,9 @@ export class LinkManager {
       if (peer === table.self || this.backingOff(peer ?? key) || this.backingOff(key)) continue
       void this.open({ peer, addrs: [peer != null ? addr.decapsulateCode(421) : addr] }, true)
     }
-    const heard = [...this.heard].filter(([peer, h]) => {
-      if (now - h.at <= 60_000) return true
-      this.heard.delete(peer)
-      return false
-    })
+    for (const [peer, h] of this.heard) if (now - h.at > 60_000) this.heard.delete(peer)
     // In random order, so that a fleet starting together does not all dial the first node it heard.
-    for (let i = heard.length - 1; i > 0; i--) {
-      const j = Math.floor(this.rng() * (i + 1));
-      [heard[i], heard[j]] = [heard[j]!, heard[i]!]
-    }
-    for (const [peer, h] of heard) this.joinThrough(peer, h.addrs)
+    for (const [peer, h] of shuffled([...this.heard], this.rng)) this.joinThrough(peer, h.addrs)
   }
 
   /**

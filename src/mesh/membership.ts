@@ -221,7 +221,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   }
 
   private announceVersion (info: MemberInfo, except?: string): void {
-    const entry = [{ peerId: peerIdFromString(info.peerId).toMultihash().bytes, incarnation: info.incarnation, seq: info.seq }]
+    const entry = [versionOf(info)]
     for (const peer of this.c.sessions()) if (peer !== except) this.c.announce(peer, entry)
   }
 
@@ -357,11 +357,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
 
   /** What this node knows, for a neighbour to compare with: reachable members and itself. */
   digestEntries (): DigestEntry[] {
-    return this.table.all().filter(m => m.reachable || m.info.peerId === this.self).map(m => ({
-      peerId: peerIdFromString(m.info.peerId).toMultihash().bytes,
-      incarnation: m.info.incarnation,
-      seq: m.info.seq
-    }))
+    return this.table.all().filter(m => m.reachable || m.info.peerId === this.self).map(m => versionOf(m.info))
   }
 
   /** A protocol violation by a neighbour (a frame that does not decode, a hello that lies). */
@@ -416,6 +412,11 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   private flood (bytes: Uint8Array, except?: string): void {
     for (const peer of this.c.sessions()) if (peer !== except) this.c.push(peer, [bytes])
   }
+}
+
+/** Which version of a member's record this is, as digests and announcements name it. */
+function versionOf (info: MemberInfo): DigestEntry {
+  return { peerId: peerIdFromString(info.peerId).toMultihash().bytes, incarnation: info.incarnation, seq: info.seq }
 }
 
 function sameInfo (a: MemberInfo, b: MemberInfo): boolean {
