@@ -1,7 +1,7 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { afterEach, describe, expect, it } from 'vitest'
-import { MAX_RECORD_BYTES, sealRecord } from '../../src/mesh/record.js'
+import { MAX_RECORD_BYTES, peekRecord, sealRecord } from '../../src/mesh/record.js'
 import { newSwarmKey } from '../../src/mesh/swarm-key.js'
 import { loopbackMesh, ManualLoad, waitFor, type LoopbackMeshOptions } from '../helpers/mesh.js'
 import { startRogue, type Rogue } from '../helpers/rogue.js'
@@ -119,8 +119,9 @@ describe('membership over links', () => {
     // Dial every other member, as hand-offs would, then leave the connections idle.
     await Promise.all(all.slice(1).map(async o => await a!.libp2p.dial(o.peerId)))
     expect(a!.libp2p.getConnections().length).toBeGreaterThan(4)
-    await waitFor('back under the cap', () => a!.libp2p.getConnections().length <= 4, 3000)
-    await waitFor('only links left', () => a!.libp2p.getConnections().length === a!.links.linkPeers().length, 3000)
+    // Closing takes idleConnectionMs plus up to a heartbeat; the limits leave room for a loaded CI machine.
+    await waitFor('back under the cap', () => a!.libp2p.getConnections().length <= 4, 10_000)
+    await waitFor('only links left', () => a!.libp2p.getConnections().length === a!.links.linkPeers().length, 10_000)
     expect(everyoneKnowsEveryone(all)).toBe(true)
   })
 
@@ -260,18 +261,36 @@ describe('the view digest', () => {
 describe('passing records on', () => {
   it('a change crosses each link once as a record: the rest is announced, and asked for only once', async () => {
     const load = new ManualLoad()
-    const seed = track(await loopbackMesh({ heartbeatMs: 200, links: 3, load }))
-    const all = [seed, ...await Promise.all(Array.from({ length: 7 }, async () => track(await loopbackMesh({ heartbeatMs: 200, links: 3, bootstrap: [first(seed)] }))))]
+    // Views still apart after two pulses are compared whole (a digest), which hands over again what
+    // is still on its way; a 500 ms heartbeat leaves the lazy push a second, even on a loaded machine.
+    const seed = track(await loopbackMesh({ heartbeatMs: 500, links: 3, load }))
+    const all = [seed, ...await Promise.all(Array.from({ length: 7 }, async () => track(await loopbackMesh({ heartbeatMs: 500, links: 3, bootstrap: [first(seed)] }))))]
     await waitFor('full membership', () => everyoneKnowsEveryone(all), 10_000)
     await waitFor('one digest', () => new Set(all.map(m => m.membership.table.digest())).size === 1, 10_000)
-    await sleep(1000)
-    const counts = (): number[] => all.map(m => m.membership.stats.recordsAccepted + m.membership.stats.recordsIgnored)
-    const before = counts()
+    // Count, at every other node, each version of the seed's record handed over whole (whatever else
+    // still changes in the mesh meanwhile, e.g. links settling on a loaded machine).
+    const seedId = id(seed)
+    const fromSeq = seed.membership.table.get(seedId)?.info.seq ?? 0n
+    const taken = all.slice(1).map(m => {
+      const versions = new Map<bigint, number>()
+      const membership = m.membership as unknown as { consider: (bytes: Uint8Array, ...rest: unknown[]) => Promise<unknown> }
+      const consider = membership.consider.bind(m.membership)
+      membership.consider = async (bytes, ...rest) => {
+        const { info } = peekRecord(bytes)
+        if (info.peerId === seedId && info.seq > fromSeq) versions.set(info.seq, (versions.get(info.seq) ?? 0) + 1)
+        return await consider(bytes, ...rest)
+      }
+      return versions
+    })
     load.set({ functions: [{ name: 'echo', queued: 0, running: 0, capacity: 1 }], totals: { queued: 0, running: 0, capacity: 1 } })
-    await waitFor('everyone has it', () => all.slice(1).every(m => m.view.get(id(seed))?.functions.includes('echo') === true), 5000)
+    await waitFor('everyone has it', () => all.slice(1).every(m => m.view.get(seedId)?.functions.includes('echo') === true), 5000)
+    const newest = seed.membership.table.get(seedId)!.info.seq
+    await waitFor('the newest version everywhere', () => all.slice(1).every(m => m.membership.table.get(seedId)?.info.seq === newest), 5000)
     await sleep(300)
-    const received = counts().map((c, i) => c - before[i]!).slice(1)
-    // Each other node took the new record once (a flood would hand it over once per link, 3 to 6 times).
-    expect(received.every(n => n === 1)).toBe(true)
+    // Each other node took each new version once (a flood would hand it over once per link, 3 to 6 times).
+    for (const versions of taken) {
+      expect(versions.size).toBeGreaterThanOrEqual(1)
+      expect([...versions.values()].every(n => n === 1)).toBe(true)
+    }
   })
 })
