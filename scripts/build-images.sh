@@ -145,12 +145,13 @@ if [ "$NODE" = 1 ]; then
     mkdir -p "$STAGE"
     exec 9>"$ROOT/dist/.node-image.lock"
     flock 9
-    main="$ROOT/dist/src/cli/main.js"
-    if [ ! -f "$main" ] || [ -n "$(find "$ROOT/src" "$ROOT/tsconfig.json" "$ROOT/package-lock.json" -newer "$main" -print -quit)" ]; then
-      log "node: tsc (src changed)"
+    main="$ROOT/dist/src/bin/main.js"
+    if [ ! -f "$main" ] || [ -n "$(find "$ROOT/src" "$ROOT/tsconfig.json" "$ROOT/package-lock.json" "$ROOT/scripts/bundle.mjs" -newer "$main" -print -quit)" ]; then
+      log "node: tsc and bundle (src changed)"
       [ -x "$ROOT/node_modules/.bin/tsc" ] || { echo "build-images: no node_modules/.bin/tsc; run npm ci first" >&2; exit 1; }
       # tsc emits even with type errors; whether the result runs is checked on the image below.
       (cd "$ROOT" && ./node_modules/.bin/tsc -p tsconfig.json >&2) || log "node: tsc reported errors (above); building from its output anyway"
+      (cd "$ROOT" && node scripts/bundle.mjs >&2)
     fi
     # Production dependencies: a copy of the host's node_modules, pruned (offline) and trimmed of
     # what a running node never reads. Redone only when the lockfile (or the host's node) changes.

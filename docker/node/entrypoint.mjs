@@ -22,7 +22,7 @@ import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-const MAIN = '/app/dist/src/cli/main.js'
+const MAIN = '/app/dist/src/bin/main.js'
 const SECRET_FILE = '/run/secrets/p2pfaas-swarm-key'
 const env = process.env
 

@@ -17,4 +17,4 @@ export const REPO_ROOT = findRoot()
 export const repoPath = (...parts: string[]): string => join(REPO_ROOT, ...parts)
 
 /** The built command, as users run it (`npm test` builds first). */
-export const CLI = repoPath('dist', 'src', 'cli', 'main.js')
+export const CLI = repoPath('dist', 'src', 'bin', 'main.js')
