@@ -1,11 +1,11 @@
 // Bundles the compiled CLI (dist/src/cli/main.js, from tsc) into dist/src/bin/: the `p2pfaas`
 // command users and the node image run.
 //
-// Why: a node starting from tsc's output loads some 900 files (its own and its dependencies'), and
-// on a small board that is most of its start: resolving, opening and compiling module after module
-// took about 1 s of CPU and 1.4 s of wall time here, where the same code as a few files takes
-// 0.4 s (measured with scripts/boot-cost.mjs). On a LAN that starts together that CPU is taken from
-// every other node, so it is most of the time a fleet takes to form.
+// Why: a node started from tsc's output opens about 1,100 JavaScript files (its own and its
+// dependencies'), and resolving, reading and compiling them one by one was most of its start:
+// 1.2 s of CPU here, against 0.5 s for the same code in a few files (npm run bench:boot). On a LAN
+// that powers up together that CPU is taken from every other node, so it was most of the time a
+// fleet took to form.
 //
 // What stays outside the bundle, loaded from node_modules as before:
 //   - dockerode (through ssh2 and cpu-features it reaches optional native addons);
