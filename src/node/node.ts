@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { MAX_STACK_BYTES, parseStackYaml } from '../functions/stack.js'
 import { Executor } from '../executor/executor.js'
 import { FunctionRegistry } from '../functions/registry.js'
+import { readTaskLabels, type TaskLabels } from '../functions/settings.js'
 import { createFunctionStore } from '../functions/store.js'
 import { adminGuard, createAdminCheck } from '../gateway/auth.js'
 import { registerConfigurationRoutes } from '../gateway/configuration.js'
@@ -35,6 +36,7 @@ import type { NodeConfig } from './config.js'
 import type { Logger } from '../log.js'
 import type { Runtime } from '../runtime/types.js'
 import type { DockerRuntime } from '../runtime/docker.js'
+import type { FunctionSpec } from '../functions/types.js'
 
 export interface P2pfaasNode {
   readonly mesh: Mesh
@@ -105,7 +107,8 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     view: mesh.view,
     policy: () => policy,
     rng,
-    log
+    log,
+    taskLabels: taskLabelsOf(registry)
   })
   const recorder = new CallRecorder({ self: mesh.peerId.toString(), source: invoke })
   const observer = new MeshObserver({ staleAfterMs: 2 * config.heartbeatMs }, {
@@ -198,6 +201,21 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
       for (const s of started.splice(0).reverse()) await s.stop()
       log.info('node stopped')
     }
+  }
+}
+
+/** A function's task type and deadline labels, read once per deployed spec (a redeploy makes a new one). */
+function taskLabelsOf (registry: FunctionRegistry): (fn: string) => TaskLabels | undefined {
+  const read = new WeakMap<FunctionSpec, TaskLabels>()
+  return fn => {
+    const spec = registry.get(fn)?.spec
+    if (spec == null) return undefined
+    let labels = read.get(spec)
+    if (labels == null) {
+      labels = readTaskLabels(spec.labels)
+      read.set(spec, labels)
+    }
+    return labels
   }
 }
 

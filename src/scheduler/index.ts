@@ -1,5 +1,5 @@
 /** Scheduling: the contract, the shared rules the invoke service calls, the policies and their registry. */
-export type { CallOutcome, Candidate, Decision, LocalLoad, Policy, ProbeResult, Rng, SchedulingRequest } from './types.js'
+export type { CallOutcome, Candidate, Decision, LocalLoad, Policy, ProbeResult, Rng, SchedulingRequest, TypeLoad } from './types.js'
 export type { PluginPolicy, PolicyPlugin } from './plugin.js'
 export { afterProbe, decide, isLossMode } from './rules.js'
 export { PolicyError } from './errors.js'
