@@ -88,7 +88,7 @@ export type Decision =
   | { action: 'probe', peers: string[], reason: string }
 
 export interface Policy {
-  /** Canonical name: local, random, round-robin, power-of-d, threshold, least-loaded, round-robin-master, or a plugin's. */
+  /** Canonical name: local, random, round-robin, power-of-d, threshold, least-loaded, round-robin-master, learning, or a plugin's. */
   readonly name: string
   /** As the original's X-P2pfaas-Scheduler header shows it, e.g. `PowerOfNScheduler(1, 2, true, 1)`. */
   readonly label: string
