@@ -27,6 +27,8 @@ import { registerMonitoringRoutes } from '../gateway/monitoring.js'
 import { registerSchedulerRoutes } from '../gateway/scheduler.js'
 import { VERSION } from '../mesh/libp2p.js'
 import { seededRng } from '../scheduler/seeded.js'
+import { createLearningKeeper } from '../scheduler/learning/keeper.js'
+import { createTableStore } from '../scheduler/learning/table-store.js'
 import { loadOrCreateAdminSecret } from './admin-secret.js'
 import { setUpPolicies } from './policies.js'
 import { loadNodeDefaults, saveNodeDefaults } from './node-defaults.js'
@@ -101,6 +103,8 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
 
   let policy = policies.initial
   log.info({ policy: policy.label }, 'scheduling policy')
+  // What a learning policy learnt outlives it: kept in the data dir, across policy changes and restarts.
+  const learning = createLearningKeeper({ store: createTableStore({ dataDir: config.dataDir }), log })
   const invoke = new InvokeService({ maxBodyBytes: config.maxBodyBytes }, {
     libp2p: mesh.libp2p,
     executor,
@@ -115,9 +119,9 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     libp2p: mesh.libp2p,
     view: mesh.view,
     recorder,
-    self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), load: executor.snapshot(), functions: registry.list().map(f => f.spec.name), policy: policy.label })
+    self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), load: executor.snapshot(), functions: registry.list().map(f => f.spec.name), policy: policy.label, learning: learning.stats() })
   })
-  const metrics = createMetrics({ version: VERSION }, { executor, invoke, functions: registry, mesh, policyFailures: policies.failures })
+  const metrics = createMetrics({ version: VERSION }, { executor, invoke, functions: registry, mesh, policyFailures: policies.failures, learning })
   const invokeHandlers = createInvokeHandlers({ maxBodyBytes: config.maxBodyBytes }, { libp2p: mesh.libp2p, service: invoke, executor, log })
 
   const invocations = new Map<string, number>()
@@ -161,7 +165,9 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     guard,
     catalog: policies.catalog,
     current: () => policy,
-    replace: async next => { policy = next; log.info({ policy: next.label }, 'scheduling policy changed') }
+    // The new policy takes up what was learnt before it decides anything.
+    replace: async next => { await learning.adopt(next); policy = next; log.info({ policy: next.label }, 'scheduling policy changed') },
+    learning
   })
   registerConfigurationRoutes(gateway.app, { registry, guard, persist: async d => { await saveNodeDefaults(config.dataDir, d) } })
 
@@ -183,6 +189,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
         deploying.catch(() => {})
         await metrics.start(); started.push(metrics)
         await mesh.start(); started.push(mesh)
+        await learning.adopt(policy); started.push(learning)
         await invokeHandlers.start(); started.push(invokeHandlers)
         await manage.start(); started.push(manage)
         await recorder.start(); started.push(recorder)
