@@ -2,6 +2,7 @@ import { el } from './dom.js'
 import type { DashboardSnapshot } from '../observe/snapshot.js'
 
 const percent = (v: number): string => `${(100 * v).toFixed(1)} %`
+const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`
 
 /**
  * The policy panel's learning section, shown only while the policy in force learns: how well it
@@ -19,7 +20,7 @@ export function renderLearning (snap: DashboardSnapshot): void {
     ['reward-rate', 'Within deadline', `${percent(l.rewardRate)} of ${l.rewards} calls`],
     ['average-reward', 'Average reward R̄', l.averageReward.toFixed(3)],
     ['exploration', 'Explored', `${percent(l.explorationShare)} of ${l.decisions} decisions (ε = ${l.epsilon})`],
-    ['table', 'Table', `${l.states} states, ${l.updates} updates`],
+    ['table', 'Table', `${count(l.states, 'state')}, ${count(l.updates, 'update')}`],
     ['steps', 'Step sizes', `α = ${l.alpha}, β = ${l.beta}`]
   ]
   list.replaceChildren(...rows.flatMap(([key, label, value]) => [el('dt', {}, label), el('dd', { 'data-stat': key }, value)]))
