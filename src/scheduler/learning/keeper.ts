@@ -55,14 +55,7 @@ export function createLearningKeeper (init: LearningKeeperInit): LearningKeeper 
   const retired: LearningTotals = { decisions: 0, explored: 0, rewards: 0, rewardSum: 0 }
   let current: { learner: Learner, unwatch: () => void } | undefined
   let dirty = false
-  let timer: ReturnType<typeof setTimeout> | undefined
-  let chain: Promise<unknown> = Promise.resolve()
-
-  const inTurn = async <T>(step: () => Promise<T>): Promise<T> => {
-    const run = chain.then(step)
-    chain = run.catch(() => {})
-    return await run
-  }
+  const inTurn = oneAtATime()
 
   const save = async (): Promise<void> => {
     if (current === undefined || !dirty) return
@@ -77,42 +70,21 @@ export function createLearningKeeper (init: LearningKeeperInit): LearningKeeper 
     }
   }
 
+  const later = debounced(saveDelayMs, () => { void inTurn(save) })
   const changed = (): void => {
     dirty = true
-    timer ??= setTimeout(() => { timer = undefined; void inTurn(save) }, saveDelayMs)
-    timer.unref?.()
+    later.schedule()
   }
 
   const letGo = async (): Promise<void> => {
     if (current === undefined) return
     current.unwatch()
-    if (timer !== undefined) clearTimeout(timer)
-    timer = undefined
+    later.cancel()
     await save()
     const stats = current.learner.stats()
     for (const key of TOTALS) retired[key] += stats[key]
     current = undefined
     dirty = false
-  }
-
-  const restore = async (learner: Learner): Promise<void> => {
-    try {
-      const loaded = await store.load()
-      if (loaded.kind === 'none') { log.info({ file: store.path }, 'no learning table stored: learning starts afresh'); return }
-      if (loaded.kind === 'set-aside') {
-        log.warn({ file: store.path, movedTo: loaded.movedTo, reason: loaded.reason }, 'the stored learning table is damaged: set aside, learning starts afresh')
-        return
-      }
-      const mismatch = learner.importTable(loaded.table)
-      if (mismatch === undefined) {
-        log.info({ file: store.path, states: Object.keys(loaded.table.states).length, averageReward: loaded.table.averageReward }, 'learning table restored')
-        return
-      }
-      const movedTo = await store.setAside('other-settings')
-      log.warn({ file: store.path, movedTo, reason: mismatch }, 'the stored learning table was learnt with other settings: set aside, learning starts afresh')
-    } catch (err) {
-      log.warn({ file: store.path, err: (err as Error).message }, 'could not read the learning table: learning starts afresh')
-    }
   }
 
   return {
@@ -122,13 +94,12 @@ export function createLearningKeeper (init: LearningKeeperInit): LearningKeeper 
         if (learner !== undefined && learner === current?.learner) return
         await letGo()
         if (learner === undefined) return
-        await restore(learner)
+        await restoreInto(learner, store, log)
         current = { learner, unwatch: learner.watch(changed) }
       })
     },
     reset: async () => await inTurn(async () => {
-      if (timer !== undefined) clearTimeout(timer)
-      timer = undefined
+      later.cancel()
       dirty = false
       current?.learner.reset()
       await store.remove()
@@ -145,5 +116,51 @@ export function createLearningKeeper (init: LearningKeeperInit): LearningKeeper 
     flush: async () => { await inTurn(save) },
     async start () {},
     stop: async () => { await inTurn(letGo) }
+  }
+}
+
+/** Takes up the stored table, if there is one this learner can use; whatever happens, the node goes on. */
+async function restoreInto (learner: Learner, store: TableStore, log: Logger): Promise<void> {
+  try {
+    const loaded = await store.load()
+    if (loaded.kind === 'none') { log.info({ file: store.path }, 'no learning table stored: learning starts afresh'); return }
+    if (loaded.kind === 'set-aside') {
+      log.warn({ file: store.path, movedTo: loaded.movedTo, reason: loaded.reason }, 'the stored learning table is damaged: set aside, learning starts afresh')
+      return
+    }
+    const mismatch = learner.importTable(loaded.table)
+    if (mismatch === undefined) {
+      log.info({ file: store.path, states: Object.keys(loaded.table.states).length, averageReward: loaded.table.averageReward }, 'learning table restored')
+      return
+    }
+    const movedTo = await store.setAside('other-settings')
+    log.warn({ file: store.path, movedTo, reason: mismatch }, 'the stored learning table was learnt with other settings: set aside, learning starts afresh')
+  } catch (err) {
+    log.warn({ file: store.path, err: (err as Error).message }, 'could not read the learning table: learning starts afresh')
+  }
+}
+
+/** Runs async steps one after the other, in the order given, whatever each step's fate. */
+function oneAtATime (): <T>(step: () => Promise<T>) => Promise<T> {
+  let chain: Promise<unknown> = Promise.resolve()
+  return async step => {
+    const run = chain.then(step)
+    chain = run.catch(() => {})
+    return await run
+  }
+}
+
+/** `run` once, `ms` after the first `schedule()` since it last ran; never holds the process open. */
+function debounced (ms: number, run: () => void): { schedule(): void, cancel(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  return {
+    schedule () {
+      timer ??= setTimeout(() => { timer = undefined; run() }, ms)
+      timer.unref?.()
+    },
+    cancel () {
+      if (timer !== undefined) clearTimeout(timer)
+      timer = undefined
+    }
   }
 }

@@ -1,10 +1,10 @@
 import { normalisedLoad } from '../load.js'
 import { checkKnownKeys, checkParam, DEFAULT_MAX_HOPS, MAX_HOPS_SPEC, refuseUnusedWithoutHops, type ParamSpec, type ParamSpecs } from '../params.js'
 import { pickOne } from '../sampling.js'
-import { createAgent, type LearntValues } from './agent.js'
+import { createAgent, type Agent, type LearntValues } from './agent.js'
 import { actionNames, FIRST_PEER, LOCAL, loadPerType, PROBE, REJECT, roomAtPeers, roomHere, stateKey, typeIndex, validActions } from './state.js'
-import { createTransitions } from './transitions.js'
-import type { CallOutcome, Candidate, Decision, LocalLoad, Policy, ProbeResult, Rng } from '../types.js'
+import { createTransitions, type Transitions } from './transitions.js'
+import type { CallOutcome, Candidate, Decision, LocalLoad, Policy, ProbeResult, Rng, SchedulingRequest } from '../types.js'
 
 export const LEARNING = 'learning'
 /** Decisions kept while their calls run; past that the oldest are dropped (counted). */
@@ -138,6 +138,17 @@ export interface LearningInit {
   maxPending?: number
 }
 
+/** One instance's working parts, shared by its decide, observe and learner. */
+interface Parts {
+  p: Required<LearningParams>
+  names: string[]
+  shape: TableShape
+  agent: Agent
+  transitions: Transitions
+  counts: { decisions: number, explored: number, rewards: number, rewardSum: number, untyped: number }
+  watchers: Set<() => void>
+}
+
 /**
  * The original's LearningScheduler, learning inside the node: a differential SARSA agent
  * (agent.ts) choosing among reject, run here, probe one peer, or hand the call to peer i, from a
@@ -149,29 +160,61 @@ export interface LearningInit {
 export function createLearning (params: LearningParams = {}, init: LearningInit = {}): LearningPolicy {
   const p = checked(params)
   const names = actionNames(p.peers)
-  const shape: TableShape = Object.freeze({ encoding: STATE_ENCODING, taskTypes: p.taskTypes, actions: names })
   const agent = createAgent({ alpha: p.alpha, beta: p.beta, epsilon: p.epsilon, actions: names.length, maxStates: p.maxStates })
-  const transitions = createTransitions(agent, Math.max(2, init.maxPending ?? MAX_PENDING))
-  const counts = { decisions: 0, explored: 0, rewards: 0, rewardSum: 0, untyped: 0 }
-  const watchers = new Set<() => void>()
-
-  const decide = (req: Parameters<Policy['decide']>[0], local: LocalLoad, candidates: readonly Candidate[], rng: Rng): Decision => {
-    const type = typeIndex(req.taskType, p.taskTypes)
-    if (!type.covered) counts.untyped++
-    const state = stateKey(type.index, loadPerType(req, local, p.taskTypes), roomHere(local), roomAtPeers(candidates))
-    const ordered = [...candidates].sort(byPeerId)
-    const { action, explored } = agent.choose(state, validActions(p.peers, ordered.length), rng)
-    counts.decisions++
-    if (explored) counts.explored++
-    if (req.callId !== undefined) transitions.decided(req.callId, state, action)
-    const reason = `${explored ? 'exploring' : 'learnt'}: ${names[action]} in state ${state}`
-    if (action === REJECT) return { action: 'reject', reason }
-    if (action === LOCAL) return { action: 'local', reason }
-    if (action === PROBE) return { action: 'probe', peers: [pickOne(ordered, rng).peerId], reason }
-    return { action: 'forward', peers: [(ordered[action - FIRST_PEER] as Candidate).peerId], reason }
+  const parts: Parts = {
+    p,
+    names,
+    shape: Object.freeze({ encoding: STATE_ENCODING, taskTypes: p.taskTypes, actions: names }),
+    agent,
+    transitions: createTransitions(agent, Math.max(2, init.maxPending ?? MAX_PENDING)),
+    counts: { decisions: 0, explored: 0, rewards: 0, rewardSum: 0, untyped: 0 },
+    watchers: new Set()
   }
+  return Object.freeze({
+    name: LEARNING,
+    label: labelOf(p),
+    maxHops: p.maxHops,
+    parameters: Object.freeze({ ...p }),
+    learner: learnerFor(parts),
+    decide: (req, local, candidates, rng) => decideWith(parts, req, local, candidates, rng),
+    afterProbe: (req, local, probed, rng) => afterProbe(local, probed, rng, () => {
+      // Nobody less loaded: run here or refuse, whichever the table rates higher in the call's state.
+      const state = req.callId === undefined ? undefined : parts.transitions.stateOf(req.callId)
+      return state === undefined ? LOCAL : agent.greedy(state, [LOCAL, REJECT])
+    }),
+    observe: outcome => { observeWith(parts, outcome) }
+  } satisfies LearningPolicy)
+}
 
-  const learner: Learner = {
+function decideWith ({ p, names, agent, transitions, counts }: Parts, req: SchedulingRequest, local: LocalLoad, candidates: readonly Candidate[], rng: Rng): Decision {
+  const type = typeIndex(req.taskType, p.taskTypes)
+  if (!type.covered) counts.untyped++
+  const state = stateKey(type.index, loadPerType(req, local, p.taskTypes), roomHere(local), roomAtPeers(candidates))
+  const ordered = [...candidates].sort(byPeerId)
+  const { action, explored } = agent.choose(state, validActions(p.peers, ordered.length), rng)
+  counts.decisions++
+  if (explored) counts.explored++
+  if (req.callId !== undefined) transitions.decided(req.callId, state, action)
+  const reason = `${explored ? 'exploring' : 'learnt'}: ${names[action]} in state ${state}`
+  if (action === REJECT) return { action: 'reject', reason }
+  if (action === LOCAL) return { action: 'local', reason }
+  if (action === PROBE) return { action: 'probe', peers: [pickOne(ordered, rng).peerId], reason }
+  return { action: 'forward', peers: [(ordered[action - FIRST_PEER] as Candidate).peerId], reason }
+}
+
+function observeWith ({ transitions, counts, watchers }: Parts, outcome: CallOutcome): void {
+  if (outcome.callId === undefined) return
+  // A shared rule overrode the decision (the function is not deployed here): not the agent's doing.
+  if (!outcome.byPolicy) { transitions.forget(outcome.callId); return }
+  const reward = rewardOf(outcome)
+  if (!transitions.rewarded(outcome.callId, reward)) return
+  counts.rewards++
+  counts.rewardSum += reward
+  for (const w of watchers) w()
+}
+
+function learnerFor ({ p, shape, agent, transitions, counts, watchers }: Parts): Learner {
+  return {
     shape,
     stats: () => ({
       taskTypes: p.taskTypes,
@@ -204,30 +247,6 @@ export function createLearning (params: LearningParams = {}, init: LearningInit 
       return () => { watchers.delete(onUpdate) }
     }
   }
-
-  return Object.freeze({
-    name: LEARNING,
-    label: labelOf(p),
-    maxHops: p.maxHops,
-    parameters: Object.freeze({ ...p }),
-    learner,
-    decide,
-    afterProbe: (req, local, probed, rng) => afterProbe(local, probed, rng, () => {
-      // Nobody less loaded: run here or refuse, whichever the table rates higher in the call's state.
-      const state = req.callId === undefined ? undefined : transitions.stateOf(req.callId)
-      return state === undefined ? LOCAL : agent.greedy(state, [LOCAL, REJECT])
-    }),
-    observe: (outcome: CallOutcome) => {
-      if (outcome.callId === undefined) return
-      // A shared rule overrode the decision (the function is not deployed here): not the agent's doing.
-      if (!outcome.byPolicy) { transitions.forget(outcome.callId); return }
-      const reward = rewardOf(outcome)
-      if (!transitions.rewarded(outcome.callId, reward)) return
-      counts.rewards++
-      counts.rewardSum += reward
-      for (const w of watchers) w()
-    }
-  } satisfies LearningPolicy)
 }
 
 /** The probed peer when it is less loaded (per slot) than this node; otherwise `fallback` decides. */

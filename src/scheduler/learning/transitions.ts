@@ -59,23 +59,12 @@ export function createTransitions (agent: Pick<Agent, 'update'>, maxPending: num
     else dropped++
   }
 
-  const trim = (): void => {
-    while (steps.size > maxPending) {
-      const [seq, oldest] = steps.entries().next().value as [number, Step]
-      steps.delete(seq)
-      if (!oldest.rewarded && pending.get(oldest.callId) === seq) {
-        pending.delete(oldest.callId)
-        dropped++
-      }
-    }
-  }
-
   return {
     decided (callId, state, action) {
       const seq = ++last
       steps.set(seq, { state, action, callId, rewarded: false })
       pending.set(callId, seq)
-      trim()
+      dropped += dropOldest(steps, pending, maxPending)
       if (waiting !== undefined && waiting.seq === seq - 1) {
         const { seq: before, reward } = waiting
         waiting = undefined
@@ -109,4 +98,18 @@ export function createTransitions (agent: Pick<Agent, 'update'>, maxPending: num
     get dropped () { return dropped },
     get unmatched () { return unmatched }
   }
+}
+
+/** Keeps the last `max` steps; returns how many of those let go were still waiting for their reward. */
+function dropOldest (steps: Map<number, Step>, pending: Map<string, number>, max: number): number {
+  let dropped = 0
+  while (steps.size > max) {
+    const [seq, oldest] = steps.entries().next().value as [number, Step]
+    steps.delete(seq)
+    if (!oldest.rewarded && pending.get(oldest.callId) === seq) {
+      pending.delete(oldest.callId)
+      dropped++
+    }
+  }
+  return dropped
 }
