@@ -17,3 +17,4 @@ export { createRoundRobinMaster, type RoundRobinMasterParams } from './round-rob
 export { createPowerOfD, type PowerOfDParams } from './power-of-d.js'
 export { createThreshold, type ThresholdParams } from './threshold.js'
 export { createLeastLoaded, type LeastLoadedParams } from './least-loaded.js'
+export { createLearning, learnerOf, type Learner, type LearningParams, type LearningStats } from './learning/policy.js'
