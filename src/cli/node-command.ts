@@ -25,7 +25,7 @@ export function registerNodeCommand (program: Command): void {
     .option('--admin-secret-file <file>', `management password file [generated in the data dir] (${ENV.adminSecretFile})`)
     .option('--admin <peerId>', `trust this identity to deploy and remove (a CLI's \`p2pfaas id\`), repeatable (${ENV.admin}, comma-separated)`, collect, [])
     .option('--max-body <bytes>', `largest request or response body [16777216] (${ENV.maxBody})`)
-    .option('--policy <spec>', `scheduling policy name[:k=v,...]: local, random, round-robin, power-of-d, threshold, least-loaded, round-robin-master [least-loaded] (${ENV.policy})`)
+    .option('--policy <spec>', `scheduling policy name[:k=v,...]: local, random, round-robin, power-of-d, threshold, least-loaded, round-robin-master, learning [least-loaded] (${ENV.policy})`)
     .option('--policy-module <file.js>', `load a scheduling policy plugin (a JS module, docs/writing-a-policy.md); then --policy <its name>, repeatable (${ENV.policyModule}, comma-separated)`, collect, [])
     .option('--seed <n>', `seed the scheduler's random choices, for repeatable experiments (${ENV.seed})`)
     .option('--functions <stack.yml>', `deploy the functions of this faas-cli stack file at start (${ENV.functions})`)

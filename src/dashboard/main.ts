@@ -1,6 +1,7 @@
 import { renderChart } from './charts.js'
 import { nameOf } from './dom.js'
 import { renderGraph } from './graph.js'
+import { renderLearning } from './learning.js'
 import { renderFunctions, renderNodes, renderTraces } from './tables.js'
 import type { DashboardSnapshot } from '../observe/snapshot.js'
 
@@ -17,6 +18,7 @@ function draw (snap: DashboardSnapshot): void {
   last = snap
   document.getElementById('self')!.textContent = `node ${nameOf(snap.self)} · ${snap.nodes.filter(n => n.state !== 'gone').length} node(s)`
   document.getElementById('policy')!.textContent = snap.policy
+  renderLearning(snap)
   renderGraph(document.getElementById('graph') as unknown as SVGSVGElement, snap, selected, select)
   renderChart(document.getElementById('chart-calls') as unknown as SVGSVGElement, snap.series, ['arrivals', 'local', 'forwarded', 'rejected'])
   renderChart(document.getElementById('chart-latency') as unknown as SVGSVGElement, snap.series, ['p50Ms', 'p99Ms'])

@@ -46,6 +46,10 @@ export const INDEX_HTML = `<!doctype html>
   <section id="policy-panel" aria-labelledby="h-policy">
     <h2 id="h-policy">Scheduling policy</h2>
     <p>In force on this node: <strong id="policy"></strong></p>
+    <div id="learning" hidden>
+      <h3>Learning</h3>
+      <dl id="learning-stats"></dl>
+    </div>
     <form id="policy-form">
       <label>New policy <input name="policy" placeholder="power-of-d:d=2" required maxlength="256" autocomplete="off"></label>
       <label>Admin secret <input name="secret" type="password" required maxlength="1024" autocomplete="current-password"></label>
@@ -96,6 +100,8 @@ tr.self td:first-child { color: var(--accent); font-weight: 600; } tr.gone { col
 tr.selected { background: color-mix(in srgb, var(--accent) 15%, transparent); }
 .outcome-rejected, .outcome-error { color: var(--bad); } .outcome-forwarded { color: var(--fwd); } .outcome-local { color: var(--ok); }
 .bar { display: inline-block; height: .6em; background: var(--ok); vertical-align: middle; margin-left: .4em; border-radius: 2px; }
+#learning dl { display: grid; grid-template-columns: max-content 1fr; gap: .15rem .8rem; margin: .2rem 0 .8rem; font-size: .88rem; font-variant-numeric: tabular-nums; }
+#learning dt { color: var(--muted); } #learning dd { margin: 0; }
 form { display: flex; flex-wrap: wrap; gap: .6rem; align-items: end; }
 label { display: flex; flex-direction: column; font-size: .85rem; color: var(--muted); }
 input, button { font: inherit; padding: .35rem .5rem; border-radius: 6px; border: 1px solid var(--line); background: var(--bg); color: var(--fg); min-height: 2.2rem; }

@@ -18,6 +18,8 @@ export interface CallRequest extends Omit<RuntimeRequest, 'signal'> {
   signal?: AbortSignal
   /** Called once, when the call got a slot or a place in the queue (it will not be refused any more). */
   onAdmitted?: () => void
+  /** Called once, when the call got its slot and starts running (at once, or after waiting in the queue). */
+  onStarted?: () => void
 }
 
 export interface CallResult {
@@ -115,6 +117,7 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> {
     try {
       await this.acquire(name, state, signal, req.onAdmitted)
       queueMs = performance.now() - arrived
+      req.onStarted?.()
       const started = performance.now()
       try {
         const response = await this.runWithin(state, name, { ...req, signal })

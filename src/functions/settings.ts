@@ -1,5 +1,5 @@
 import type { SpecIssue } from './errors.js'
-import { parseDuration, parseWholeNumber, type Parsed } from './quantities.js'
+import { parseDuration, parseWholeNumber, TIMEOUT_RANGE, type Parsed } from './quantities.js'
 import { FUNCTION_DEFAULTS, LABELS, type FunctionRuntimeKind, type FunctionSpec } from './types.js'
 
 /** The P2PFaaS settings of a function, which travel as `p2pfaas.*` labels. */
@@ -11,6 +11,34 @@ export const SETTING_RANGES = {
 } as const
 
 export const RUNTIMES: readonly FunctionRuntimeKind[] = ['http', 'process', 'emulated']
+
+/** Task types are small numbers, as in the original (its LearningScheduler took numTaskTypes). */
+export const MAX_TASK_TYPE = 63
+/** A deadline is a time a call's answer is wanted within: from 1 ms to the longest timeout. */
+export const DEADLINE_RANGE = { min: 1, max: TIMEOUT_RANGE.max } as const
+
+/** `p2pfaas.task-type`, and the X-P2pfaas-Scheduler-Learning-Task-Type header: the same rule for both. */
+export const parseTaskType = (v: string): Parsed<number> => parseWholeNumber(v, 0, MAX_TASK_TYPE)
+export const parseDeadline = (v: string): Parsed<number> => parseDuration(v, DEADLINE_RANGE)
+
+/** What a scheduling policy may learn from a function's labels: its calls' task type and deadline. */
+export interface TaskLabels {
+  taskType?: number
+  deadlineMs?: number
+}
+
+/**
+ * The task type and deadline a function's labels give, as its scheduling requests carry them. The
+ * labels of a deployed function were checked by readSettings, so a value that does not parse here
+ * (only from code that skipped the check) is left out rather than guessed.
+ */
+export function readTaskLabels (labels: Readonly<Record<string, string>>): TaskLabels {
+  const type = labels[LABELS.taskType]
+  const deadline = labels[LABELS.deadline]
+  const t = type === undefined ? undefined : parseTaskType(type)
+  const d = deadline === undefined ? undefined : parseDeadline(deadline)
+  return { ...(t?.ok === true ? { taskType: t.value } : {}), ...(d?.ok === true ? { deadlineMs: d.value } : {}) }
+}
 
 const PREFIX = 'p2pfaas.'
 const KNOWN: readonly string[] = Object.values(LABELS)
@@ -54,6 +82,8 @@ export function readSettings (labels: Record<string, unknown>): SettingsResult {
   const runtime = read(LABELS.runtime, parseRuntime, FUNCTION_DEFAULTS.runtime)
   const minWarm = read(LABELS.minWarm, v => parseMinWarm(v, concurrency), Math.min(FUNCTION_DEFAULTS.minWarm, concurrency))
   read(LABELS.serviceTime, parseServiceTime, undefined)
+  read(LABELS.taskType, parseTaskType, undefined)
+  read(LABELS.deadline, parseDeadline, undefined)
   return { settings: { concurrency, queue, timeoutMs, minWarm, runtime }, issues }
 }
 

@@ -61,5 +61,9 @@ export const LABELS = {
   timeout: 'p2pfaas.timeout',
   runtime: 'p2pfaas.runtime',
   /** Emulated runtime only: `exp:100ms` (default, exponential with that mean), `fixed:50ms`, or a bare duration (exponential mean). */
-  serviceTime: 'p2pfaas.service-time'
+  serviceTime: 'p2pfaas.service-time',
+  /** The task type of the function's calls, 0 to 63, for a policy that tells types apart (learning); a call's header overrides it. */
+  taskType: 'p2pfaas.task-type',
+  /** Time within which a call's answer is wanted ("500ms", "2s"); a learning policy is rewarded for meeting it. Not enforced: `p2pfaas.timeout` is. */
+  deadline: 'p2pfaas.deadline'
 } as const

@@ -1,3 +1,4 @@
+import { TASK_TYPE_HEADER } from '../invoke/task.js'
 import type { TraceEntry } from '../invoke/call.js'
 
 /** Request headers the original P2PFaaS honoured, and ours. Lower-case, as node:http gives them. */
@@ -5,7 +6,7 @@ export const REQUEST = {
   bypass: 'x-p2pfaas-scheduler-bypass',
   forward: 'x-p2pfaas-scheduler-forward',
   tracingId: 'x-p2pfaas-scheduler-task-tracing-id',
-  taskType: 'x-p2pfaas-scheduler-learning-task-type',
+  taskType: TASK_TYPE_HEADER,
   idempotent: 'x-p2pfaas-idempotent'
 } as const
 

@@ -1,6 +1,7 @@
 import { describePolicy, parsePolicy, PolicyError, policyFromOriginal } from '../scheduler/registry.js'
 import type { AdminGuard } from './auth.js'
 import type { PolicyCatalog } from '../scheduler/catalog.js'
+import type { LearningKeeper } from '../scheduler/learning/keeper.js'
 import type { Policy } from '../scheduler/types.js'
 import type { FastifyInstance } from 'fastify'
 
@@ -10,6 +11,8 @@ export interface SchedulerRouteDeps {
   catalog?: Pick<PolicyCatalog, 'parse' | 'fromOriginal'>
   current: () => Policy
   replace: (policy: Policy) => Promise<void>
+  /** What a learning policy learnt; without it, /configuration/scheduler/learning is not served. */
+  learning?: Pick<LearningKeeper, 'stats' | 'reset'>
 }
 
 /**
@@ -38,4 +41,17 @@ export function registerSchedulerRoutes (app: FastifyInstance, deps: SchedulerRo
     await deps.replace(policy)
     return describePolicy(policy)
   })
+  if (deps.learning !== undefined) registerLearningRoutes(app, deps.guard, deps.learning)
+}
+
+/**
+ * `GET /configuration/scheduler/learning`: what the learning policy in force learnt (its table's
+ * size, average reward, ε, decisions, exploration share, reward rate), `{"inForce": false}` when the
+ * policy in force does not learn. `DELETE` (admin): forget it, in the policy in force and in the
+ * data dir; the policy goes on learning from scratch.
+ */
+function registerLearningRoutes (app: FastifyInstance, guard: AdminGuard, learning: Pick<LearningKeeper, 'stats' | 'reset'>): void {
+  const shown = (stats: ReturnType<LearningKeeper['stats']>): Record<string, unknown> => stats === undefined ? { inForce: false } : { inForce: true, ...stats }
+  app.get('/configuration/scheduler/learning', async () => shown(learning.stats()))
+  app.delete('/configuration/scheduler/learning', { preHandler: guard }, async () => ({ reset: true, ...shown(await learning.reset()) }))
 }

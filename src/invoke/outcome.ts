@@ -1,4 +1,5 @@
 import type { RoutedEvent } from './service.js'
+import type { CallTask } from './task.js'
 import type { CallOutcome as ObservedCall, Policy } from '../scheduler/types.js'
 
 /** What this node decided for a call, kept until its answer is known. */
@@ -7,6 +8,8 @@ export interface Chosen {
   policy: Policy
   action: ObservedCall['action']
   byPolicy: boolean
+  /** The call's task type and deadline, as the decision read them. */
+  task: CallTask
 }
 
 /**
@@ -20,6 +23,8 @@ export function observedCall (self: string, routed: RoutedEvent, chosen: Chosen)
   const ok = code === undefined
   return {
     function: call.function,
+    callId: call.callId,
+    ...chosen.task,
     hops: call.hops,
     action: chosen.action,
     byPolicy: chosen.byPolicy,

@@ -6,10 +6,12 @@ import { shuffled } from '../scheduler/sampling.js'
 import { RefusalBackoff } from './backoff.js'
 import { handOff, probeLoad } from './client.js'
 import { observedCall, type Chosen } from './outcome.js'
+import { taskOfCall, TypeLoadCounter, type CallTask } from './task.js'
 import type { Call, CallOutcome, TraceEntry } from './call.js'
 import type { Executor } from '../executor/executor.js'
 import type { Logger } from '../log.js'
 import type { MeshView } from '../mesh/view.js'
+import type { TaskLabels } from '../functions/settings.js'
 import type { Candidate, Decision, LocalLoad, Policy, Rng, SchedulingRequest } from '../scheduler/types.js'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -31,6 +33,8 @@ export interface InvokeServiceComponents {
   log: Logger
   /** Waits for a policy that decides later (PowerOfNSchedulerTau); rejects when the signal aborts. Default: a timer. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>
+  /** The task type and deadline a function's labels give (p2pfaas.task-type, p2pfaas.deadline); none when absent. */
+  taskLabels?: (fn: string) => TaskLabels | undefined
 }
 
 export interface RoutedEvent {
@@ -58,6 +62,8 @@ export interface InvokeServiceEvents {
  */
 export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
   readonly backoff = new RefusalBackoff()
+  /** Calls run here per task type, for policies that tell types apart. */
+  readonly typeLoad = new TypeLoadCounter()
   private readonly probeTimeoutMs: number
   private readonly maxAttempts: number
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>
@@ -82,8 +88,9 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
     const timer = setTimeout(() => { deadline.abort(new DOMException('deadline passed', 'TimeoutError')) }, remaining)
     let probes = 0
     let chosen: Chosen | undefined
+    const task = taskOfCall(call, this.c.taskLabels?.(call.function))
     try {
-      const choice = await this.choose(call, started, deadline.signal)
+      const choice = await this.choose(call, task, started, deadline.signal)
       const { decision, probingMs, local } = choice
       probes = choice.probes
       chosen = choice.chosen
@@ -106,10 +113,11 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
         if (local == null) throw withTrace(new CallError('OVERLOADED', `every peer with ${call.function} refused the call (the last: ${refusal.last})`), [entry('reject')])
         // Every peer refused before accepting: run it here after all (the executor queues or refuses).
       }
+      const ticket = this.typeLoad.enter(task.taskType)
       const result = await this.c.executor.call(call.function, {
         method: call.method, path: call.path, query: call.query, headers: call.headers, body: call.body,
-        signal: deadline.signal, onAdmitted: onAccepted
-      })
+        signal: deadline.signal, onAdmitted: onAccepted, onStarted: ticket.started
+      }).finally(ticket.ended)
       return this.routed(call, 'local', { response: result.response, trace: [entry('local', result.queueMs, result.execMs)] }, probes, chosen)
     } catch (err) {
       const callError = err instanceof CallError ? err : new CallError('FUNCTION_CRASHED', (err as Error).message, { cause: err })
@@ -127,8 +135,8 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
    * Asks the policy (probing peers when it wants to) where the call should run; `local` is this
    * node's load as the decision read it (undefined: the function is not deployed here).
    */
-  private async choose (call: Call, arrived: number, signal: AbortSignal): Promise<{ decision: Decision, probingMs: number, probes: number, chosen: Chosen, local: LocalFunctionLoad | undefined }> {
-    const req: SchedulingRequest = { function: call.function, self: this.self, hops: call.hops, path: call.visited, bypass: call.bypass, forceForward: call.forceForward }
+  private async choose (call: Call, task: CallTask, arrived: number, signal: AbortSignal): Promise<{ decision: Decision, probingMs: number, probes: number, chosen: Chosen, local: LocalFunctionLoad | undefined }> {
+    let req = this.request(call, task)
     const policy = this.c.policy()
     let local = this.c.executor.loadOf(call.function)
     let candidates = this.candidates(call, policy)
@@ -138,6 +146,7 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
       // What the wait is for: the decision reads the node and its peers as they are now.
       local = this.c.executor.loadOf(call.function)
       candidates = this.candidates(call, policy)
+      req = this.request(call, task)
     }
     const localLoad = asLocalLoad(local)
     let { decision, byPolicy } = decideTraced(policy, req, localLoad, candidates, this.c.rng)
@@ -166,7 +175,22 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
     }
     // afterProbe never answers probe (the rules refuse it): this only tells the compiler.
     if (decision.action === 'probe') throw new Error(`scheduling policy ${policy.name} asked to probe again after probing`)
-    return { decision, probingMs, probes, chosen: { policy, action: decision.action, byPolicy }, local }
+    return { decision, probingMs, probes, chosen: { policy, action: decision.action, byPolicy, task }, local }
+  }
+
+  /** The call as a policy sees it: built here only, with this node's load per task type as it is now. */
+  private request (call: Call, task: CallTask): SchedulingRequest {
+    return {
+      function: call.function,
+      self: this.self,
+      hops: call.hops,
+      path: call.visited,
+      bypass: call.bypass,
+      forceForward: call.forceForward,
+      callId: call.callId,
+      ...task,
+      typeLoad: this.typeLoad.snapshot()
+    }
   }
 
   /**

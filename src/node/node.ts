@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { MAX_STACK_BYTES, parseStackYaml } from '../functions/stack.js'
 import { Executor } from '../executor/executor.js'
 import { FunctionRegistry } from '../functions/registry.js'
+import { readTaskLabels, type TaskLabels } from '../functions/settings.js'
 import { createFunctionStore } from '../functions/store.js'
 import { adminGuard, createAdminCheck } from '../gateway/auth.js'
 import { registerConfigurationRoutes } from '../gateway/configuration.js'
@@ -26,6 +27,8 @@ import { registerMonitoringRoutes } from '../gateway/monitoring.js'
 import { registerSchedulerRoutes } from '../gateway/scheduler.js'
 import { VERSION } from '../mesh/libp2p.js'
 import { seededRng } from '../scheduler/seeded.js'
+import { createLearningKeeper } from '../scheduler/learning/keeper.js'
+import { createTableStore } from '../scheduler/learning/table-store.js'
 import { loadOrCreateAdminSecret } from './admin-secret.js'
 import { setUpPolicies } from './policies.js'
 import { loadNodeDefaults, saveNodeDefaults } from './node-defaults.js'
@@ -35,6 +38,7 @@ import type { NodeConfig } from './config.js'
 import type { Logger } from '../log.js'
 import type { Runtime } from '../runtime/types.js'
 import type { DockerRuntime } from '../runtime/docker.js'
+import type { FunctionSpec } from '../functions/types.js'
 
 export interface P2pfaasNode {
   readonly mesh: Mesh
@@ -99,22 +103,25 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
 
   let policy = policies.initial
   log.info({ policy: policy.label }, 'scheduling policy')
+  // What a learning policy learnt outlives it: kept in the data dir, across policy changes and restarts.
+  const learning = createLearningKeeper({ store: createTableStore({ dataDir: config.dataDir }), log })
   const invoke = new InvokeService({ maxBodyBytes: config.maxBodyBytes }, {
     libp2p: mesh.libp2p,
     executor,
     view: mesh.view,
     policy: () => policy,
     rng,
-    log
+    log,
+    taskLabels: taskLabelsOf(registry)
   })
   const recorder = new CallRecorder({ self: mesh.peerId.toString(), source: invoke })
   const observer = new MeshObserver({ staleAfterMs: 2 * config.heartbeatMs }, {
     libp2p: mesh.libp2p,
     view: mesh.view,
     recorder,
-    self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), load: executor.snapshot(), functions: registry.list().map(f => f.spec.name), policy: policy.label })
+    self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), load: executor.snapshot(), functions: registry.list().map(f => f.spec.name), policy: policy.label, learning: learning.stats() })
   })
-  const metrics = createMetrics({ version: VERSION }, { executor, invoke, functions: registry, mesh, policyFailures: policies.failures })
+  const metrics = createMetrics({ version: VERSION }, { executor, invoke, functions: registry, mesh, policyFailures: policies.failures, learning })
   const invokeHandlers = createInvokeHandlers({ maxBodyBytes: config.maxBodyBytes }, { libp2p: mesh.libp2p, service: invoke, executor, log })
 
   const invocations = new Map<string, number>()
@@ -158,7 +165,9 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     guard,
     catalog: policies.catalog,
     current: () => policy,
-    replace: async next => { policy = next; log.info({ policy: next.label }, 'scheduling policy changed') }
+    // The new policy takes up what was learnt before it decides anything.
+    replace: async next => { await learning.adopt(next); policy = next; log.info({ policy: next.label }, 'scheduling policy changed') },
+    learning
   })
   registerConfigurationRoutes(gateway.app, { registry, guard, persist: async d => { await saveNodeDefaults(config.dataDir, d) } })
 
@@ -180,6 +189,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
         deploying.catch(() => {})
         await metrics.start(); started.push(metrics)
         await mesh.start(); started.push(mesh)
+        await learning.adopt(policy); started.push(learning)
         await invokeHandlers.start(); started.push(invokeHandlers)
         await manage.start(); started.push(manage)
         await recorder.start(); started.push(recorder)
@@ -198,6 +208,21 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
       for (const s of started.splice(0).reverse()) await s.stop()
       log.info('node stopped')
     }
+  }
+}
+
+/** A function's task type and deadline labels, read once per deployed spec (a redeploy makes a new one). */
+function taskLabelsOf (registry: FunctionRegistry): (fn: string) => TaskLabels | undefined {
+  const read = new WeakMap<FunctionSpec, TaskLabels>()
+  return fn => {
+    const spec = registry.get(fn)?.spec
+    if (spec == null) return undefined
+    let labels = read.get(spec)
+    if (labels == null) {
+      labels = readTaskLabels(spec.labels)
+      read.set(spec, labels)
+    }
+    return labels
   }
 }
 

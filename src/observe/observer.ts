@@ -3,6 +3,7 @@ import { buildSnapshot, type DashboardNode, type DashboardSnapshot, type NodeRep
 import type { CallRecorder } from './recorder.js'
 import type { NodeLoad } from '../mesh/load.js'
 import type { MeshView } from '../mesh/view.js'
+import type { LearningStats } from '../scheduler/learning/policy.js'
 import type { Libp2p } from '@libp2p/interface'
 
 export interface MeshObserverInit {
@@ -20,7 +21,7 @@ export interface MeshObserverComponents {
   libp2p: Libp2p
   view: MeshView
   recorder: CallRecorder
-  self: () => { peerId: string, addrs: string[], load: NodeLoad, functions: string[], policy: string }
+  self: () => { peerId: string, addrs: string[], load: NodeLoad, functions: string[], policy: string, learning?: LearningStats }
 }
 
 interface PeerCursor { report: NodeReport, sinceT: number, sinceSeq: number }
@@ -128,6 +129,7 @@ export class MeshObserver {
       self: self.peerId,
       at: now,
       policy: self.policy,
+      ...(self.learning === undefined ? {} : { learning: self.learning }),
       nodes,
       reports,
       seriesSeconds: this.init.seriesSeconds ?? 120,

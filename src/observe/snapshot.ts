@@ -1,5 +1,6 @@
 import { emptyHistogram, fromSparse, mergeInto, quantile } from './histogram.js'
 import type { NodeLoad } from '../mesh/load.js'
+import type { LearningStats } from '../scheduler/learning/policy.js'
 import type { CallRecord, ObservedFunctionSecond } from './recorder.js'
 
 /** The dashboard's whole picture, as `GET /api/dashboard` and the live stream send it. */
@@ -9,6 +10,8 @@ export interface DashboardSnapshot {
   /** Wall clock of the snapshot (ms since epoch). */
   at: number
   policy: string
+  /** This node's learning policy, when the policy in force learns (the policy panel shows it). */
+  learning?: LearningStats
   nodes: DashboardNode[]
   /** Live connections between P2PFaaS nodes, each pair once. */
   edges: Array<{ a: string, b: string }>
@@ -67,6 +70,7 @@ export interface SnapshotInput {
   self: string
   at: number
   policy: string
+  learning?: LearningStats
   nodes: DashboardNode[]
   reports: Map<string, NodeReport>
   seriesSeconds: number
@@ -145,5 +149,5 @@ export function buildSnapshot (input: SnapshotInput): DashboardSnapshot {
     }
   }
 
-  return { self: input.self, at: input.at, policy: input.policy, nodes: input.nodes, edges: [...edges.values()], handoffs: [...handoffs.values()], functions, series, traces }
+  return { self: input.self, at: input.at, policy: input.policy, ...(input.learning === undefined ? {} : { learning: input.learning }), nodes: input.nodes, edges: [...edges.values()], handoffs: [...handoffs.values()], functions, series, traces }
 }

@@ -1,5 +1,5 @@
 /** Scheduling: the contract, the shared rules the invoke service calls, the policies and their registry. */
-export type { CallOutcome, Candidate, Decision, LocalLoad, Policy, ProbeResult, Rng, SchedulingRequest } from './types.js'
+export type { CallOutcome, Candidate, Decision, LocalLoad, Policy, ProbeResult, Rng, SchedulingRequest, TypeLoad } from './types.js'
 export type { PluginPolicy, PolicyPlugin } from './plugin.js'
 export { afterProbe, decide, isLossMode } from './rules.js'
 export { PolicyError } from './errors.js'
@@ -17,3 +17,4 @@ export { createRoundRobinMaster, type RoundRobinMasterParams } from './round-rob
 export { createPowerOfD, type PowerOfDParams } from './power-of-d.js'
 export { createThreshold, type ThresholdParams } from './threshold.js'
 export { createLeastLoaded, type LeastLoadedParams } from './least-loaded.js'
+export { createLearning, learnerOf, type Learner, type LearningParams, type LearningStats } from './learning/policy.js'

@@ -5,7 +5,7 @@
  * docs/writing-a-policy.md walks through a worked example.
  */
 export type { PluginPolicy, PolicyPlugin } from './plugin.js'
-export type { CallOutcome, Candidate, Decision, LocalLoad, Policy, ProbeResult, Rng, SchedulingRequest } from './types.js'
+export type { CallOutcome, Candidate, Decision, LocalLoad, Policy, ProbeResult, Rng, SchedulingRequest, TypeLoad } from './types.js'
 export type { ParamSpec, ParamSpecs, ParamValue } from './params.js'
 export type { GuardInit, PolicyFailure, PolicyFailureKind, PolicyStep } from './guard.js'
 export type { PolicyCatalog, PolicyCatalogInit } from './catalog.js'

@@ -1,5 +1,6 @@
 import { PolicyError, shown } from './errors.js'
 import { createLeastLoaded, LEAST_LOADED_PARAMS, type LeastLoadedParams } from './least-loaded.js'
+import { createLearning, LEARNING_PARAMS, type LearningParams } from './learning/policy.js'
 import { createLocal, LOCAL_PARAMS, type LocalParams } from './local.js'
 import { accepted, parseParam, type ParamSpecs, type ParamValue } from './params.js'
 import { createPowerOfD, POWER_OF_D_PARAMS, type PowerOfDParams } from './power-of-d.js'
@@ -11,7 +12,7 @@ import type { Policy } from './types.js'
 
 export { PolicyError } from './errors.js'
 
-export const POLICY_NAMES = ['local', 'random', 'round-robin', 'power-of-d', 'threshold', 'least-loaded', 'round-robin-master'] as const
+export const POLICY_NAMES = ['local', 'random', 'round-robin', 'power-of-d', 'threshold', 'least-loaded', 'round-robin-master', 'learning'] as const
 export type PolicyName = typeof POLICY_NAMES[number]
 
 /**
@@ -43,7 +44,8 @@ const POLICIES: Record<PolicyName, PolicyEntry> = {
   'power-of-d': { specs: POWER_OF_D_PARAMS, create: p => createPowerOfD(p as PowerOfDParams) },
   threshold: { specs: THRESHOLD_PARAMS, create: p => createThreshold(p as ThresholdParams) },
   'least-loaded': { specs: LEAST_LOADED_PARAMS, create: p => createLeastLoaded(p as LeastLoadedParams) },
-  'round-robin-master': { specs: ROUND_ROBIN_MASTER_PARAMS, create: p => createRoundRobinMaster(p as RoundRobinMasterParams) }
+  'round-robin-master': { specs: ROUND_ROBIN_MASTER_PARAMS, create: p => createRoundRobinMaster(p as RoundRobinMasterParams) },
+  learning: { specs: LEARNING_PARAMS, create: p => createLearning(p as LearningParams) }
 }
 
 /**
@@ -59,11 +61,12 @@ const ORIGINALS: Record<string, { policy: PolicyName, keys: readonly string[], n
     policy: 'round-robin-master',
     keys: ['isMaster', 'master', 'loss'],
     note: 'the original named the master by its IP address; here it is the master\'s PeerId'
+  },
+  LearningScheduler: {
+    policy: 'learning',
+    keys: ['taskTypes'],
+    note: 'taskTypes is the original\'s numTaskTypes'
   }
-}
-
-const UNSUPPORTED: Record<string, string> = {
-  LearningScheduler: 'LearningScheduler is not available yet; use "least-loaded" (the default) or "threshold" meanwhile'
 }
 
 function isPolicyName (name: string): name is PolicyName {
@@ -81,7 +84,7 @@ function findKey<T> (table: Record<string, T>, name: string): string | undefined
  * matched in any casing, so a plugin "noscheduler" could never be chosen).
  */
 export function isReservedPolicyName (name: string): boolean {
-  return isPolicyName(name.toLowerCase()) || findKey(ORIGINALS, name) !== undefined || findKey(UNSUPPORTED, name) !== undefined
+  return isPolicyName(name.toLowerCase()) || findKey(ORIGINALS, name) !== undefined
 }
 
 const namesOf = (extra: ExtraPolicies): string => [...POLICY_NAMES, ...extra.keys()].join(', ')
@@ -89,8 +92,6 @@ const namesOf = (extra: ExtraPolicies): string => [...POLICY_NAMES, ...extra.key
 function unknownName (name: string, extra: ExtraPolicies): PolicyError {
   const original = findKey(ORIGINALS, name)
   const hint = original === undefined ? '' : ` (the original's ${original} is "${ORIGINALS[original]?.policy}" here)`
-  const unsupported = findKey(UNSUPPORTED, name)
-  if (unsupported !== undefined) return new PolicyError(UNSUPPORTED[unsupported] as string)
   return new PolicyError(`unknown scheduling policy ${shown(name)}${hint}; one of: ${namesOf(extra)}`)
 }
 
@@ -171,7 +172,7 @@ function readBody (body: unknown): { name: string, parameters: string[] } {
  * `{"name": "PowerOfNScheduler", "parameters": ["1", "2", "true", "1"]}`. The original's names take
  * their positional parameters, all required: NoScheduler [loss], ForwardScheduler [maxHops],
  * PowerOfNScheduler [F, T, loss, maxHops], PowerOfNSchedulerTau [F, T, loss, maxHops, tau],
- * RoundRobinWithMasterScheduler [isMaster, master PeerId, loss].
+ * RoundRobinWithMasterScheduler [isMaster, master PeerId, loss], LearningScheduler [numTaskTypes].
  * Our own names, and plugins' in `extra`, take "key=value" strings:
  * `{"name": "power-of-d", "parameters": ["d=3"]}`.
  */
@@ -231,6 +232,9 @@ export function toOriginal (policy: Policy): { name: string, parameters: string[
       // The original always said whether this node is the master, and had no hop limit to set.
       if (typeof p.isMaster !== 'boolean' || p.maxHops !== DEFAULT_MASTER_HOPS) return undefined
       return { name: 'RoundRobinWithMasterScheduler', parameters: [String(p.isMaster), String(p.master), String(p.loss)] }
+    case 'learning':
+      // The original took numTaskTypes only: anything else set is ours (the label says which).
+      return policy.label.startsWith('LearningScheduler(') ? { name: 'LearningScheduler', parameters: [String(p.taskTypes)] } : undefined
     default: return undefined
   }
 }

@@ -20,6 +20,28 @@ export interface SchedulingRequest {
   bypass: boolean
   /** X-P2pfaas-Scheduler-Forward: hand it off if any candidate exists. */
   forceForward: boolean
+  /** The call's id, the same in the CallOutcome `observe` is told: pairs a decision with how it ended. */
+  callId?: string
+  /**
+   * The call's task type, 0 to 63: the X-P2pfaas-Scheduler-Learning-Task-Type header, else the
+   * function's `p2pfaas.task-type` label; absent when neither says.
+   */
+  taskType?: number
+  /** Time within which the call's answer is wanted (ms): the function's `p2pfaas.deadline` label. */
+  deadlineMs?: number
+  /**
+   * Calls running and waiting on this node per task type, every function counted (untyped calls
+   * without `taskType`). Given by the node; absent in a caller that does not count them.
+   */
+  typeLoad?: readonly TypeLoad[]
+}
+
+/** This node's calls of one task type: running (holding a slot) and queued (waiting for one). */
+export interface TypeLoad {
+  /** Absent: calls with no task type. */
+  taskType?: number
+  running: number
+  queued: number
 }
 
 /** This node's load for the function called. */
@@ -66,7 +88,7 @@ export type Decision =
   | { action: 'probe', peers: string[], reason: string }
 
 export interface Policy {
-  /** Canonical name: local, random, round-robin, power-of-d, threshold, least-loaded, round-robin-master, or a plugin's. */
+  /** Canonical name: local, random, round-robin, power-of-d, threshold, least-loaded, round-robin-master, learning, or a plugin's. */
   readonly name: string
   /** As the original's X-P2pfaas-Scheduler header shows it, e.g. `PowerOfNScheduler(1, 2, true, 1)`. */
   readonly label: string
@@ -103,6 +125,11 @@ export interface Policy {
 /** A finished call as the node that decided where it runs saw it; what `Policy.observe` is given. */
 export interface CallOutcome {
   function: string
+  /** The call's id, as in the SchedulingRequest its decision was made from. */
+  callId?: string
+  /** The call's task type and deadline, as in its SchedulingRequest. */
+  taskType?: number
+  deadlineMs?: number
   /** Hand-offs the call had made before it reached this node (0: a client called this node). */
   hops: number
   /** What this node decided, after any probe: run here, hand off, or refuse. */

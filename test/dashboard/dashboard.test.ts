@@ -132,6 +132,24 @@ describe('the dashboard', () => {
     expect(await page.textContent('#policy-result')).toMatch(/^now /)
   })
 
+  it('shows what a learning policy learnt, only while one is in force', async () => {
+    const secret = a.auth.startsWith('Basic ') ? Buffer.from(a.auth.slice(6), 'base64').toString().split(':')[1]! : ''
+    // The test before refused a wrong secret on purpose (a 401 in the console): only what comes now counts.
+    const before = problems.length
+    expect(await page.isHidden('#learning')).toBe(true)
+    await page.fill('#policy-form input[name="policy"]', 'learning:taskTypes=2')
+    await page.fill('#policy-form input[name="secret"]', secret)
+    await page.click('#policy-form button')
+    await page.waitForFunction(() => /Learning/.test(document.getElementById('policy')?.textContent ?? ''), undefined, { timeout: 5000 })
+    await page.waitForSelector('#learning:not([hidden])', { timeout: 5000 })
+    for (let i = 0; i < 3; i++) await (await fetch(`${a.url}/function/emu`, { method: 'POST', headers: { 'X-P2pfaas-Scheduler-Learning-Task-Type': '1' } })).arrayBuffer()
+    await page.waitForFunction(() => /of 3 calls/.test(document.querySelector('#learning [data-stat="reward-rate"]')?.textContent ?? ''), undefined, { timeout: 5000 })
+    expect(await page.textContent('#learning [data-stat="exploration"]')).toMatch(/of 3 decisions \(ε = 0\.05\)/)
+    expect(await page.textContent('#learning [data-stat="table"]')).toMatch(/^\d+ states?, \d+ updates?$/)
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-5-learning.png`, fullPage: true })
+    expect(problems.slice(before)).toEqual([])
+  }, 30_000)
+
   it('is reachable from the keyboard: tabbing reaches a node, Enter selects its row', async () => {
     await page.focus(`#graph .node[data-peer="${id(b)}"]`)
     await page.keyboard.press('Enter')

@@ -37,7 +37,7 @@ describe('loading a policy module', () => {
     expect(plugin).toMatchObject({ name: 'first-peer', about: 'always the first candidate' })
     expect(Object.isFrozen(plugin)).toBe(true)
     const catalog = createPolicyCatalog({ plugins: [plugin] })
-    expect(catalog.names).toEqual(['local', 'random', 'round-robin', 'power-of-d', 'threshold', 'least-loaded', 'round-robin-master', 'first-peer'])
+    expect(catalog.names).toEqual(['local', 'random', 'round-robin', 'power-of-d', 'threshold', 'least-loaded', 'round-robin-master', 'learning', 'first-peer'])
     const policy = catalog.parse('first-peer:k=3,slow=250ms')
     expect(policy).toMatchObject({ name: 'first-peer', label: 'first-peer(k=3, slow=250, maxHops=1)', maxHops: 1, parameters: { k: 3, slow: 250, maxHops: 1 } })
     expect(decide(policy, req(), here(4, 2), [cand('B', 3), cand('A', 0)], mulberry32(1))).toEqual({ action: 'forward', peers: ['B'], reason: 'first, k=3' })
@@ -85,9 +85,9 @@ describe('loading a policy module', () => {
   it('keeps catalogs apart: a plugin in one node\'s catalog is unknown to another and to parsePolicy', async () => {
     const plugin = await loadPolicyModule('first.mjs', { cwd: dir.dir })
     createPolicyCatalog({ plugins: [plugin] })
-    expect(() => createPolicyCatalog().parse('first-peer')).toThrow(/unknown scheduling policy "first-peer"; one of: local, random, round-robin, power-of-d, threshold, least-loaded, round-robin-master$/)
+    expect(() => createPolicyCatalog().parse('first-peer')).toThrow(/unknown scheduling policy "first-peer"; one of: local, random, round-robin, power-of-d, threshold, least-loaded, round-robin-master, learning$/)
     expect(() => parsePolicy('first-peer')).toThrow(PolicyError)
-    expect(() => createPolicyCatalog({ plugins: [plugin] }).parse('nope')).toThrow(/one of: local, .*, least-loaded, round-robin-master, first-peer/)
+    expect(() => createPolicyCatalog({ plugins: [plugin] }).parse('nope')).toThrow(/one of: local, .*, least-loaded, round-robin-master, learning, first-peer/)
   })
 })
 

@@ -34,7 +34,7 @@ describe('parsePolicy (CLI and env syntax)', () => {
   it('explains every bad input, naming the parameter and what it accepts', () => {
     const bad: Array<[string, string | RegExp]> = [
       ['', /must be name\[:key=value,...\] with name one of: local, random, round-robin, power-of-d, threshold, least-loaded, round-robin-master/],
-      ['fastest', 'unknown scheduling policy "fastest"; one of: local, random, round-robin, power-of-d, threshold, least-loaded, round-robin-master'],
+      ['fastest', 'unknown scheduling policy "fastest"; one of: local, random, round-robin, power-of-d, threshold, least-loaded, round-robin-master, learning'],
       ['PowerOfNScheduler', /the original's PowerOfNScheduler is "threshold" here/],
       ['power-of-d:d=0', 'power-of-d: d must be an integer from 1 to 16 (got "0")'],
       ['power-of-d:d=two', 'power-of-d: d must be an integer from 1 to 16 (got "two")'],
@@ -99,9 +99,14 @@ describe('policyFromOriginal (POST /configuration/scheduler)', () => {
     expect(policyFromOriginal({ name: 'least-loaded' }).name).toBe('least-loaded')
   })
 
-  it('explains what it cannot do', () => {
-    expect(() => policyFromOriginal({ name: 'LearningScheduler', parameters: ['1'] })).toThrow(/LearningScheduler is not available yet/)
-    expect(() => parsePolicy('LearningScheduler')).toThrow(/not available yet/)
+  it('takes the original\'s LearningScheduler [numTaskTypes], as the learning policy', () => {
+    const policy = policyFromOriginal(JSON.parse('{"name": "LearningScheduler", "parameters": ["2"]}'))
+    expect(policy.name).toBe('learning')
+    expect(policy.label).toBe('LearningScheduler(2)')
+    expect(policy.parameters).toMatchObject({ taskTypes: 2, maxHops: 1 })
+    expect(() => policyFromOriginal({ name: 'LearningScheduler', parameters: ['0'] })).toThrow(/LearningScheduler: taskTypes must be an integer from 1 to 16 \(got "0"\) \(taskTypes is the original's numTaskTypes\)/)
+    expect(() => policyFromOriginal({ name: 'LearningScheduler', parameters: [] })).toThrow('LearningScheduler takes 1 parameter [taskTypes] (got 0)')
+    expect(() => parsePolicy('LearningScheduler')).toThrow(/unknown scheduling policy "LearningScheduler" \(the original's LearningScheduler is "learning" here\)/)
   })
 
   it('explains bad bodies and parameters', () => {

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest'
+import { parseDeployBody } from '../../src/functions/openfaas.js'
+import { readTaskLabels } from '../../src/functions/settings.js'
+import { TASK_TYPE_HEADER, taskOfCall, TypeLoadCounter } from '../../src/invoke/task.js'
+
+/** A call's task type and deadline (header and labels), and this node's calls per task type. */
+
+describe('task labels', () => {
+  it('p2pfaas.task-type and p2pfaas.deadline are read with the label rules', () => {
+    const spec = parseDeployBody({ service: 'f', image: 'x', labels: { 'p2pfaas.task-type': '1', 'p2pfaas.deadline': '500ms' } })
+    expect(readTaskLabels(spec.labels)).toEqual({ taskType: 1, deadlineMs: 500 })
+    expect(readTaskLabels({ 'p2pfaas.deadline': '2' })).toEqual({ deadlineMs: 2000 })
+    expect(readTaskLabels({})).toEqual({})
+  })
+
+  it('refuses a bad task type or deadline at deploy, naming the label', () => {
+    expect(() => parseDeployBody({ service: 'f', image: 'x', labels: { 'p2pfaas.task-type': '64' } })).toThrow(/p2pfaas.task-type.*whole number from 0 to 63/)
+    expect(() => parseDeployBody({ service: 'f', image: 'x', labels: { 'p2pfaas.deadline': 'soon' } })).toThrow(/p2pfaas.deadline.*duration/)
+  })
+})
+
+describe('taskOfCall', () => {
+  it('takes the header first, then the label; the deadline is the function\'s', () => {
+    expect(taskOfCall({ headers: { [TASK_TYPE_HEADER]: '2' } }, { taskType: 1, deadlineMs: 300 })).toEqual({ taskType: 2, deadlineMs: 300 })
+    expect(taskOfCall({ headers: {} }, { taskType: 1 })).toEqual({ taskType: 1 })
+    expect(taskOfCall({ headers: {} }, undefined)).toEqual({})
+  })
+
+  it('does not trust a header that is no task type: the label stands', () => {
+    expect(taskOfCall({ headers: { [TASK_TYPE_HEADER]: 'big' } }, { taskType: 1 })).toEqual({ taskType: 1 })
+    expect(taskOfCall({ headers: { [TASK_TYPE_HEADER]: '99' } }, undefined)).toEqual({})
+  })
+})
+
+describe('TypeLoadCounter', () => {
+  it('counts calls queued, then running, per task type, and forgets them when they end', () => {
+    const counter = new TypeLoadCounter()
+    const a = counter.enter(1)
+    const b = counter.enter(1)
+    const c = counter.enter(undefined)
+    a.started()
+    expect(counter.snapshot()).toEqual([{ taskType: 1, running: 1, queued: 1 }, { running: 0, queued: 1 }])
+    a.started()
+    a.ended()
+    a.ended()
+    b.ended()
+    expect(counter.snapshot()).toEqual([{ running: 0, queued: 1 }])
+    c.started()
+    c.ended()
+    expect(counter.snapshot()).toEqual([])
+  })
+
+  it('gives the same snapshot until something changes', () => {
+    const counter = new TypeLoadCounter()
+    counter.enter(0)
+    expect(counter.snapshot()).toBe(counter.snapshot())
+  })
+})
