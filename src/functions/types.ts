@@ -61,5 +61,10 @@ export const LABELS = {
   timeout: 'p2pfaas.timeout',
   runtime: 'p2pfaas.runtime',
   /** Emulated runtime only: `exp:100ms` (default, exponential with that mean), `fixed:50ms`, or a bare duration (exponential mean). */
-  serviceTime: 'p2pfaas.service-time'
+  serviceTime: 'p2pfaas.service-time',
+  /**
+   * Emulated runtime only: how fast this node runs the function, relative to 1 (a service time is
+   * divided by it), so one machine can emulate a fleet of unequal boards.
+   */
+  speed: 'p2pfaas.speed'
 } as const

@@ -158,7 +158,9 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     guard,
     catalog: policies.catalog,
     current: () => policy,
-    replace: async next => { policy = next; log.info({ policy: next.label }, 'scheduling policy changed') }
+    // A new policy starts clean: peers its predecessor had stopped trying (after their refusals) are
+    // tried again, so runs of an experiment that switch policies do not inherit each other's state.
+    replace: async next => { policy = next; invoke.backoff.clear(); log.info({ policy: next.label }, 'scheduling policy changed') }
   })
   registerConfigurationRoutes(gateway.app, { registry, guard, persist: async d => { await saveNodeDefaults(config.dataDir, d) } })
 

@@ -9,8 +9,9 @@ const answered = (trace: TraceEntry[], status = 200, errorCode?: string) =>
 
 describe('a hand-off as a bench record', () => {
   it('tells success, forwarding and hops from the trace', () => {
-    expect(fromHandOff(answered([hop('A')]), 'A')).toEqual({ outcome: 'ok', status: 200, code: '', hops: 0, ranOn: 'A', forwarded: false })
-    expect(fromHandOff(answered([hop('A'), hop('B')]), 'A')).toEqual({ outcome: 'ok', status: 200, code: '', hops: 1, ranOn: 'B', forwarded: true })
+    // execMs: the executor's own execution time, the last entry's.
+    expect(fromHandOff(answered([hop('A')]), 'A')).toEqual({ outcome: 'ok', status: 200, code: '', hops: 0, ranOn: 'A', forwarded: false, execMs: 1 })
+    expect(fromHandOff(answered([hop('A'), hop('B')]), 'A')).toEqual({ outcome: 'ok', status: 200, code: '', hops: 1, ranOn: 'B', forwarded: true, execMs: 1 })
     // Back to where it started: two hops, but it ran on the node called.
     expect(fromHandOff(answered([hop('A'), hop('B'), hop('A')]), 'A')).toMatchObject({ hops: 2, forwarded: false })
   })
@@ -34,6 +35,7 @@ describe('an HTTP answer as a bench record', () => {
   it('reads hops and the path from the P2PFaaS headers', () => {
     expect(fromHttp(200, trace, new Uint8Array())).toEqual({ outcome: 'ok', status: 200, code: '', hops: 1, ranOn: 'B', forwarded: true })
     expect(fromHttp(200, {}, new Uint8Array())).toEqual({ outcome: 'ok', status: 200, code: '', hops: 0, ranOn: '', forwarded: false })
+    expect(fromHttp(200, { 'x-p2pfaas-timing-execution-time-seconds': '0.25' }, new Uint8Array())).toMatchObject({ execMs: 250 })
     expect(fromHttp(200, { 'x-p2pfaas-peers-list-id': 'not json' }, new Uint8Array())).toMatchObject({ ranOn: '', hops: 0 })
   })
 
