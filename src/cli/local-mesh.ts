@@ -53,6 +53,12 @@ export interface LocalMeshOptions {
   logLevel?: string
   /** Prefix of the temporary folder that holds the nodes' data dirs and logs. */
   tmpPrefix?: string
+  /**
+   * Each node in a process group of its own, so a Ctrl-C at the terminal reaches only the caller,
+   * which then stops the nodes in its own time (after recording what was in flight). The caller
+   * must then stop them on every way out: nothing else will.
+   */
+  ownProcessGroup?: boolean
 }
 
 /**
@@ -76,7 +82,7 @@ export async function startLocalMesh (count: number, extraArgs: string[] = [], o
       '--http', `127.0.0.1:${plan.httpPort}`, '--data-dir', plan.dataDir, '--log-level', options.logLevel ?? 'info',
       ...plans.filter(p => p !== plan).flatMap(p => ['--bootstrap', p.libp2pAddr]), ...extraArgs, ...options.nodeArgs?.(index) ?? []]
     const logFile = join(dir, `${plan.name}.log`)
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: options.ownProcessGroup === true })
     child.stderr?.pipe(createWriteStream(logFile))
     return { name: plan.name, peerId: plan.peerId, libp2pAddr: plan.libp2pAddr, httpUrl: plan.httpUrl, dataDir: plan.dataDir, logFile, process: child }
   })

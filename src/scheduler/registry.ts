@@ -62,6 +62,9 @@ const ORIGINALS: Record<string, { policy: PolicyName, keys: readonly string[], n
   }
 }
 
+/** The original's scheduler names this registry takes (for hints: "did you mean PowerOfNScheduler?"). */
+export const ORIGINAL_NAMES: readonly string[] = Object.freeze(Object.keys(ORIGINALS))
+
 const UNSUPPORTED: Record<string, string> = {
   LearningScheduler: 'LearningScheduler is not available yet; use "least-loaded" (the default) or "threshold" meanwhile'
 }
