@@ -3,17 +3,21 @@
  * a small edit distance, so a typo gets a hint and a different word does not get a wrong one.
  */
 
-/** Levenshtein distance, small strings only (names and keys). */
+/**
+ * Edit distance with adjacent transpositions counted as one edit (optimal string alignment), the
+ * commonest typo ("maen" for "mean"); small strings only (names and keys).
+ */
 export function editDistance (a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => i === 0 ? j : j === 0 ? i : 0))
   for (let i = 1; i <= a.length; i++) {
-    const cur = [i]
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1)
+      d[i]![j] = best
     }
-    prev = cur
   }
-  return prev[b.length]!
+  return d[a.length]![b.length]!
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { describeValue } from '../../functions/errors.js'
+import { describeValue, friendlyError } from '../../functions/errors.js'
 import { NAME } from '../../functions/fields.js'
 import { parseDuration } from '../../functions/quantities.js'
 import { parseServiceTime, SETTING_RANGES, SPEED_RANGE } from '../../functions/settings.js'
@@ -93,8 +93,8 @@ const serviceObject = strict({
 }).transform((s, ctx): ServiceTime => {
   const wanted = DISTRIBUTION_FIELDS[s.distribution]
   for (const field of ['mean', 'value', 'min', 'max', 'cv'] as const) {
-    if (s[field] == null && wanted.includes(field)) ctx.addIssue({ code: 'custom', path: [field], message: `is required for a ${s.distribution} distribution` })
-    if (s[field] != null && !wanted.includes(field)) ctx.addIssue({ code: 'custom', path: [field], message: `is not a field of a ${s.distribution} distribution, which takes ${wanted.join(', ')}` })
+    if (s[field] == null && wanted.includes(field)) ctx.addIssue({ code: 'custom', path: [field], message: `is required for the ${s.distribution} distribution` })
+    if (s[field] != null && !wanted.includes(field)) ctx.addIssue({ code: 'custom', path: [field], message: `is not a field of the ${s.distribution} distribution, which takes ${wanted.join(', ')}` })
   }
   switch (s.distribution) {
     case 'exponential': return { distribution: 'exponential', meanMs: s.mean ?? 1 }
@@ -108,14 +108,29 @@ const serviceObject = strict({
   }
 })
 
-/** `exp:100ms` or `fixed:50ms`: the emulated runtime's own label syntax, for the two common cases. */
-const serviceShorthand = z.string().transform((v, ctx): ServiceTime => {
-  const r = parseServiceTime(v)
-  if (!r.ok) {
-    ctx.addIssue({ code: 'custom', message: `${r.message}; or a map: {distribution: exponential|deterministic|uniform|lognormal, ...}` })
-    return z.NEVER
+/**
+ * A service time: `exp:100ms` or `fixed:50ms` (the emulated runtime's own label syntax, for the two
+ * common cases), or a map. Dispatched on the value's type by hand: a zod union would answer a bad
+ * map with "must be a string", hiding what is wrong inside it.
+ */
+const serviceSchema = z.unknown().transform((v, ctx): ServiceTime => {
+  if (typeof v === 'string') {
+    const r = parseServiceTime(v)
+    if (!r.ok) {
+      ctx.addIssue({ code: 'custom', message: `${r.message}; or a map: {distribution: exponential|deterministic|uniform|lognormal, ...}` })
+      return z.NEVER
+    }
+    return r.value.kind === 'exp' ? { distribution: 'exponential', meanMs: r.value.meanMs } : { distribution: 'deterministic', meanMs: r.value.meanMs }
   }
-  return r.value.kind === 'exp' ? { distribution: 'exponential', meanMs: r.value.meanMs } : { distribution: 'deterministic', meanMs: r.value.meanMs }
+  const parsed = serviceObject.safeParse(v, { error: friendlyError })
+  if (parsed.success) return parsed.data
+  for (const i of parsed.error.issues) {
+    // One issue per unknown key, as strict() words them (one line each).
+    const keys = i.code === 'unrecognized_keys' ? i.keys : [undefined]
+    const lines = i.message.split('\n')
+    keys.forEach((key, j) => ctx.addIssue({ code: 'custom', path: key == null ? [...i.path] : [...i.path, key], message: lines[j] ?? lines[0]! }))
+  }
+  return z.NEVER
 })
 
 const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
@@ -127,7 +142,7 @@ const nameOf = (pattern: RegExp, what: string) => z.string().refine(s => pattern
 
 export const taskSchema = strict({
   name: nameOf(TASK_NAME, 'a task type name'),
-  service: z.union([serviceShorthand, serviceObject]),
+  service: serviceSchema,
   deadline: duration({ min: 1, max: 3_600_000 }).optional(),
   share: positive(1_000_000).default(1)
 })
