@@ -54,3 +54,29 @@ describe('an HTTP answer as a bench record', () => {
     expect(() => parseNodeUrl('http://u:p@x')).toThrow(/plain base URL/)
   })
 })
+
+describe('an HTTP target', () => {
+  it('sends each call\'s own headers and query beside the shared ones (the experiment\'s task type and work)', async () => {
+    const { createServer } = await import('node:http')
+    const seen: Array<{ url: string, type: string | undefined, shared: string | undefined }> = []
+    const server = createServer((req, res) => {
+      seen.push({ url: req.url ?? '', type: req.headers['x-p2pfaas-scheduler-learning-task-type'] as string | undefined, shared: req.headers['x-shared'] as string | undefined })
+      res.end('ok')
+    })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    const { httpTarget } = await import('../../../src/cli/bench/http-target.js')
+    const target = await httpTarget(new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}`), { fn: 'emu', headers: { 'x-shared': 'yes' }, connections: 2 })
+    try {
+      const signal = new AbortController().signal
+      expect(await target.send(new Uint8Array(), signal, { headers: { 'x-p2pfaas-scheduler-learning-task-type': '1' }, query: 'ms=12.5' })).toMatchObject({ outcome: 'ok' })
+      expect(await target.send(new Uint8Array(), signal)).toMatchObject({ outcome: 'ok' })
+    } finally {
+      await target.close?.()
+      await new Promise(resolve => server.close(resolve))
+    }
+    expect(seen).toEqual([
+      { url: '/function/emu?ms=12.5', type: '1', shared: 'yes' },
+      { url: '/function/emu', type: undefined, shared: 'yes' }
+    ])
+  })
+})
