@@ -1,7 +1,7 @@
 import { deadlineSignal } from '../../abort.js'
 import { httpTarget } from '../bench/http-target.js'
 import { fetchMesh } from '../local-mesh.js'
-import { functionBody, pollUntil, type ExperimentMesh, type ExperimentNode } from './mesh.js'
+import { functionBody, pollUntil, waitIdleAndViews, type ExperimentMesh, type ExperimentNode } from './mesh.js'
 import type { MeshResponse } from '../../gateway/mesh.js'
 import type { ExperimentSpec } from './spec.js'
 
@@ -31,7 +31,6 @@ export interface HttpMeshInit {
 
 const REQUEST_MS = 10_000
 const READY_MS = 60_000
-const IDLE_MS = 120_000
 
 async function adminRequest (node: HttpNode, path: string, body: unknown, signal: AbortSignal): Promise<Response> {
   if (node.auth == null) throw new Error(`${node.url}: changing a node needs its admin secret (--admin-secret-file)`)
@@ -61,8 +60,9 @@ async function ownLoad (node: HttpNode): Promise<number> {
   return Number(res.headers.get('x-p2pfaas-load') ?? NaN) + Number(res.headers.get('x-p2pfaas-queue-length') ?? NaN)
 }
 
-const idleInView = (view: MeshResponse, peers: ReadonlySet<string>): boolean =>
-  view.peers.filter(p => peers.has(p.peerId)).every(p => p.load.totals.running === 0 && p.load.totals.queued === 0)
+/** The peers a node's view still shows running or queueing something. */
+const busyInView = (view: MeshResponse, peers: ReadonlySet<string>): string[] =>
+  view.peers.filter(p => peers.has(p.peerId) && p.load.totals.running + p.load.totals.queued > 0).map(p => p.peerId)
 
 export async function createHttpMesh (init: HttpMeshInit): Promise<ExperimentMesh> {
   const views = await Promise.all(init.nodes.map(async n => await fetchMesh(n.url, REQUEST_MS)))
@@ -93,12 +93,11 @@ export async function createHttpMesh (init: HttpMeshInit): Promise<ExperimentMes
       }))
     },
     async waitIdle (signal) {
-      await pollUntil('every node idle, in every view', async () => {
-        const loads = await Promise.all(init.nodes.map(ownLoad))
-        if (loads.some(l => l !== 0)) return false
-        const now = await Promise.all(init.nodes.map(async n => await fetchMesh(n.url, REQUEST_MS)))
-        return now.every(v => idleInView(v, everyone))
-      }, IDLE_MS, signal)
+      return await waitIdleAndViews(
+        async () => (await Promise.all(init.nodes.map(ownLoad))).flatMap((l, i) => l !== 0 ? [`node ${i} has ${l} running or queued`] : []),
+        async () => (await Promise.all(init.nodes.map(async n => await fetchMesh(n.url, REQUEST_MS))))
+          .flatMap((v, i) => busyInView(v, everyone).map(p => `node ${i} sees node ${nodes.find(n => n.peerId === p)?.index} busy`)),
+        signal)
     },
     async policiesInForce () {
       return await Promise.all(init.nodes.map(async n => {

@@ -1,7 +1,7 @@
 import { libp2pTarget } from '../bench/libp2p-target.js'
 import { ask, meshNodes, reach } from '../mesh-client.js'
 import { CliError, EXIT, openSession, type MeshOptions, type Session } from '../session.js'
-import { functionBody, pollUntil, type ExperimentMesh, type ExperimentNode } from './mesh.js'
+import { functionBody, pollUntil, waitIdleAndViews, type ExperimentMesh, type ExperimentNode } from './mesh.js'
 import type { ManageResults } from '../../manage/protocol.js'
 import type { ExperimentSpec } from './spec.js'
 
@@ -14,7 +14,6 @@ import type { ExperimentSpec } from './spec.js'
 
 const SETUP_MS = 30_000
 const READY_MS = 60_000
-const IDLE_MS = 120_000
 
 export interface PeerMeshInit {
   flags: MeshOptions
@@ -70,11 +69,12 @@ function peerMesh (session: Session, nodes: ExperimentNode[], init: PeerMeshInit
       // Nothing to do: the nodes keep theirs (the command allows one policy only in this mode).
     },
     async waitIdle (signal) {
-      await pollUntil('every node idle, in every view', async () => {
-        const views = await Promise.all(nodes.map(async n => await peersOf(n.peerId)))
-        return views.every(v => v.self.totals.running === 0 && v.self.totals.queued === 0 &&
-          v.peers.filter(p => everyone.has(p.peerId)).every(p => p.totals.running === 0 && p.totals.queued === 0))
-      }, IDLE_MS, signal)
+      const views = async (): Promise<Peers[]> => await Promise.all(nodes.map(async n => await peersOf(n.peerId)))
+      return await waitIdleAndViews(
+        async () => (await views()).flatMap((v, i) => v.self.totals.running + v.self.totals.queued > 0 ? [`node ${i} runs ${v.self.totals.running}, queues ${v.self.totals.queued}`] : []),
+        async () => (await views()).flatMap((v, i) => v.peers.filter(p => everyone.has(p.peerId) && p.totals.running + p.totals.queued > 0)
+          .map(p => `node ${i} sees node ${nodes.find(n => n.peerId === p.peerId)?.index} running ${p.totals.running}, queued ${p.totals.queued}`)),
+        signal)
     },
     async cpuSeconds () { return nodes.map(() => null) },
     async policiesInForce () { return await Promise.all(nodes.map(async n => (await peersOf(n.peerId)).self.policy)) },

@@ -27,8 +27,14 @@ export interface ExperimentMesh {
   waitReady: (fn: string, signal: AbortSignal) => Promise<void>
   /** Sets the policy on every node (a fresh instance: its state starts over). */
   setPolicy: (policy: PolicyChoice, signal: AbortSignal) => Promise<void>
-  /** Waits until nothing runs or waits anywhere, and every node's view of the others says so. */
-  waitIdle: (signal: AbortSignal) => Promise<void>
+  /**
+   * Waits until nothing runs or waits anywhere (each node's own count), then a few heartbeats for
+   * every node's view of the others to say so. A view still showing a peer busy after that is
+   * returned as a warning rather than waited on: a view corrects itself only on the peer's next
+   * load change, which an idle mesh never makes (a hand-off counted against a peer that refused
+   * it, for one, stays counted until then).
+   */
+  waitIdle: (signal: AbortSignal) => Promise<string | undefined>
   /** The policy each node says it runs (its label). */
   policiesInForce: () => Promise<string[]>
   /** Each node's CPU seconds so far (null where it cannot be read). */
@@ -55,6 +61,23 @@ export function functionBody (spec: ExperimentSpec, node: NodeSpec): { service: 
   }
 }
 
+/** Own loads are the truth and are waited on long; views get this long to agree with them. */
+export const IDLE_MS = 120_000
+export const VIEW_SETTLE_MS = 5000
+
+/** Waits for every node's own load to be zero, then (briefly) for the views; returns what stayed stale. */
+export async function waitIdleAndViews (ownBusy: () => Promise<string[]>, staleViews: () => Promise<string[]>, signal: AbortSignal): Promise<string | undefined> {
+  await pollUntil('every node idle', async () => { const busy = await ownBusy(); return busy.length === 0 || busy.join('; ') }, IDLE_MS, signal)
+  let stale: string[] = []
+  try {
+    await pollUntil('every view of the others idle', async () => { stale = await staleViews(); return stale.length === 0 }, VIEW_SETTLE_MS, signal)
+    return undefined
+  } catch (err) {
+    signal.throwIfAborted()
+    return stale.length > 0 ? stale.join('; ') : (err as Error).message
+  }
+}
+
 const sleep = async (ms: number, signal: AbortSignal): Promise<void> => {
   await new Promise<void>(resolve => {
     const timer = setTimeout(done, ms)
@@ -63,13 +86,19 @@ const sleep = async (ms: number, signal: AbortSignal): Promise<void> => {
   })
 }
 
-/** Polls `check` until it holds, the signal aborts (throws its reason) or `timeoutMs` passes (throws, saying what). */
-export async function pollUntil (what: string, check: () => Promise<boolean>, timeoutMs: number, signal: AbortSignal, everyMs = 50): Promise<void> {
+/**
+ * Polls `check` until it holds (true), the signal aborts (throws its reason) or `timeoutMs` passes
+ * (throws, saying what was awaited and what the last look found: a string from `check` says it).
+ */
+export async function pollUntil (what: string, check: () => Promise<boolean | string>, timeoutMs: number, signal: AbortSignal, everyMs = 50): Promise<void> {
   const deadline = performance.now() + timeoutMs
+  let last = ''
   for (;;) {
     signal.throwIfAborted()
-    if (await check().catch(() => false)) return
-    if (performance.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`)
+    const seen = await check().catch((err: Error) => err.message)
+    if (seen === true) return
+    if (typeof seen === 'string') last = seen
+    if (performance.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${last !== '' ? ` (last seen: ${last})` : ''}`)
     await sleep(everyMs, signal)
   }
 }

@@ -90,14 +90,18 @@ export async function runExperiment (init: ExperimentRunInit, state: ExperimentS
     const rho = rhoOf(spec, run.rho)
     const key = `${run.rep}/${run.point}`
     if (arrivals?.key !== key) arrivals = { key, list: buildArrivals(spec, rates, runSeed(spec.seed, run.rep, run.point)) }
+    const label = `run ${run.index + 1}/${state.totalRuns} ${run.policy.label} ρ=${Number(rho.toFixed(3))} rep ${run.rep + 1}`
     try {
       await mesh.setPolicy(run.policy, init.stop)
-      await mesh.waitIdle(init.stop)
+      const stale = await mesh.waitIdle(init.stop)
+      if (stale != null) {
+        state.notes.push(`${label}: started with views still showing peers busy (${stale}); they correct on the peers' next load change`)
+        init.stream.write(`${label}: note: views still show peers busy after the mesh went idle (${stale})\n`)
+      }
     } catch (err) {
       if (init.stop.aborted) break
       throw err
     }
-    const label = `run ${run.index + 1}/${state.totalRuns} ${run.policy.label} ρ=${Number(rho.toFixed(3))} rep ${run.rep + 1}`
     const { result, machine } = await measuredRun(init, arrivals.list, label)
     const calls = toCalls(result.records, arrivals.list, { spec, rep: run.rep, policy: run.policy.label, rho, nodeOfTarget, nodeOfPeer })
     machine.nodeLatenessP99Ms = nodeLateness(calls, spec)
