@@ -53,5 +53,3 @@ export function estimate (values: readonly number[]): Estimate {
   return { n: xs.length, mean: m, half, low: m - half, high: m + half }
 }
 
-/** Nearest-rank percentile of an ascending array; NaN when empty. */
-export { percentile } from '../bench/summary.js'
