@@ -107,7 +107,8 @@ export async function runExperiment (init: ExperimentRunInit, state: ExperimentS
     machine.nodeLatenessP99Ms = nodeLateness(calls, spec)
     const summary = summariseRun(calls, { rep: run.rep, policy: run.policy.label, rho, offeredRate: rates.reduce((a, b) => a + b, 0), interrupted: result.interrupted, machine })
     state.runs.push(summary)
-    addToTimeline(timelineOf(state, spec, run.policy.label, summary.rho), calls)
+    // Like the means, figure 3 pools complete runs only: a cut run would weigh on the early windows alone.
+    if (!result.interrupted) addToTimeline(timelineOf(state, spec, run.policy.label, summary.rho), calls)
     state.interrupted = result.interrupted
     await output.appendCalls(calls)
     await output.writeSummary(summaryDocument(init, state, 'running'))
