@@ -10,6 +10,7 @@ import { createLogger } from '../src/log.js'
 import { resolveNodeConfig } from '../src/node/config.js'
 import { createNode, type P2pfaasNode } from '../src/node/node.js'
 import { seededRng } from '../src/scheduler/seeded.js'
+import { erlangB } from '../src/cli/experiment/model.js'
 
 /**
  * Every scheduling policy under the papers' method: eight real nodes in this process on loopback,
@@ -96,13 +97,6 @@ async function main (): Promise<void> {
   const mean = (xs: number[]): number => xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length
   const fmt = (n: number, digits = 1): string => Number.isFinite(n) ? n.toFixed(digits) : '-'
   const pc = (n: number, digits = 1): string => Number.isFinite(n) ? (100 * n).toFixed(digits) + '%' : '-'
-
-  /** Erlang B by the stable recurrence B(0)=1, B(n) = A B(n-1) / (n + A B(n-1)). */
-  const erlangB = (servers: number, erlangs: number): number => {
-    let b = 1
-    for (let n = 1; n <= servers; n++) b = erlangs * b / (n + erlangs * b)
-    return b
-  }
 
   const waitFor = async (what: string, ok: () => boolean, timeoutMs: number): Promise<void> => {
     const deadline = performance.now() + timeoutMs

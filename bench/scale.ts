@@ -9,7 +9,7 @@ import {
   type FleetVariant, type HandOffResult, type IdleSample, type MembershipResult, type StalenessSample
 } from '../test/helpers/fleet.js'
 import { startBareFleet, waitForBareMesh } from './bare-fleet.js'
-import { renderSvg, seriesPlot } from './plot.js'
+import { renderSvg, seriesPlot } from '../src/plot/vega.js'
 
 /**
  * What the mesh costs per node as the fleet grows: N nodes (one per host of a LAN of network

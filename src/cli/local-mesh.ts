@@ -46,12 +46,28 @@ export async function fetchMesh (httpUrl: string, timeoutMs = 2000): Promise<Mes
   return await res.json() as MeshResponse
 }
 
+export interface LocalMeshOptions {
+  /** Flags for node i (0-based) only, after the shared ones: its own seed, say. */
+  nodeArgs?: (index: number) => string[]
+  /** The nodes' --log-level (their logs go to files in the mesh's folder). */
+  logLevel?: string
+  /** Prefix of the temporary folder that holds the nodes' data dirs and logs. */
+  tmpPrefix?: string
+  /**
+   * Each node in a process group of its own, so a Ctrl-C at the terminal reaches only the caller,
+   * which then stops the nodes in its own time (after recording what was in flight). The caller
+   * must then stop them on every way out: nothing else will.
+   */
+  ownProcessGroup?: boolean
+}
+
 /**
  * N node processes on loopback, mDNS off (it must never run in the root namespace), each given
- * the others as bootstrap addresses. Used by the demo; logs go to files in a temporary folder.
+ * the others as bootstrap addresses. Used by the demo and `p2pfaas experiment`; logs go to files in
+ * a temporary folder.
  */
-export async function startLocalMesh (count: number, extraArgs: string[] = []): Promise<LocalMesh> {
-  const dir = await mkdtemp(join(tmpdir(), 'p2pfaas-demo-'))
+export async function startLocalMesh (count: number, extraArgs: string[] = [], options: LocalMeshOptions = {}): Promise<LocalMesh> {
+  const dir = await mkdtemp(join(tmpdir(), options.tmpPrefix ?? 'p2pfaas-demo-'))
   const plans: Array<{ name: string, dataDir: string, peerId: string, libp2pAddr: string, port: number, httpUrl: string, httpPort: number }> = []
   for (let i = 1; i <= count; i++) {
     const dataDir = join(dir, `node${i}`)
@@ -61,12 +77,12 @@ export async function startLocalMesh (count: number, extraArgs: string[] = []): 
     const httpPort = await freePort()
     plans.push({ name: `node${i}`, dataDir, peerId, libp2pAddr: `/ip4/127.0.0.1/tcp/${port}/p2p/${peerId}`, port, httpUrl: `http://127.0.0.1:${httpPort}`, httpPort })
   }
-  const nodes: LocalNode[] = plans.map(plan => {
+  const nodes: LocalNode[] = plans.map((plan, index) => {
     const args = [CLI_ENTRY, 'node', '--no-mdns', '--listen', `/ip4/127.0.0.1/tcp/${plan.port}`,
-      '--http', `127.0.0.1:${plan.httpPort}`, '--data-dir', plan.dataDir, '--log-level', 'info',
-      ...plans.filter(p => p !== plan).flatMap(p => ['--bootstrap', p.libp2pAddr]), ...extraArgs]
+      '--http', `127.0.0.1:${plan.httpPort}`, '--data-dir', plan.dataDir, '--log-level', options.logLevel ?? 'info',
+      ...plans.filter(p => p !== plan).flatMap(p => ['--bootstrap', p.libp2pAddr]), ...extraArgs, ...options.nodeArgs?.(index) ?? []]
     const logFile = join(dir, `${plan.name}.log`)
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: options.ownProcessGroup === true })
     child.stderr?.pipe(createWriteStream(logFile))
     return { name: plan.name, peerId: plan.peerId, libp2pAddr: plan.libp2pAddr, httpUrl: plan.httpUrl, dataDir: plan.dataDir, logFile, process: child }
   })

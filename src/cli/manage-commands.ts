@@ -8,7 +8,8 @@ import { renderTable, shortId, toJson } from './table.js'
 import type { ManageRequest, ManageResults } from '../manage/protocol.js'
 import type { Command } from 'commander'
 
-async function readSecret (file: string | undefined): Promise<string | undefined> {
+/** The admin secret from --admin-secret-file or P2PFAAS_ADMIN_SECRET_FILE; undefined when neither. */
+export async function readSecret (file: string | undefined): Promise<string | undefined> {
   const path = file ?? (process.env.P2PFAAS_ADMIN_SECRET_FILE !== '' ? process.env.P2PFAAS_ADMIN_SECRET_FILE : undefined)
   if (path == null) return undefined
   const size = (await stat(path).catch((err: Error) => { throw new CliError(EXIT.usage, `--admin-secret-file: ${err.message}`) })).size

@@ -2,6 +2,7 @@
 import { Command } from 'commander'
 import { registerBenchCommand } from './bench/bench-command.js'
 import { registerDemoCommand } from './demo.js'
+import { registerExperimentCommand } from './experiment/command.js'
 import { registerInvokeCommand } from './invoke-command.js'
 import { registerManageCommands } from './manage-commands.js'
 import { registerPeersCommand } from './peers-command.js'
@@ -27,6 +28,7 @@ registerNodeCommand(program)
 registerDemoCommand(program)
 registerInvokeCommand(program)
 registerBenchCommand(program)
+registerExperimentCommand(program)
 registerManageCommands(program)
 registerPeersCommand(program)
 registerTopCommand(program)

@@ -1,4 +1,5 @@
 import type { SpecIssue } from './errors.js'
+import { editDistance } from '../suggest.js'
 import { parseDuration, parseWholeNumber, TIMEOUT_RANGE, type Parsed } from './quantities.js'
 import { FUNCTION_DEFAULTS, LABELS, type FunctionRuntimeKind, type FunctionSpec } from './types.js'
 
@@ -84,6 +85,7 @@ export function readSettings (labels: Record<string, unknown>): SettingsResult {
   read(LABELS.serviceTime, parseServiceTime, undefined)
   read(LABELS.taskType, parseTaskType, undefined)
   read(LABELS.deadline, parseDeadline, undefined)
+  read(LABELS.speed, parseSpeed, undefined)
   return { settings: { concurrency, queue, timeoutMs, minWarm, runtime }, issues }
 }
 
@@ -100,6 +102,18 @@ export function parseServiceTime (v: string): Parsed<{ kind: 'exp' | 'fixed', me
   return { ok: true, value: { kind: (m[1] ?? 'exp') as 'exp' | 'fixed', meanMs: d.value } }
 }
 
+export const SPEED_RANGE = { min: 0.01, max: 100 } as const
+
+/** `p2pfaas.speed`: a plain positive number, 1 = nominal, 2 = twice as fast. */
+export function parseSpeed (v: string): Parsed<number> {
+  const s = v.trim()
+  const n = Number(s)
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(s) || !(n >= SPEED_RANGE.min && n <= SPEED_RANGE.max)) {
+    return { ok: false, message: `must be a number from ${SPEED_RANGE.min} to ${SPEED_RANGE.max}, 1 = nominal speed, 2 = service times halved (got ${JSON.stringify(v.slice(0, 40))})` }
+  }
+  return { ok: true, value: n }
+}
+
 function parseMinWarm (v: string, concurrency: number): Parsed<number> {
   const r = parseWholeNumber(v, 0, concurrency)
   if (r.ok || !parseWholeNumber(v, 0, SETTING_RANGES.concurrency.max).ok) return r
@@ -110,17 +124,4 @@ function unknownLabelMessage (key: string): string {
   const near = KNOWN.find(k => editDistance(k, key.toLowerCase()) <= 2)
   const hint = near != null ? `did you mean "${near}"? ` : ''
   return `unknown P2PFaaS label; ${hint}known labels: ${KNOWN.join(', ')}`
-}
-
-/** Levenshtein distance, small strings only (label names). */
-function editDistance (a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i]
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    prev = cur
-  }
-  return prev[b.length]!
 }

@@ -65,5 +65,10 @@ export const LABELS = {
   /** The task type of the function's calls, 0 to 63, for a policy that tells types apart (learning); a call's header overrides it. */
   taskType: 'p2pfaas.task-type',
   /** Time within which a call's answer is wanted ("500ms", "2s"); a learning policy is rewarded for meeting it. Not enforced: `p2pfaas.timeout` is. */
-  deadline: 'p2pfaas.deadline'
+  deadline: 'p2pfaas.deadline',
+  /**
+   * Emulated runtime only: how fast this node runs the function, relative to 1 (a service time is
+   * divided by it), so one machine can emulate a fleet of unequal boards.
+   */
+  speed: 'p2pfaas.speed'
 } as const

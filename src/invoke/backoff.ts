@@ -23,4 +23,9 @@ export class RefusalBackoff {
   accepted (peerId: string): void {
     this.peers.delete(peerId)
   }
+
+  /** Forgets every peer (a new policy: refusals met under the old one say nothing of its choices). */
+  clear (): void {
+    this.peers.clear()
+  }
 }

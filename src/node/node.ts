@@ -165,8 +165,10 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     guard,
     catalog: policies.catalog,
     current: () => policy,
-    // The new policy takes up what was learnt before it decides anything.
-    replace: async next => { await learning.adopt(next); policy = next; log.info({ policy: next.label }, 'scheduling policy changed') },
+    // The new policy takes up what was learnt before it decides anything. It starts clean otherwise:
+    // peers its predecessor had stopped trying (after their refusals) are tried again, so runs of an
+    // experiment that switch policies do not inherit each other's state.
+    replace: async next => { await learning.adopt(next); policy = next; invoke.backoff.clear(); log.info({ policy: next.label }, 'scheduling policy changed') },
     learning
   })
   registerConfigurationRoutes(gateway.app, { registry, guard, persist: async d => { await saveNodeDefaults(config.dataDir, d) } })

@@ -1,4 +1,4 @@
-import { parseServiceTime } from '../functions/settings.js'
+import { parseServiceTime, parseSpeed } from '../functions/settings.js'
 import { LABELS, type FunctionSpec } from '../functions/types.js'
 import { RuntimeError, type Runtime, type RuntimeRequest, type RuntimeResponse } from './types.js'
 
@@ -7,7 +7,7 @@ export interface EmulatedRuntimeInit {
   rng?: () => number
 }
 
-interface ServiceTime { kind: 'exp' | 'fixed', meanMs: number }
+interface ServiceTime { kind: 'exp' | 'fixed', meanMs: number, speed: number }
 
 /**
  * A function that holds its slot for a service time drawn from a distribution and answers, with no
@@ -31,7 +31,9 @@ export class EmulatedRuntime implements Runtime {
     const raw = spec.labels[LABELS.serviceTime] ?? 'exp:100ms'
     const parsed = parseServiceTime(raw)
     if (!parsed.ok) throw new RuntimeError('DEPLOY_FAILED', `${LABELS.serviceTime}: ${parsed.message}`)
-    this.times.set(spec.name, parsed.value)
+    const speed = parseSpeed(spec.labels[LABELS.speed] ?? '1')
+    if (!speed.ok) throw new RuntimeError('DEPLOY_FAILED', `${LABELS.speed}: ${speed.message}`)
+    this.times.set(spec.name, { ...parsed.value, speed: speed.value })
   }
 
   async remove (name: string): Promise<void> { this.times.delete(name) }
@@ -40,12 +42,17 @@ export class EmulatedRuntime implements Runtime {
     return this.times.has(name) ? { total: 1, ready: 1 } : { total: 0, ready: 0 }
   }
 
-  /** Draws a service time; `?ms=N` on the call fixes it (for tests). */
+  /**
+   * Draws a service time; `?ms=N` on the call fixes it (tests, and `p2pfaas experiment`, which draws
+   * each call's work itself so every policy sees the same work). Either is divided by the node's
+   * p2pfaas.speed: `ms` is the work at nominal speed, wherever the call ends up running.
+   */
   async invoke (name: string, req: RuntimeRequest): Promise<RuntimeResponse> {
     const time = this.times.get(name)
     if (time == null) throw new RuntimeError('FUNCTION_NOT_FOUND', `function ${name} is not deployed on this node`)
-    const fixed = /(?:^|&)ms=(\d{1,7})(?:&|$)/.exec(req.query)
-    const ms = fixed != null ? Number(fixed[1]) : time.kind === 'fixed' ? time.meanMs : -time.meanMs * Math.log(1 - this.rng())
+    const fixed = /(?:^|&)ms=(\d{1,7}(?:\.\d{1,6})?)(?:&|$)/.exec(req.query)
+    const work = fixed != null ? Number(fixed[1]) : time.kind === 'fixed' ? time.meanMs : -time.meanMs * Math.log(1 - this.rng())
+    const ms = work / time.speed
     await new Promise<void>((resolve, reject) => {
       if (req.signal.aborted) { reject(req.signal.reason); return }
       const timer = setTimeout(() => { req.signal.removeEventListener('abort', onAbort); resolve() }, ms)

@@ -69,6 +69,9 @@ const ORIGINALS: Record<string, { policy: PolicyName, keys: readonly string[], n
   }
 }
 
+/** The original's scheduler names this registry takes (for hints: "did you mean PowerOfNScheduler?"). */
+export const ORIGINAL_NAMES: readonly string[] = Object.freeze(Object.keys(ORIGINALS))
+
 function isPolicyName (name: string): name is PolicyName {
   return (POLICY_NAMES as readonly string[]).includes(name)
 }

@@ -39,7 +39,7 @@ describe('p2pfaas command', () => {
   })
 
   it('has help with examples for every command', async () => {
-    for (const command of ['node', 'demo', 'invoke', 'id', 'deploy', 'rm', 'ls', 'peers', 'top', 'bench', 'swarm-key']) {
+    for (const command of ['node', 'demo', 'invoke', 'id', 'deploy', 'rm', 'ls', 'peers', 'top', 'bench', 'experiment', 'swarm-key']) {
       const help = await p2pfaas(command, '--help')
       expect(help.code, command).toBe(0)
       expect(help.stdout, command).toMatch(/Examples?:\n {2}(p2pfaas|npm) /)

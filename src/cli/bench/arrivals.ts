@@ -1,10 +1,18 @@
 import { seededRng } from '../../scheduler/seeded.js'
 
+/** What one call carries beyond its body: extra request headers, a query string (without `?`). */
+export interface CallOptions {
+  headers?: Record<string, string>
+  query?: string
+}
+
 /** One planned call: when (ms after the schedule starts), to which target, with which payload. */
 export interface Arrival {
   atMs: number
   target: number
   payload: number
+  /** Set by a caller that varies calls (the experiment's task types); the bench sends none. */
+  options?: CallOptions
 }
 
 export interface ScheduleInit {

@@ -1,6 +1,7 @@
 import { CliError, EXIT } from '../session.js'
 import type { CallResult } from './summary.js'
 import type { Target } from './runner.js'
+import type { CallOptions } from './arrivals.js'
 
 /** `--http <url>`: a node's HTTP API root (http or https, no query). */
 export function parseNodeUrl (value: string): URL {
@@ -33,7 +34,8 @@ export function fromHttp (status: number, headers: Record<string, string | strin
   const path = pathOf(header(headers, 'x-p2pfaas-peers-list-id'))
   const hops = Number(header(headers, 'x-p2pfaas-hops') ?? Math.max(0, path.length - 1))
   const ranOn = path.at(-1) ?? ''
-  const base = { status, hops: Number.isFinite(hops) ? hops : 0, ranOn, forwarded: path.length > 0 && ranOn !== path[0] }
+  const exec = Number(header(headers, 'x-p2pfaas-timing-execution-time-seconds') ?? NaN) * 1000
+  const base = { status, hops: Number.isFinite(hops) ? hops : 0, ranOn, forwarded: path.length > 0 && ranOn !== path[0], ...(Number.isFinite(exec) ? { execMs: exec } : {}) }
   if (status < 400) return { outcome: 'ok', code: '', ...base }
   let code = `HTTP_${status}`
   try {
@@ -58,9 +60,11 @@ export async function httpTarget (url: URL, init: HttpTargetInit): Promise<Targe
   const path = `${url.pathname.replace(/\/+$/, '')}/function/${encodeURIComponent(init.fn)}`
   return {
     label: url.href.replace(/\/+$/, ''),
-    async send (body, signal) {
+    async send (body, signal, options?: CallOptions) {
       try {
-        const res = await pool.request({ method: 'POST', path, headers: init.headers, body, signal })
+        const headers = options?.headers != null ? { ...init.headers, ...options.headers } : init.headers
+        const query = options?.query != null && options.query !== '' ? `?${options.query}` : ''
+        const res = await pool.request({ method: 'POST', path: path + query, headers, body, signal })
         const answer = new Uint8Array(await res.body.arrayBuffer())
         return fromHttp(res.statusCode, res.headers, answer)
       } catch {

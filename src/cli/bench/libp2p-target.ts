@@ -3,6 +3,7 @@ import type { Call } from '../../invoke/call.js'
 import { handOff, type HandOffResult } from '../../invoke/client.js'
 import type { CallResult } from './summary.js'
 import type { Target } from './runner.js'
+import type { CallOptions } from './arrivals.js'
 import type { Libp2p } from '@libp2p/interface'
 
 /** As `p2pfaas invoke`: the largest body the CLI takes back from a node. */
@@ -26,9 +27,10 @@ export function fromHandOff (result: HandOffResult, target: string): CallResult 
   const hops = Math.max(0, result.trace.length - 1)
   const status = result.response.status
   const forwarded = ranOn !== '' && ranOn !== target
+  const execMs = result.trace.at(-1)?.execMs
   if (result.errorCode != null) return { outcome: result.errorCode === 'OVERLOADED' ? 'rejected' : 'error', status, code: result.errorCode, hops, ranOn, forwarded }
   if (status >= 400) return { outcome: 'error', status, code: `HTTP_${status}`, hops, ranOn, forwarded }
-  return { outcome: 'ok', status, code: '', hops, ranOn, forwarded }
+  return { outcome: 'ok', status, code: '', hops, ranOn, forwarded, ...(execMs != null ? { execMs } : {}) }
 }
 
 export interface Libp2pTargetInit {
@@ -41,9 +43,10 @@ export interface Libp2pTargetInit {
 export function libp2pTarget (libp2p: Libp2p, peer: string, init: Libp2pTargetInit): Target {
   return {
     label: peer,
-    async send (body, signal) {
+    async send (body, signal, options?: CallOptions) {
+      const headers = options?.headers != null ? { ...init.headers, ...options.headers } : init.headers
       const call: Call = {
-        callId: randomUUID(), function: init.fn, method: 'POST', path: '/', query: '', headers: init.headers, body,
+        callId: randomUUID(), function: init.fn, method: 'POST', path: '/', query: options?.query ?? '', headers, body,
         hops: 0, visited: [], deadline: performance.now() + init.timeoutMs, idempotent: false, bypass: false, forceForward: false
       }
       return fromHandOff(await handOff(libp2p, peer, call, MAX_BODY_BYTES, signal, undefined, true), peer)

@@ -5,6 +5,8 @@ export interface ProgressInit {
   durationMs: number
   live: LiveCounts
   everyMs?: number
+  /** Put before the bar: which run this is, when a command makes several. */
+  label?: string
 }
 
 const WIDTH = 24
@@ -25,7 +27,7 @@ export function startProgress (init: ProgressInit): () => void {
   if (init.stream.isTTY !== true) return () => {}
   const started = performance.now()
   const draw = (): void => {
-    const line = progressLine(performance.now() - started, init.durationMs, init.live)
+    const line = (init.label != null ? `${init.label} ` : '') + progressLine(performance.now() - started, init.durationMs, init.live)
     // Never wider than the terminal: a wrapped line would stack up instead of redrawing in place.
     const width = init.stream.columns > 0 ? init.stream.columns : 120
     init.stream.write(`\r${line.slice(0, Math.max(20, width - 1))}\x1b[K`)

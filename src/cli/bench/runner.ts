@@ -1,4 +1,4 @@
-import type { Arrival } from './arrivals.js'
+import type { Arrival, CallOptions } from './arrivals.js'
 import type { CallRecord, CallResult } from './summary.js'
 
 /** A node the bench sends calls to. */
@@ -6,7 +6,7 @@ export interface Target {
   /** What the records name it by: its PeerId, or its URL over HTTP. */
   label: string
   /** Sends one call; never rejects (every failure is a CallResult). */
-  send: (body: Uint8Array, signal: AbortSignal) => Promise<CallResult>
+  send: (body: Uint8Array, signal: AbortSignal, options?: CallOptions) => Promise<CallResult>
   close?: () => Promise<void>
 }
 
@@ -76,7 +76,7 @@ export async function runOpenLoop (init: OpenLoopInit): Promise<OpenLoopResult> 
       }
       live.sent++
       live.maxInFlight = Math.max(live.maxInFlight, ++live.inFlight)
-      void callWithDeadline(target, init.payloads[a.payload] ?? new Uint8Array(), init.timeoutMs, outstanding).then(result => {
+      void callWithDeadline(target, init.payloads[a.payload] ?? new Uint8Array(), a.options, init.timeoutMs, outstanding).then(result => {
         live.inFlight--
         live[result.outcome === 'error' ? 'errors' : result.outcome]++
         records[i] = { ...base, latencyMs: now() - t0 - startMs, ...result }
@@ -109,12 +109,12 @@ export async function runOpenLoop (init: OpenLoopInit): Promise<OpenLoopResult> 
 }
 
 /** One call with its own deadline; the run's stop cancels it through `outstanding`. */
-async function callWithDeadline (target: Target, body: Uint8Array, timeoutMs: number, outstanding: Set<AbortController>): Promise<CallResult> {
+async function callWithDeadline (target: Target, body: Uint8Array, options: CallOptions | undefined, timeoutMs: number, outstanding: Set<AbortController>): Promise<CallResult> {
   const controller = new AbortController()
   const deadline = setTimeout(() => { controller.abort(new Error('timeout')) }, timeoutMs)
   outstanding.add(controller)
   try {
-    const result = await target.send(body, controller.signal)
+    const result = await target.send(body, controller.signal, options)
     // A call cut short by Ctrl-C did not time out: say so, or the run would blame the nodes.
     return result.outcome === 'error' && controller.signal.reason === INTERRUPTED ? { ...result, code: 'CANCELLED' } : result
   } finally {

@@ -18,6 +18,8 @@ export interface CallResult {
   ranOn: string
   /** Ran on another node than the target. */
   forwarded: boolean
+  /** The executing node's own execution time (X-P2pfaas-Timing-Execution-Time-Seconds), ms; absent when unknown. */
+  execMs?: number
 }
 
 export interface CallRecord extends Omit<CallResult, 'outcome'> {

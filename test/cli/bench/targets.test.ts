@@ -9,8 +9,9 @@ const answered = (trace: TraceEntry[], status = 200, errorCode?: string) =>
 
 describe('a hand-off as a bench record', () => {
   it('tells success, forwarding and hops from the trace', () => {
-    expect(fromHandOff(answered([hop('A')]), 'A')).toEqual({ outcome: 'ok', status: 200, code: '', hops: 0, ranOn: 'A', forwarded: false })
-    expect(fromHandOff(answered([hop('A'), hop('B')]), 'A')).toEqual({ outcome: 'ok', status: 200, code: '', hops: 1, ranOn: 'B', forwarded: true })
+    // execMs: the executor's own execution time, the last entry's.
+    expect(fromHandOff(answered([hop('A')]), 'A')).toEqual({ outcome: 'ok', status: 200, code: '', hops: 0, ranOn: 'A', forwarded: false, execMs: 1 })
+    expect(fromHandOff(answered([hop('A'), hop('B')]), 'A')).toEqual({ outcome: 'ok', status: 200, code: '', hops: 1, ranOn: 'B', forwarded: true, execMs: 1 })
     // Back to where it started: two hops, but it ran on the node called.
     expect(fromHandOff(answered([hop('A'), hop('B'), hop('A')]), 'A')).toMatchObject({ hops: 2, forwarded: false })
   })
@@ -34,6 +35,7 @@ describe('an HTTP answer as a bench record', () => {
   it('reads hops and the path from the P2PFaaS headers', () => {
     expect(fromHttp(200, trace, new Uint8Array())).toEqual({ outcome: 'ok', status: 200, code: '', hops: 1, ranOn: 'B', forwarded: true })
     expect(fromHttp(200, {}, new Uint8Array())).toEqual({ outcome: 'ok', status: 200, code: '', hops: 0, ranOn: '', forwarded: false })
+    expect(fromHttp(200, { 'x-p2pfaas-timing-execution-time-seconds': '0.25' }, new Uint8Array())).toMatchObject({ execMs: 250 })
     expect(fromHttp(200, { 'x-p2pfaas-peers-list-id': 'not json' }, new Uint8Array())).toMatchObject({ ranOn: '', hops: 0 })
   })
 
@@ -50,5 +52,31 @@ describe('an HTTP answer as a bench record', () => {
     expect(() => parseNodeUrl('127.0.0.1:18080')).toThrow(/not a URL/)
     expect(() => parseNodeUrl('ftp://x')).toThrow(/not an http/)
     expect(() => parseNodeUrl('http://u:p@x')).toThrow(/plain base URL/)
+  })
+})
+
+describe('an HTTP target', () => {
+  it('sends each call\'s own headers and query beside the shared ones (the experiment\'s task type and work)', async () => {
+    const { createServer } = await import('node:http')
+    const seen: Array<{ url: string, type: string | undefined, shared: string | undefined }> = []
+    const server = createServer((req, res) => {
+      seen.push({ url: req.url ?? '', type: req.headers['x-p2pfaas-scheduler-learning-task-type'] as string | undefined, shared: req.headers['x-shared'] as string | undefined })
+      res.end('ok')
+    })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    const { httpTarget } = await import('../../../src/cli/bench/http-target.js')
+    const target = await httpTarget(new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}`), { fn: 'emu', headers: { 'x-shared': 'yes' }, connections: 2 })
+    try {
+      const signal = new AbortController().signal
+      expect(await target.send(new Uint8Array(), signal, { headers: { 'x-p2pfaas-scheduler-learning-task-type': '1' }, query: 'ms=12.5' })).toMatchObject({ outcome: 'ok' })
+      expect(await target.send(new Uint8Array(), signal)).toMatchObject({ outcome: 'ok' })
+    } finally {
+      await target.close?.()
+      await new Promise(resolve => server.close(resolve))
+    }
+    expect(seen).toEqual([
+      { url: '/function/emu?ms=12.5', type: '1', shared: 'yes' },
+      { url: '/function/emu', type: undefined, shared: 'yes' }
+    ])
   })
 })
