@@ -232,6 +232,7 @@ async function pickDocker (config: NodeConfig, nodeId: string, log: Logger): Pro
     nodeId,
     placement: config.dockerNetwork != null ? { mode: 'network', network: config.dockerNetwork } : { mode: 'host', hostAddress: '127.0.0.1' },
     maxResponseBytes: config.maxBodyBytes,
+    defaultLimits: { memoryBytes: config.functionMemoryBytes, cpus: config.functionCpus },
     log
   })
 }

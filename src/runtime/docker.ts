@@ -1,6 +1,6 @@
 import Dockerode from 'dockerode'
 import { RuntimeError, type Runtime, type RuntimeRequest, type RuntimeResponse } from './types.js'
-import { LABEL_NODE, removeContainer, startContainer, waitHealthy, type FunctionContainer, type Placement } from './docker-container.js'
+import { LABEL_NODE, removeContainer, startContainer, waitHealthy, type DefaultLimits, type FunctionContainer, type Placement } from './docker-container.js'
 import { callContainer } from './http-call.js'
 import type { FunctionSpec } from '../functions/types.js'
 import type { Logger } from '../log.js'
@@ -19,6 +19,8 @@ export interface DockerRuntimeInit {
   maxResponseBytes?: number
   /** How often the engine is pinged and idle containers are looked at (ms). */
   maintainIntervalMs?: number
+  /** Limits of a container whose spec sets none (a spec's own limits win); default: none. */
+  defaultLimits?: DefaultLimits
 }
 
 interface Instance {
@@ -174,7 +176,7 @@ export class DockerRuntime implements Runtime {
     const instance: Instance = { state: as === 'busy' ? 'busy' : 'starting', generation: fn.generation, lastUsed: performance.now() }
     fn.instances.push(instance)
     try {
-      instance.container = await startContainer(this.docker, fn.spec, this.init.nodeId, this.placement)
+      instance.container = await startContainer(this.docker, fn.spec, this.init.nodeId, this.placement, this.init.defaultLimits)
       const id = instance.container.id
       await waitHealthy(instance.container, this.startTimeoutMs, async () => await this.isRunning(id))
       this.log.debug({ function: fn.spec.name, container: id.slice(0, 12), origin: instance.container.origin }, 'container ready')
