@@ -31,6 +31,8 @@ export interface MetricsComponents {
   }
   /** This node's scheduling plugins' failures; none when absent. */
   policyFailures?: Pick<PolicyFailures, 'counts'>
+  /** Requests refused because their peer was over its rate, per protocol (src/mesh/peer-limiter.ts). */
+  throttled?: () => Array<{ protocol: string, count: number }>
 }
 
 export interface Metrics {
@@ -146,6 +148,17 @@ export function createMetrics (init: MetricsInit, c: MetricsComponents): Metrics
     collect () {
       this.reset()
       for (const f of c.policyFailures?.counts() ?? []) this.inc({ policy: f.policy, kind: f.kind }, f.count)
+    }
+  })
+
+  new Counter({
+    name: 'p2pfaas_peer_requests_throttled_total',
+    help: 'Requests refused with THROTTLED because their peer was over its rate (--peer-invoke-rate, --peer-manage-rate), by protocol; no per-peer label: peers are unbounded',
+    labelNames: ['protocol'] as const,
+    registers,
+    collect () {
+      this.reset()
+      for (const t of c.throttled?.() ?? []) this.inc({ protocol: t.protocol }, t.count)
     }
   })
 

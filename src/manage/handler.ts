@@ -7,7 +7,8 @@ import type { CallRecorder } from '../observe/recorder.js'
 import type { Executor } from '../executor/executor.js'
 import type { FunctionRegistry } from '../functions/registry.js'
 import type { FunctionSpec } from '../functions/types.js'
-import type { Logger } from '../log.js'
+import { createRemoteWarn, type Logger } from '../log.js'
+import type { PeerLimiter } from '../mesh/peer-limiter.js'
 import type { MeshView } from '../mesh/view.js'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 
@@ -20,6 +21,8 @@ export interface ManageHandlerInit {
   readTimeoutMs?: number
   /** Round trip to one peer (ms), for `peers` with ping; undefined when it does not answer. */
   ping?: (peer: PeerId, signal: AbortSignal) => Promise<number | undefined>
+  /** A peer's repeated warning is logged at most once per this (ms). */
+  warnEveryMs?: number
 }
 
 export interface ManageHandlerComponents {
@@ -32,6 +35,8 @@ export interface ManageHandlerComponents {
   /** Calls that entered here, for `observe`. */
   recorder?: CallRecorder
   log: Logger
+  /** Requests one peer may send; none: no limit. */
+  limiter?: PeerLimiter
 }
 
 class ManageError extends Error {
@@ -46,6 +51,8 @@ class ManageError extends Error {
 export function createManageHandler (init: ManageHandlerInit, c: ManageHandlerComponents): { start(): Promise<void>, stop(): Promise<void> } {
   const readTimeoutMs = init.readTimeoutMs ?? 10_000
   const log = c.log.child({ component: 'manage' })
+  const warn = createRemoteWarn(log, { everyMs: init.warnEveryMs })
+  const warnError = createRemoteWarn(log, { everyMs: init.warnEveryMs, level: 'error' })
 
   const ops: { [Op in ManageRequest['op']]: (req: Extract<ManageRequest, { op: Op }>, from: Connection) => Promise<ManageResults[Op]> } = {
     whoami: async (req, from) => ({ you: from.remotePeer.toString(), admin: authorised(req, from), node: c.libp2p.peerId.toString() }),
@@ -131,8 +138,15 @@ export function createManageHandler (init: ManageHandlerInit, c: ManageHandlerCo
 
   const onStream = async (stream: Stream, connection: Connection): Promise<void> => {
     const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
+    const peer = connection.remotePeer.toString()
     let response: ManageResponse
     try {
+      // Before the request is read: a flood costs this node the answer, not up to a stack.yml each.
+      if (c.limiter?.take(peer) === false) {
+        const rate = c.limiter.rate()
+        warn(peer, 'throttled manage', { rate }, 'a peer sends more management requests than --peer-manage-rate: refusing them with THROTTLED')
+        throw new ManageError('THROTTLED', `node ${c.libp2p.peerId.toString()} takes at most ${rate} management requests/s from one peer (--peer-manage-rate); slow down`)
+      }
       let raw: unknown
       try {
         raw = decodeJson((await lp.read({ signal: AbortSignal.timeout(readTimeoutMs) })).subarray())
@@ -143,7 +157,7 @@ export function createManageHandler (init: ManageHandlerInit, c: ManageHandlerCo
       if (!parsed.success) throw new ManageError('BAD_REQUEST', parsed.error.issues.map(i => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '))
       const req = parsed.data
       if (PRIVILEGED_OPS.has(req.op) && !authorised(req, connection)) {
-        log.warn({ peer: connection.remotePeer.toString(), op: req.op }, 'refused an unauthorised management request')
+        warn(peer, 'unauthorised', { op: req.op }, 'refused an unauthorised management request')
         throw new ManageError('UNAUTHORIZED', `node ${c.libp2p.peerId.toString()} does not trust ${connection.remotePeer.toString()} to ${req.op}: ` +
           'start the node with --admin <that PeerId> (p2pfaas id prints it), or pass --admin-secret-file with the node\'s admin secret')
       }
@@ -153,7 +167,7 @@ export function createManageHandler (init: ManageHandlerInit, c: ManageHandlerCo
       response = err instanceof ManageError
         ? { ok: false, code: err.code, message: err.message, ...(err.deployed != null ? { deployed: err.deployed } : {}) }
         : { ok: false, code: 'INTERNAL', message: err?.message ?? String(err) }
-      if (!(err instanceof ManageError)) log.error({ err: err?.message }, 'management request failed')
+      if (!(err instanceof ManageError)) warnError(peer, 'internal', { err: err?.message }, 'management request failed')
     }
     try {
       const bytes = encodeJson(response)

@@ -94,7 +94,7 @@ export interface ManageResults {
 
 export type ManageResponse<Op extends keyof ManageResults = keyof ManageResults> =
   | { ok: true, result: ManageResults[Op] }
-  /** Codes: BAD_REQUEST, UNAUTHORIZED, FUNCTION_NOT_FOUND, and the runtime's deploy codes. */
+  /** Codes: BAD_REQUEST, UNAUTHORIZED, THROTTLED, FUNCTION_NOT_FOUND, and the runtime's deploy codes. */
   | { ok: false, code: string, message: string, deployed?: string[] }
 
 const encoder = new TextEncoder()

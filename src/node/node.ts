@@ -17,6 +17,7 @@ import { readSwarmKey } from '../mesh/swarm-key.js'
 import { EmulatedRuntime } from '../runtime/emulated.js'
 import { ProcessRuntime } from '../runtime/process.js'
 import { createInvokeHandlers } from '../invoke/handler.js'
+import { createPeerLimiter } from '../mesh/peer-limiter.js'
 import { createManageHandler } from '../manage/handler.js'
 import { MeshObserver } from '../observe/observer.js'
 import { CallRecorder } from '../observe/recorder.js'
@@ -114,8 +115,17 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     recorder,
     self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), load: executor.snapshot(), functions: registry.list().map(f => f.spec.name), policy: policy.label })
   })
-  const metrics = createMetrics({ version: VERSION }, { executor, invoke, functions: registry, mesh, policyFailures: policies.failures })
-  const invokeHandlers = createInvokeHandlers({ maxBodyBytes: config.maxBodyBytes }, { libp2p: mesh.libp2p, service: invoke, executor, log })
+  const invokeRate = peerInvokeRate(config, registry, executor)
+  const limiters = {
+    invoke: createPeerLimiter({ ratePerSecond: invokeRate }),
+    probe: createPeerLimiter({ ratePerSecond: invokeRate }),
+    manage: createPeerLimiter({ ratePerSecond: config.peerManageRate })
+  }
+  const throttled = (): Array<{ protocol: string, count: number }> => Object.entries(limiters).map(([protocol, l]) => ({ protocol, count: l.throttled }))
+  const metrics = createMetrics({ version: VERSION }, { executor, invoke, functions: registry, mesh, policyFailures: policies.failures, throttled })
+  const invokeHandlers = createInvokeHandlers({ maxBodyBytes: config.maxBodyBytes, warnEveryMs: config.warnIntervalMs }, {
+    libp2p: mesh.libp2p, service: invoke, executor, log, invokeLimiter: limiters.invoke, probeLimiter: limiters.probe
+  })
 
   const invocations = new Map<string, number>()
   executor.addEventListener('call:end', evt => { invocations.set(evt.detail.name, (invocations.get(evt.detail.name) ?? 0) + 1) })
@@ -136,7 +146,8 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
   const manage = createManageHandler({
     admins: new Set(config.admins),
     checkSecret: secret => adminCheck(`Bearer ${secret}`),
-    ping: async (peer, signal) => await mesh.libp2p.services.ping.ping(peer, { signal })
+    ping: async (peer, signal) => await mesh.libp2p.services.ping.ping(peer, { signal }),
+    warnEveryMs: config.warnIntervalMs
   }, {
     libp2p: mesh.libp2p,
     registry,
@@ -145,7 +156,8 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     invocations: name => invocations.get(name) ?? 0,
     self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), version: VERSION, policy: policy.label }),
     recorder,
-    log
+    log,
+    limiter: limiters.manage
   })
   if (config.admins.length > 0) log.info({ admins: config.admins }, 'identities trusted for management')
   registerHealthRoutes(gateway.app, { isReady: () => ready })
@@ -199,6 +211,19 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
       log.info('node stopped')
     }
   }
+}
+
+/**
+ * `--peer-invoke-rate`: as given, or `auto`, 100 calls/s per slot of the functions deployed here and
+ * at least 1000: above what an honest neighbour forwards or a CLI's bench sends, so only a flood
+ * meets it. Recomputed when the functions change, not per call: the limiter reads it on every call.
+ */
+function peerInvokeRate (config: NodeConfig, registry: FunctionRegistry, executor: Executor): number | (() => number) {
+  if (config.peerInvokeRate !== 'auto') return config.peerInvokeRate
+  const auto = (): number => Math.max(1000, 100 * executor.snapshot().totals.capacity)
+  let rate = auto()
+  registry.addEventListener('change', () => { rate = auto() })
+  return () => rate
 }
 
 /** `--functions`: the operator's stack.yml, deployed (or updated) at every start. A bad file stops the node. */
