@@ -95,7 +95,8 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     maxMembers: config.maxMembers,
     incarnation: await nextIncarnation(config.dataDir),
     loadSource: executor,
-    log
+    log,
+    warnEveryMs: config.warnIntervalMs
   })
 
   let policy = policies.initial
@@ -136,6 +137,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     port: config.http.port,
     log,
     bodyLimit: 1024 * 1024,
+    warnEveryMs: config.warnIntervalMs,
     fastPaths: [{
       matches: isInvokeUrl,
       handle: createInvokeHandler({ service: invoke, executor, maxBodyBytes: config.maxBodyBytes, defaultTimeoutMs: 60_000, version: VERSION, schedulerLabel: () => policy.label })
@@ -258,6 +260,7 @@ async function pickDocker (config: NodeConfig, nodeId: string, log: Logger): Pro
     placement: config.dockerNetwork != null ? { mode: 'network', network: config.dockerNetwork } : { mode: 'host', hostAddress: '127.0.0.1' },
     maxResponseBytes: config.maxBodyBytes,
     defaultLimits: { memoryBytes: config.functionMemoryBytes, cpus: config.functionCpus },
+    warnEveryMs: config.warnIntervalMs,
     log
   })
 }

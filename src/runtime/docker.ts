@@ -3,7 +3,7 @@ import { RuntimeError, type Runtime, type RuntimeRequest, type RuntimeResponse }
 import { LABEL_NODE, removeContainer, startContainer, waitHealthy, type DefaultLimits, type FunctionContainer, type Placement } from './docker-container.js'
 import { callContainer } from './http-call.js'
 import type { FunctionSpec } from '../functions/types.js'
-import type { Logger } from '../log.js'
+import { createKeyedWarn, type KeyedWarn, type Logger } from '../log.js'
 
 export interface DockerRuntimeInit {
   docker?: Dockerode
@@ -21,6 +21,8 @@ export interface DockerRuntimeInit {
   maintainIntervalMs?: number
   /** Limits of a container whose spec sets none (a spec's own limits win); default: none. */
   defaultLimits?: DefaultLimits
+  /** A function's repeated crash is logged at most once per this (ms). */
+  warnEveryMs?: number
 }
 
 interface Instance {
@@ -48,6 +50,8 @@ export class DockerRuntime implements Runtime {
   private readonly fns = new Map<string, Fn>()
   private readonly placement: Placement
   private readonly log: Logger
+  /** Crashes are keyed by function: a caller can crash one with every call it sends. */
+  private readonly warn: KeyedWarn
   private readonly idleTimeoutMs: number
   private readonly startTimeoutMs: number
   private readonly maxResponseBytes: number
@@ -60,6 +64,7 @@ export class DockerRuntime implements Runtime {
     this.docker = init.docker ?? new Dockerode()
     this.placement = init.placement ?? { mode: 'host', hostAddress: '127.0.0.1' }
     this.log = init.log.child({ component: 'docker' })
+    this.warn = createKeyedWarn(this.log, { everyMs: init.warnEveryMs })
     this.idleTimeoutMs = init.idleTimeoutMs ?? 60_000
     this.startTimeoutMs = init.startTimeoutMs ?? 30_000
     this.maxResponseBytes = init.maxResponseBytes ?? 16 * 1024 * 1024
@@ -133,7 +138,7 @@ export class DockerRuntime implements Runtime {
       // Either way the container is not trusted with another call.
       keep = false
       if (err instanceof RuntimeError && err.code === 'FUNCTION_CRASHED') {
-        this.log.warn({ function: name, container: instance.container?.id.slice(0, 12), err: err.message }, 'function container failed during a call; replacing it')
+        this.warn(`${name} crashed`, { function: name, container: instance.container?.id.slice(0, 12), err: err.message }, 'function container failed during a call; replacing it')
       }
       throw err
     } finally {
@@ -301,7 +306,7 @@ export class DockerRuntime implements Runtime {
     for (const fn of this.fns.values()) {
       const instance = fn.instances.find(i => i.container?.id === id)
       if (instance == null || instance.state === 'busy') continue // a busy one fails its call and is replaced then
-      this.log.warn({ function: fn.spec.name, container: id.slice(0, 12) }, 'an idle function container died; replacing it')
+      this.warn(`${fn.spec.name} died`, { function: fn.spec.name, container: id.slice(0, 12) }, 'an idle function container died; replacing it')
       void this.retire(instance, fn).then(async () => { await this.warm(fn) }).catch(() => {})
     }
   }
