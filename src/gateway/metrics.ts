@@ -8,6 +8,7 @@ import type { Membership } from '../mesh/membership.js'
 import type { MeshView } from '../mesh/view.js'
 import type { PolicyFailures } from '../scheduler/failures.js'
 import type { Libp2p } from '@libp2p/interface'
+import { readOptions, type AdminGuard } from './auth.js'
 import type { FastifyInstance } from 'fastify'
 
 /** 1 ms to 60 s: emulated calls of a few ms up to the default call deadline. */
@@ -367,9 +368,9 @@ export function createMetrics (init: MetricsInit, c: MetricsComponents): Metrics
   }
 }
 
-/** `GET /metrics`: Prometheus text format, no credentials (read-only, as in OpenFaaS). */
-export function registerMetricsRoutes (app: FastifyInstance, metrics: Metrics): void {
-  app.get('/metrics', async (_req, reply) => {
+/** `GET /metrics`: Prometheus text format, no credentials (read-only, as in OpenFaaS) unless reads are private. */
+export function registerMetricsRoutes (app: FastifyInstance, metrics: Metrics, readGuard?: AdminGuard): void {
+  app.get('/metrics', readOptions(readGuard), async (_req, reply) => {
     const text = await metrics.scrape()
     return await reply.header('content-type', metrics.contentType).send(text)
   })

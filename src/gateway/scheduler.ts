@@ -1,5 +1,5 @@
 import { describePolicy, parsePolicy, PolicyError, policyFromOriginal } from '../scheduler/registry.js'
-import type { AdminGuard } from './auth.js'
+import { readOptions, type AdminGuard } from './auth.js'
 import type { PolicyCatalog } from '../scheduler/catalog.js'
 import type { Policy } from '../scheduler/types.js'
 import type { FastifyInstance } from 'fastify'
@@ -10,6 +10,8 @@ export interface SchedulerRouteDeps {
   catalog?: Pick<PolicyCatalog, 'parse' | 'fromOriginal'>
   current: () => Policy
   replace: (policy: Policy) => Promise<void>
+  /** Present when reads are private (`--private-reads`). */
+  readGuard?: AdminGuard
 }
 
 /**
@@ -20,7 +22,7 @@ export interface SchedulerRouteDeps {
  */
 export function registerSchedulerRoutes (app: FastifyInstance, deps: SchedulerRouteDeps): void {
   const { parse, fromOriginal } = deps.catalog ?? { parse: parsePolicy, fromOriginal: policyFromOriginal }
-  app.get('/configuration/scheduler', async () => describePolicy(deps.current()))
+  app.get('/configuration/scheduler', readOptions(deps.readGuard), async () => describePolicy(deps.current()))
   app.post('/configuration/scheduler', { preHandler: deps.guard }, async (req, reply) => {
     const body = req.body as { name?: unknown, parameters?: unknown, policy?: unknown } | undefined
     let policy: Policy

@@ -35,6 +35,9 @@ export type ManageRequest = z.infer<typeof ManageRequestSchema>
 /** Operations that change the node: they need a trusted identity or the admin secret. */
 export const PRIVILEGED_OPS: ReadonlySet<ManageRequest['op']> = new Set(['deploy', 'remove'])
 
+/** Reads that reveal the mesh: with --private-reads they need what changes need, or a member asking. */
+export const PRIVATE_READ_OPS: ReadonlySet<ManageRequest['op']> = new Set(['list', 'peers', 'load', 'observe'])
+
 export interface FunctionLoadView { name: string, queued: number, running: number, capacity: number }
 
 export interface LocalFunction {

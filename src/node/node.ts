@@ -145,11 +145,14 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
   })
   const adminCheck = createAdminCheck(admin.secret)
   const guard = adminGuard(adminCheck)
+  // --private-reads: what reveals the mesh needs the credentials changes need; /healthz stays open.
+  const readGuard = config.privateReads ? guard : undefined
   const manage = createManageHandler({
     admins: new Set(config.admins),
     checkSecret: secret => adminCheck(`Bearer ${secret}`),
     ping: async (peer, signal) => await mesh.libp2p.services.ping.ping(peer, { signal }),
-    warnEveryMs: config.warnIntervalMs
+    warnEveryMs: config.warnIntervalMs,
+    privateReads: config.privateReads
   }, {
     libp2p: mesh.libp2p,
     registry,
@@ -159,22 +162,24 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), version: VERSION, policy: policy.label }),
     recorder,
     log,
-    limiter: limiters.manage
+    limiter: limiters.manage,
+    isMember: peer => mesh.membership.table.get(peer) != null
   })
   if (config.admins.length > 0) log.info({ admins: config.admins }, 'identities trusted for management')
   registerHealthRoutes(gateway.app, { isReady: () => ready })
-  registerMeshRoutes(gateway.app, { view: mesh.view, self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), digest: mesh.membership.table.digest().toString(16).padStart(16, '0') }) })
+  registerMeshRoutes(gateway.app, { view: mesh.view, readGuard, self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), digest: mesh.membership.table.digest().toString(16).padStart(16, '0') }) })
   registerFunctionRoutes(gateway.app, { registry, guard, invocations: name => invocations.get(name) ?? 0 })
-  registerMonitoringRoutes(gateway.app, { executor })
-  registerMetricsRoutes(gateway.app, metrics)
-  registerDashboardRoutes(gateway.app, { observer })
+  registerMonitoringRoutes(gateway.app, { executor, readGuard })
+  registerMetricsRoutes(gateway.app, metrics, readGuard)
+  registerDashboardRoutes(gateway.app, { observer, readGuard })
   registerSchedulerRoutes(gateway.app, {
     guard,
     catalog: policies.catalog,
+    readGuard,
     current: () => policy,
     replace: async next => { policy = next; log.info({ policy: next.label }, 'scheduling policy changed') }
   })
-  registerConfigurationRoutes(gateway.app, { registry, guard, persist: async d => { await saveNodeDefaults(config.dataDir, d) } })
+  registerConfigurationRoutes(gateway.app, { registry, guard, readGuard, persist: async d => { await saveNodeDefaults(config.dataDir, d) } })
 
   const started: Array<{ stop: () => Promise<void> }> = []
   return {
