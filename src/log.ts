@@ -41,6 +41,8 @@ export interface KeyedWarnInit {
   everyMs?: number
   /** Keys remembered at most (the oldest is forgotten first). Default 1024. */
   maxKeys?: number
+  /** Default warn; error for what is the node's own fault even when a peer set it off. */
+  level?: 'warn' | 'error'
   now?: () => number
 }
 
@@ -53,6 +55,7 @@ export function createKeyedWarn (log: Logger, init: KeyedWarnInit = {}): KeyedWa
   const everyMs = init.everyMs ?? 60_000
   const maxKeys = init.maxKeys ?? 1024
   const now = init.now ?? (() => performance.now())
+  const level = init.level ?? 'warn'
   const seen = new Map<string, { at: number, suppressed: number }>()
   return (key, fields, message) => {
     const t = now()
@@ -60,7 +63,7 @@ export function createKeyedWarn (log: Logger, init: KeyedWarnInit = {}): KeyedWa
     if (last != null && t - last.at < everyMs) { last.suppressed++; return }
     if (last == null && seen.size >= maxKeys) seen.delete(seen.keys().next().value!)
     seen.set(key, { at: t, suppressed: 0 })
-    log.warn({ ...fields, ...(last != null && last.suppressed > 0 ? { suppressed: last.suppressed } : {}) }, message)
+    log[level]({ ...fields, ...(last != null && last.suppressed > 0 ? { suppressed: last.suppressed } : {}) }, message)
   }
 }
 

@@ -66,7 +66,7 @@ async function deploy (name: string | undefined, opts: DeployOptions): Promise<n
   const request = { ...await deployRequest(name, opts), secret: await readSecret(opts.adminSecretFile) }
   const timeoutMs = parseWhole(opts.timeout, '--timeout', 1000, 3_600_000)
   return await withSession(opts, async session => {
-    const targets = opts.all === true ? await meshNodes(session) : [{ peerId: session.peer, addrs: [] }]
+    const targets = opts.all === true ? await meshNodes(session, { secret: request.secret }) : [{ peerId: session.peer, addrs: [] }]
     const outcomes = await Promise.all(targets.map(async node => {
       try {
         await reach(session, node)
@@ -91,7 +91,7 @@ interface RemoveOptions extends MeshOptions { all?: boolean, adminSecretFile?: s
 async function remove (name: string, opts: RemoveOptions): Promise<number> {
   const secret = await readSecret(opts.adminSecretFile)
   return await withSession(opts, async session => {
-    const targets = opts.all === true ? await meshNodes(session) : [{ peerId: session.peer, addrs: [] }]
+    const targets = opts.all === true ? await meshNodes(session, { secret }) : [{ peerId: session.peer, addrs: [] }]
     const outcomes = await Promise.all(targets.map(async node => {
       try {
         await reach(session, node)
@@ -189,10 +189,11 @@ Examples:
   addMeshOptions(program.command('ls'))
     .description('list every function in the mesh and the nodes it is deployed on')
     .option('--json', 'as JSON: the asked node\'s functions in full, and its peers\' function names')
+    .option('--admin-secret-file <file>', 'the node\'s admin secret, for a node with --private-reads (P2PFAAS_ADMIN_SECRET_FILE)')
     .addHelpText('after', '\nExample:\n  p2pfaas ls --peer /ip4/192.168.1.10/tcp/4001/p2p/12D3KooW...')
-    .action(async (opts: MeshOptions & { json?: boolean }) => {
+    .action(async (opts: MeshOptions & { json?: boolean, adminSecretFile?: string }) => {
       await runCommand('ls', async () => await withSession(opts, async session => {
-        const list = await ask(session, { op: 'list' })
+        const list = await ask(session, { op: 'list', secret: await readSecret(opts.adminSecretFile) })
         process.stdout.write(opts.json === true ? toJson(list) : renderList(list))
         return EXIT.ok
       }))

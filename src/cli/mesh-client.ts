@@ -26,9 +26,12 @@ export async function ask<Op extends ManageRequest['op']> (session: Session, req
 
 export interface MeshNode { peerId: string, addrs: string[] }
 
-/** Every node of the mesh as the session's node sees it, itself first; `connectedOnly`: its live links only. */
-export async function meshNodes (session: Session, options: { connectedOnly?: boolean } = {}): Promise<MeshNode[]> {
-  const { self, peers } = await ask(session, { op: 'peers' })
+/**
+ * Every node of the mesh as the session's node sees it, itself first; `connectedOnly`: its live links
+ * only; `secret`: the admin secret, for a node that keeps its reads private.
+ */
+export async function meshNodes (session: Session, options: { connectedOnly?: boolean, secret?: string } = {}): Promise<MeshNode[]> {
+  const { self, peers } = await ask(session, { op: 'peers', secret: options.secret })
   const others = peers.filter(p => options.connectedOnly !== true || p.connected)
   return [{ peerId: self.peerId, addrs: self.addrs }, ...others.map(p => ({ peerId: p.peerId, addrs: p.addrs }))]
 }

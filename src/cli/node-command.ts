@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { ConfigError, DEFAULT_HTTP, DEFAULT_LINKS, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MEMBERS, DEFAULT_MDNS_INTERVAL_MS, ENV, resolveNodeConfig, type NodeFlags } from '../node/config.js'
+import { ConfigError, DEFAULT_FUNCTION_CPUS, DEFAULT_FUNCTION_MEMORY, DEFAULT_HTTP, DEFAULT_LINKS, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MEMBERS, DEFAULT_MDNS_INTERVAL_MS, DEFAULT_PEER_MANAGE_RATE, DEFAULT_WARN_INTERVAL_MS, ENV, resolveNodeConfig, type NodeFlags } from '../node/config.js'
 import { createLogger } from '../log.js'
 import { PolicyError } from '../scheduler/errors.js'
 import { holdYoungGeneration, releaseYoungGeneration } from '../young-generation.js'
@@ -29,6 +29,12 @@ export function registerNodeCommand (program: Command): void {
     .option('--policy-module <file.js>', `load a scheduling policy plugin (a JS module, docs/writing-a-policy.md); then --policy <its name>, repeatable (${ENV.policyModule}, comma-separated)`, collect, [])
     .option('--seed <n>', `seed the scheduler's random choices, for repeatable experiments (${ENV.seed})`)
     .option('--functions <stack.yml>', `deploy the functions of this faas-cli stack file at start (${ENV.functions})`)
+    .option('--function-memory <size>', `memory limit of a function container whose spec sets none (256Mi, 512MiB, 1Gi; 0: none) [${DEFAULT_FUNCTION_MEMORY}] (${ENV.functionMemory})`)
+    .option('--function-cpus <cpus>', `CPU limit of a function container whose spec sets none (1, 0.5, 500m; 0: none) [${DEFAULT_FUNCTION_CPUS}] (${ENV.functionCpus})`)
+    .option('--peer-invoke-rate <n>', `calls (and load probes) one peer may hand this node per second, bursts of 2 s; 0: no limit [auto: 100 per slot, at least 1000] (${ENV.peerInvokeRate})`)
+    .option('--peer-manage-rate <n>', `management requests one peer may send per second, bursts of 2 s; 0: no limit [${DEFAULT_PEER_MANAGE_RATE}] (${ENV.peerManageRate})`)
+    .option('--private-reads', `reads that reveal the mesh (/mesh, dashboard, metrics, ls, peers...) need the admin credentials too (${ENV.privateReads}=1)`)
+    .option('--warn-interval <ms>', `log a remote peer's repeated warning at most once per interval, with the count held back [${DEFAULT_WARN_INTERVAL_MS}] (${ENV.warnInterval})`)
     .option('--log-level <level>', `trace|debug|info|warn|error [info] (${ENV.logLevel})`)
     .addHelpText('after', `
 Examples:

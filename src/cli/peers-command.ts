@@ -1,5 +1,6 @@
 import { addMeshOptions, EXIT, runCommand, type MeshOptions } from './session.js'
 import { ask, withSession } from './mesh-client.js'
+import { readSecret } from './manage-commands.js'
 import { renderTable, shortId, toJson } from './table.js'
 import type { FunctionLoadView, ManageResults } from '../manage/protocol.js'
 import type { Command } from 'commander'
@@ -34,10 +35,11 @@ export function registerPeersCommand (program: Command): void {
     .description('the mesh as one node sees it: peers, addresses, round trip, load per function')
     .option('--json', 'as JSON')
     .option('--no-ping', 'do not measure round trips from the node to its peers')
+    .option('--admin-secret-file <file>', 'the node\'s admin secret, for a node with --private-reads (P2PFAAS_ADMIN_SECRET_FILE)')
     .addHelpText('after', '\nExample:\n  p2pfaas peers --peer /ip4/192.168.1.10/tcp/4001/p2p/12D3KooW... --json | jq \'.peers[].peerId\'')
-    .action(async (opts: MeshOptions & { json?: boolean, ping: boolean }) => {
+    .action(async (opts: MeshOptions & { json?: boolean, ping: boolean, adminSecretFile?: string }) => {
       await runCommand('peers', async () => await withSession(opts, async session => {
-        const view = await ask(session, { op: 'peers', ping: opts.ping })
+        const view = await ask(session, { op: 'peers', ping: opts.ping, secret: await readSecret(opts.adminSecretFile) })
         process.stdout.write(opts.json === true ? toJson(view) : renderPeers(view))
         return EXIT.ok
       }))

@@ -19,6 +19,7 @@ export const EXIT = { ok: 0, functionError: 1, usage: 2, overloaded: 3, notFound
 /** Stable error codes (of nodes and of the CLI) → exit codes; anything else is `otherwise`. */
 const EXIT_BY_CODE: Readonly<Record<string, number>> = {
   OVERLOADED: EXIT.overloaded,
+  THROTTLED: EXIT.overloaded,
   FUNCTION_NOT_FOUND: EXIT.notFound,
   UNREACHABLE: EXIT.unreachable,
   LOST: EXIT.unreachable,

@@ -2,6 +2,8 @@ import type { RuntimeErrorCode } from '../runtime/types.js'
 
 /** Every code a call can end with besides a function's own answer; stable, clients match on them. */
 export type CallErrorCode = RuntimeErrorCode | 'OVERLOADED' | 'BAD_REQUEST' | 'PEER_LOST' | 'HOP_LIMIT'
+  /** A peer handed this node more calls than --peer-invoke-rate allows it (src/mesh/peer-limiter.ts). */
+  | 'THROTTLED'
 
 export const HTTP_STATUS: Record<CallErrorCode, number> = {
   OVERLOADED: 429,
@@ -13,7 +15,8 @@ export const HTTP_STATUS: Record<CallErrorCode, number> = {
   DEPLOY_FAILED: 400,
   BAD_REQUEST: 400,
   PEER_LOST: 502,
-  HOP_LIMIT: 508
+  HOP_LIMIT: 508,
+  THROTTLED: 429
 }
 
 export class CallError extends Error {

@@ -18,14 +18,16 @@ export const CPU_RANGE = { min: 0.01, max: 256 }
 export const TIMEOUT_RANGE = { min: 100, max: 3_600_000 }
 
 const MEMORY_UNITS: Record<string, number> = {
-  Ki: KiB, Mi: MiB, Gi: GiB, Ti: 1024 * GiB, k: 1e3, M: 1e6, G: 1e9, T: 1e12
+  Ki: KiB, Mi: MiB, Gi: GiB, Ti: 1024 * GiB, k: 1e3, M: 1e6, G: 1e9, T: 1e12,
+  // The IEC spellings ("512MiB") are as unambiguous as Kubernetes' and what people write in flags.
+  KiB, MiB, GiB, TiB: 1024 * GiB
 }
 // Kubernetes quantity syntax, minus the milli suffix and the units too large to matter here.
-const MEMORY = /^(\d+(?:\.\d*)?|\.\d+)(?:[eE](\d{1,2})|(Ki|Mi|Gi|Ti|k|M|G|T))?$/
+const MEMORY = /^(\d+(?:\.\d*)?|\.\d+)(?:[eE](\d{1,2})|(KiB|MiB|GiB|TiB|Ki|Mi|Gi|Ti|k|M|G|T))?$/
 // Docker-style spellings people carry over ("128m", "1gb"); in Kubernetes units "128m" is 0.128 bytes.
 const MEMORY_TYPO = /^(\d+(?:\.\d+)?)\s*(k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)$/i
 
-/** Kubernetes memory quantity ("128Mi", "1G", "1000000") to whole bytes, rounded up as Kubernetes does. */
+/** Kubernetes memory quantity ("128Mi", "1G", "1000000", also "128MiB") to whole bytes, rounded up as Kubernetes does. */
 export function parseMemory (input: string | number): Parsed<number> {
   const s = String(input).trim()
   const m = MEMORY.exec(s)

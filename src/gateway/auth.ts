@@ -25,6 +25,12 @@ export function createAdminCheck (secret: string): (authorization: string | unde
 
 export type AdminGuard = (req: FastifyRequest, reply: FastifyReply) => Promise<void>
 
+/**
+ * Route options for a read: guarded like a change when the node keeps its reads private
+ * (`--private-reads`: `guard` given), open otherwise.
+ */
+export const readOptions = (guard: AdminGuard | undefined): { preHandler?: AdminGuard } => guard != null ? { preHandler: guard } : {}
+
 export function adminGuard (check: (authorization: string | undefined) => boolean): AdminGuard {
   return async (req, reply) => {
     if (check(req.headers.authorization)) return

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { AdminGuard } from './auth.js'
+import { readOptions, type AdminGuard } from './auth.js'
 import type { FunctionRegistry, NodeDefaults } from '../functions/registry.js'
 import type { FastifyInstance } from 'fastify'
 
@@ -14,6 +14,8 @@ export interface ConfigurationRouteDeps {
   registry: FunctionRegistry
   guard: AdminGuard
   persist: (defaults: NodeDefaults) => Promise<void>
+  /** Present when reads are private (`--private-reads`). */
+  readGuard?: AdminGuard
 }
 
 const toWire = (d: NodeDefaults): Record<string, unknown> => ({
@@ -27,7 +29,7 @@ const toWire = (d: NodeDefaults): Record<string, unknown> => ({
  * its own with p2pfaas.concurrency / p2pfaas.queue labels. Applied at once, kept across restarts.
  */
 export function registerConfigurationRoutes (app: FastifyInstance, deps: ConfigurationRouteDeps): void {
-  app.get('/configuration', async () => toWire(deps.registry.getDefaults()))
+  app.get('/configuration', readOptions(deps.readGuard), async () => toWire(deps.registry.getDefaults()))
   app.post('/configuration', { preHandler: deps.guard }, async (req, reply) => {
     const parsed = configurationBody.safeParse(req.body)
     if (!parsed.success) {

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { INDEX_HTML, STYLE_CSS } from '../dashboard/page.js'
+import { readOptions, type AdminGuard } from './auth.js'
 import type { MeshObserver } from '../observe/observer.js'
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -11,6 +12,11 @@ export interface DashboardRouteDeps {
   intervalMs?: number
   /** Live streams served at once; more get 503 (each costs a snapshot per interval). */
   maxStreams?: number
+  /**
+   * Present when reads are private (`--private-reads`). The page is guarded too, though it holds
+   * no data: a browser asks for the credentials on the page and sends them with its requests.
+   */
+  readGuard?: AdminGuard
 }
 
 /**
@@ -60,21 +66,22 @@ export function registerDashboardRoutes (app: FastifyInstance, deps: DashboardRo
 
   const serve = (type: string, body: string) => async (_req: FastifyRequest, reply: FastifyReply) =>
     await reply.type(type).header('cache-control', 'no-cache').send(body)
-  app.get('/', serve('text/html; charset=utf-8', INDEX_HTML))
-  app.get('/ui', serve('text/html; charset=utf-8', INDEX_HTML))
-  app.get('/ui/style.css', serve('text/css; charset=utf-8', STYLE_CSS))
-  app.get<{ Params: { name: string } }>('/ui/:name', async (req, reply) => {
+  const read = readOptions(deps.readGuard)
+  app.get('/', read, serve('text/html; charset=utf-8', INDEX_HTML))
+  app.get('/ui', read, serve('text/html; charset=utf-8', INDEX_HTML))
+  app.get('/ui/style.css', read, serve('text/css; charset=utf-8', STYLE_CSS))
+  app.get<{ Params: { name: string } }>('/ui/:name', read, async (req, reply) => {
     const body = modules.get(req.params.name)
     if (body == null) return await reply.status(404).send({ code: 'NOT_FOUND', message: `no such dashboard file: ${req.params.name}` })
     return await reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(body)
   })
 
-  app.get('/api/dashboard', async () => {
+  app.get('/api/dashboard', read, async () => {
     await deps.observer.poll()
     return deps.observer.snapshot()
   })
 
-  app.get('/api/dashboard/stream', async (req, reply) => {
+  app.get('/api/dashboard/stream', read, async (req, reply) => {
     if (streams.size >= maxStreams) return await reply.status(503).send({ code: 'OVERLOADED', message: `${maxStreams} dashboards are already open on this node; open another node's` })
     const release = deps.observer.watch()
     reply.hijack()

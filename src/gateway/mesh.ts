@@ -1,9 +1,12 @@
+import { readOptions, type AdminGuard } from './auth.js'
 import type { MeshView } from '../mesh/view.js'
 import type { FastifyInstance } from 'fastify'
 
 export interface MeshRouteDeps {
   view: MeshView
   self: () => MeshResponse['self']
+  /** Present when reads are private (`--private-reads`). */
+  readGuard?: AdminGuard
 }
 
 /** The JSON shape of `GET /mesh`; the dashboard and the CLI read the same. */
@@ -45,5 +48,5 @@ export function meshSnapshot (deps: MeshRouteDeps): MeshResponse {
 }
 
 export function registerMeshRoutes (app: FastifyInstance, deps: MeshRouteDeps): void {
-  app.get('/mesh', async () => meshSnapshot(deps))
+  app.get('/mesh', readOptions(deps.readGuard), async () => meshSnapshot(deps))
 }

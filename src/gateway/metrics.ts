@@ -9,6 +9,7 @@ import type { MeshView } from '../mesh/view.js'
 import type { PolicyFailures } from '../scheduler/failures.js'
 import type { LearningKeeper } from '../scheduler/learning/keeper.js'
 import type { Libp2p } from '@libp2p/interface'
+import { readOptions, type AdminGuard } from './auth.js'
 import type { FastifyInstance } from 'fastify'
 
 /** 1 ms to 60 s: emulated calls of a few ms up to the default call deadline. */
@@ -34,6 +35,8 @@ export interface MetricsComponents {
   policyFailures?: Pick<PolicyFailures, 'counts'>
   /** The learning policy's counts (over every learning policy the node had) and its state; none when absent. */
   learning?: Pick<LearningKeeper, 'totals' | 'stats'>
+  /** Requests refused because their peer was over its rate, per protocol (src/mesh/peer-limiter.ts). */
+  throttled?: () => Array<{ protocol: string, count: number }>
 }
 
 export interface Metrics {
@@ -153,6 +156,16 @@ export function createMetrics (init: MetricsInit, c: MetricsComponents): Metrics
   })
 
   if (c.learning !== undefined) learningSeries(c.learning, registers)
+  new Counter({
+    name: 'p2pfaas_peer_requests_throttled_total',
+    help: 'Requests refused with THROTTLED because their peer was over its rate (--peer-invoke-rate, --peer-manage-rate), by protocol; no per-peer label: peers are unbounded',
+    labelNames: ['protocol'] as const,
+    registers,
+    collect () {
+      this.reset()
+      for (const t of c.throttled?.() ?? []) this.inc({ protocol: t.protocol }, t.count)
+    }
+  })
 
   // Load, read at scrape time.
   const loadGauge = (name: string, help: string, pick: (f: { running: number, queued: number, capacity: number }) => number): Gauge<'function_name'> =>
@@ -408,9 +421,9 @@ function learningSeries (learning: Pick<LearningKeeper, 'totals' | 'stats'>, reg
   gauge('p2pfaas_learning_table_states', 'States in the learning policy\'s table', s => s.states)
 }
 
-/** `GET /metrics`: Prometheus text format, no credentials (read-only, as in OpenFaaS). */
-export function registerMetricsRoutes (app: FastifyInstance, metrics: Metrics): void {
-  app.get('/metrics', async (_req, reply) => {
+/** `GET /metrics`: Prometheus text format, no credentials (read-only, as in OpenFaaS) unless reads are private. */
+export function registerMetricsRoutes (app: FastifyInstance, metrics: Metrics, readGuard?: AdminGuard): void {
+  app.get('/metrics', readOptions(readGuard), async (_req, reply) => {
     const text = await metrics.scrape()
     return await reply.header('content-type', metrics.contentType).send(text)
   })

@@ -1,5 +1,5 @@
 import { describePolicy, parsePolicy, PolicyError, policyFromOriginal } from '../scheduler/registry.js'
-import type { AdminGuard } from './auth.js'
+import { readOptions, type AdminGuard } from './auth.js'
 import type { PolicyCatalog } from '../scheduler/catalog.js'
 import type { LearningKeeper } from '../scheduler/learning/keeper.js'
 import type { Policy } from '../scheduler/types.js'
@@ -13,6 +13,8 @@ export interface SchedulerRouteDeps {
   replace: (policy: Policy) => Promise<void>
   /** What a learning policy learnt; without it, /configuration/scheduler/learning is not served. */
   learning?: Pick<LearningKeeper, 'stats' | 'reset'>
+  /** Present when reads are private (`--private-reads`). */
+  readGuard?: AdminGuard
 }
 
 /**
@@ -23,7 +25,7 @@ export interface SchedulerRouteDeps {
  */
 export function registerSchedulerRoutes (app: FastifyInstance, deps: SchedulerRouteDeps): void {
   const { parse, fromOriginal } = deps.catalog ?? { parse: parsePolicy, fromOriginal: policyFromOriginal }
-  app.get('/configuration/scheduler', async () => describePolicy(deps.current()))
+  app.get('/configuration/scheduler', readOptions(deps.readGuard), async () => describePolicy(deps.current()))
   app.post('/configuration/scheduler', { preHandler: deps.guard }, async (req, reply) => {
     const body = req.body as { name?: unknown, parameters?: unknown, policy?: unknown } | undefined
     let policy: Policy
@@ -41,17 +43,18 @@ export function registerSchedulerRoutes (app: FastifyInstance, deps: SchedulerRo
     await deps.replace(policy)
     return describePolicy(policy)
   })
-  if (deps.learning !== undefined) registerLearningRoutes(app, deps.guard, deps.learning)
+  if (deps.learning !== undefined) registerLearningRoutes(app, deps.guard, deps.learning, deps.readGuard)
 }
 
 /**
  * `GET /configuration/scheduler/learning`: what the learning policy in force learnt (its table's
  * size, average reward, ε, decisions, exploration share, reward rate), `{"inForce": false}` when the
  * policy in force does not learn. `DELETE` (admin): forget it, in the policy in force and in the
- * data dir; the policy goes on learning from scratch.
+ * data dir; the policy goes on learning from scratch. Reads need the admin secret too under
+ * --private-reads.
  */
-function registerLearningRoutes (app: FastifyInstance, guard: AdminGuard, learning: Pick<LearningKeeper, 'stats' | 'reset'>): void {
+function registerLearningRoutes (app: FastifyInstance, guard: AdminGuard, learning: Pick<LearningKeeper, 'stats' | 'reset'>, readGuard?: AdminGuard): void {
   const shown = (stats: ReturnType<LearningKeeper['stats']>): Record<string, unknown> => stats === undefined ? { inForce: false } : { inForce: true, ...stats }
-  app.get('/configuration/scheduler/learning', async () => shown(learning.stats()))
+  app.get('/configuration/scheduler/learning', readOptions(readGuard), async () => shown(learning.stats()))
   app.delete('/configuration/scheduler/learning', { preHandler: guard }, async () => ({ reset: true, ...shown(await learning.reset()) }))
 }

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import Fastify, { type FastifyInstance } from 'fastify'
-import type { Logger } from '../log.js'
+import { createRemoteWarn, type Logger } from '../log.js'
 
 /** A route family served straight from node:http, before fastify (the invoke hot path). */
 export interface FastPath {
@@ -15,6 +15,8 @@ export interface GatewayInit {
   /** Largest request body accepted by the fastify routes (bytes). */
   bodyLimit?: number
   fastPaths?: FastPath[]
+  /** A client's repeated failure is logged at most once per this (ms). */
+  warnEveryMs?: number
 }
 
 export interface Gateway {
@@ -32,6 +34,8 @@ export interface Gateway {
  */
 export function createGateway (init: GatewayInit): Gateway {
   const log = init.log.child({ component: 'gateway' })
+  // A request that fails is the node's bug, but any client can send it again and again.
+  const warnError = createRemoteWarn(log, { everyMs: init.warnEveryMs, level: 'error' })
   const fastPaths = init.fastPaths ?? []
   const app = Fastify({
     logger: false,
@@ -56,9 +60,9 @@ export function createGateway (init: GatewayInit): Gateway {
       done(Object.assign(new Error('the body must be JSON (send Content-Type: application/json)'), { statusCode: 400 }), undefined)
     }
   })
-  app.setErrorHandler((err: any, _req, reply) => {
+  app.setErrorHandler((err: any, req, reply) => {
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500
-    if (status >= 500) log.error({ err }, 'request failed')
+    if (status >= 500) warnError(req.ip, `${req.method} ${req.routeOptions.url ?? 'unrouted'}`, { err }, 'request failed')
     void reply.status(status).send({ code: status === 413 ? 'PAYLOAD_TOO_LARGE' : status >= 500 ? 'INTERNAL' : 'BAD_REQUEST', message: err.message })
   })
   app.setNotFoundHandler((req, reply) => {

@@ -2,12 +2,13 @@ import { lpStream } from '@libp2p/utils'
 import { FunctionSpecError, parseDeployBody } from '../functions/openfaas.js'
 import { parseStackYaml } from '../functions/stack.js'
 import { deployAll } from '../functions/deploy-all.js'
-import { decodeJson, encodeJson, MANAGE_PROTOCOL, ManageRequestSchema, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, PRIVILEGED_OPS, type ManageRequest, type ManageResponse, type ManageResults, type NodeSelf, type PeerView } from './protocol.js'
+import { decodeJson, encodeJson, MANAGE_PROTOCOL, ManageRequestSchema, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, PRIVATE_READ_OPS, PRIVILEGED_OPS, type ManageRequest, type ManageResponse, type ManageResults, type NodeSelf, type PeerView } from './protocol.js'
 import type { CallRecorder } from '../observe/recorder.js'
 import type { Executor } from '../executor/executor.js'
 import type { FunctionRegistry } from '../functions/registry.js'
 import type { FunctionSpec } from '../functions/types.js'
-import type { Logger } from '../log.js'
+import { createRemoteWarn, type Logger } from '../log.js'
+import type { PeerLimiter } from '../mesh/peer-limiter.js'
 import type { MeshView } from '../mesh/view.js'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 
@@ -20,6 +21,10 @@ export interface ManageHandlerInit {
   readTimeoutMs?: number
   /** Round trip to one peer (ms), for `peers` with ping; undefined when it does not answer. */
   ping?: (peer: PeerId, signal: AbortSignal) => Promise<number | undefined>
+  /** A peer's repeated warning is logged at most once per this (ms). */
+  warnEveryMs?: number
+  /** `--private-reads`: list, peers, load and observe need what changes need, or a member asking. */
+  privateReads?: boolean
 }
 
 export interface ManageHandlerComponents {
@@ -32,6 +37,10 @@ export interface ManageHandlerComponents {
   /** Calls that entered here, for `observe`. */
   recorder?: CallRecorder
   log: Logger
+  /** Requests one peer may send; none: no limit. */
+  limiter?: PeerLimiter
+  /** A member of the mesh: it learns the member table by gossip anyway. Default: nobody. */
+  isMember?: (peer: string) => boolean
 }
 
 class ManageError extends Error {
@@ -40,12 +49,14 @@ class ManageError extends Error {
 
 /**
  * The receiving end of /p2pfaas/manage/1.0.0: what `p2pfaas deploy|rm|ls|peers` ask. Reads are
- * open to any peer of the mesh (membership tells them as much); changes need a trusted PeerId or the
- * admin secret. A bad request gets BAD_REQUEST, never a crash.
+ * open to any peer of the mesh (membership tells them as much) unless reads are private; changes
+ * need a trusted PeerId or the admin secret. A bad request gets BAD_REQUEST, never a crash.
  */
 export function createManageHandler (init: ManageHandlerInit, c: ManageHandlerComponents): { start(): Promise<void>, stop(): Promise<void> } {
   const readTimeoutMs = init.readTimeoutMs ?? 10_000
   const log = c.log.child({ component: 'manage' })
+  const warn = createRemoteWarn(log, { everyMs: init.warnEveryMs })
+  const warnError = createRemoteWarn(log, { everyMs: init.warnEveryMs, level: 'error' })
 
   const ops: { [Op in ManageRequest['op']]: (req: Extract<ManageRequest, { op: Op }>, from: Connection) => Promise<ManageResults[Op]> } = {
     whoami: async (req, from) => ({ you: from.remotePeer.toString(), admin: authorised(req, from), node: c.libp2p.peerId.toString() }),
@@ -129,10 +140,23 @@ export function createManageHandler (init: ManageHandlerInit, c: ManageHandlerCo
   const authorised = (req: ManageRequest, from: Connection): boolean =>
     init.admins.has(from.remotePeer.toString()) || (req.secret != null && init.checkSecret(req.secret))
 
+  const mayDo = (req: ManageRequest, from: Connection): boolean => {
+    if (PRIVILEGED_OPS.has(req.op)) return authorised(req, from)
+    if (init.privateReads === true && PRIVATE_READ_OPS.has(req.op)) return c.isMember?.(from.remotePeer.toString()) === true || authorised(req, from)
+    return true
+  }
+
   const onStream = async (stream: Stream, connection: Connection): Promise<void> => {
     const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
+    const peer = connection.remotePeer.toString()
     let response: ManageResponse
     try {
+      // Before the request is read: a flood costs this node the answer, not up to a stack.yml each.
+      if (c.limiter?.take(peer) === false) {
+        const rate = c.limiter.rate()
+        warn(peer, 'throttled manage', { rate }, 'a peer sends more management requests than --peer-manage-rate: refusing them with THROTTLED')
+        throw new ManageError('THROTTLED', `node ${c.libp2p.peerId.toString()} takes at most ${rate} management requests/s from one peer (--peer-manage-rate); slow down`)
+      }
       let raw: unknown
       try {
         raw = decodeJson((await lp.read({ signal: AbortSignal.timeout(readTimeoutMs) })).subarray())
@@ -142,9 +166,9 @@ export function createManageHandler (init: ManageHandlerInit, c: ManageHandlerCo
       const parsed = ManageRequestSchema.safeParse(raw)
       if (!parsed.success) throw new ManageError('BAD_REQUEST', parsed.error.issues.map(i => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '))
       const req = parsed.data
-      if (PRIVILEGED_OPS.has(req.op) && !authorised(req, connection)) {
-        log.warn({ peer: connection.remotePeer.toString(), op: req.op }, 'refused an unauthorised management request')
-        throw new ManageError('UNAUTHORIZED', `node ${c.libp2p.peerId.toString()} does not trust ${connection.remotePeer.toString()} to ${req.op}: ` +
+      if (!mayDo(req, connection)) {
+        warn(peer, 'unauthorised', { op: req.op }, 'refused an unauthorised management request')
+        throw new ManageError('UNAUTHORIZED', `node ${c.libp2p.peerId.toString()} does not trust ${peer} to ${req.op}${PRIVILEGED_OPS.has(req.op) ? '' : ' (its reads are private: --private-reads)'}: ` +
           'start the node with --admin <that PeerId> (p2pfaas id prints it), or pass --admin-secret-file with the node\'s admin secret')
       }
       const result = await (ops[req.op] as (r: ManageRequest, from: Connection) => Promise<unknown>)(req, connection)
@@ -153,7 +177,7 @@ export function createManageHandler (init: ManageHandlerInit, c: ManageHandlerCo
       response = err instanceof ManageError
         ? { ok: false, code: err.code, message: err.message, ...(err.deployed != null ? { deployed: err.deployed } : {}) }
         : { ok: false, code: 'INTERNAL', message: err?.message ?? String(err) }
-      if (!(err instanceof ManageError)) log.error({ err: err?.message }, 'management request failed')
+      if (!(err instanceof ManageError)) warnError(peer, 'internal', { err: err?.message }, 'management request failed')
     }
     try {
       const bytes = encodeJson(response)

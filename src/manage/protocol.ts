@@ -35,6 +35,9 @@ export type ManageRequest = z.infer<typeof ManageRequestSchema>
 /** Operations that change the node: they need a trusted identity or the admin secret. */
 export const PRIVILEGED_OPS: ReadonlySet<ManageRequest['op']> = new Set(['deploy', 'remove'])
 
+/** Reads that reveal the mesh: with --private-reads they need what changes need, or a member asking. */
+export const PRIVATE_READ_OPS: ReadonlySet<ManageRequest['op']> = new Set(['list', 'peers', 'load', 'observe'])
+
 export interface FunctionLoadView { name: string, queued: number, running: number, capacity: number }
 
 export interface LocalFunction {
@@ -94,7 +97,7 @@ export interface ManageResults {
 
 export type ManageResponse<Op extends keyof ManageResults = keyof ManageResults> =
   | { ok: true, result: ManageResults[Op] }
-  /** Codes: BAD_REQUEST, UNAUTHORIZED, FUNCTION_NOT_FOUND, and the runtime's deploy codes. */
+  /** Codes: BAD_REQUEST, UNAUTHORIZED, THROTTLED, FUNCTION_NOT_FOUND, and the runtime's deploy codes. */
   | { ok: false, code: string, message: string, deployed?: string[] }
 
 const encoder = new TextEncoder()

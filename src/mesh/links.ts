@@ -10,7 +10,7 @@ import { chooseDials, type DialPlan } from './overlay.js'
 import { BAN_SCORE, type Membership } from './membership.js'
 import type { LoadSource } from './load.js'
 import type { MeshView } from './view.js'
-import type { Logger } from '../log.js'
+import { createRemoteWarn, type Logger, type RemoteWarn } from '../log.js'
 import type { DigestEntry, LinkFrame, LoadUpdate } from '../wire/mesh.js'
 import type { Member } from './members.js'
 import type { Connection, IdentifyResult, PeerInfo, Stream } from '@libp2p/interface'
@@ -54,6 +54,8 @@ export interface LinkManagerInit {
   idleConnectionMs?: number
   dialTimeoutMs?: number
   loadCoalesceMs?: number
+  /** A peer's repeated warning is logged at most once per this (ms). */
+  warnEveryMs?: number
 }
 
 export interface LinkManagerComponents {
@@ -96,6 +98,7 @@ export class LinkManager {
   private readonly loads = new LoadVersions()
   private readonly pendingLoad = new Map<string, LoadUpdate>()
   private readonly log: Logger
+  private readonly warn: RemoteWarn
   private readonly rng: () => number
   private readonly now: () => number
   private readonly maxLinks: number
@@ -107,6 +110,7 @@ export class LinkManager {
 
   constructor (private readonly init: LinkManagerInit, private readonly c: LinkManagerComponents) {
     this.log = c.log.child({ component: 'links' })
+    this.warn = createRemoteWarn(this.log, { everyMs: init.warnEveryMs })
     this.rng = c.rng ?? Math.random
     this.now = c.now ?? (() => performance.now())
     // Links are connections too: never more of them than the cap on connections allows.
@@ -398,7 +402,7 @@ export class LinkManager {
     const { peer, reason } = evt.detail
     if (this.banned.size >= MAX_REMEMBERED) this.banned.clear()
     this.banned.set(peer, this.now() + BAN_MS)
-    this.log.warn({ peer, reason, minutes: BAN_MS / 60_000 }, 'cut off a misbehaving peer')
+    this.warn(peer, 'banned', { why: reason, minutes: BAN_MS / 60_000 }, 'cut off a misbehaving peer')
     this.sessions.get(peer)?.abort(`banned: ${reason}`)
     void this.c.libp2p.hangUp(peerIdFromString(peer)).catch(() => {})
   }

@@ -4,7 +4,7 @@ import { isPrivate } from '@libp2p/utils'
 import { CODE_P2P, multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import multicastDns from 'multicast-dns'
-import type { Logger } from '../log.js'
+import { createKeyedWarn, type Logger } from '../log.js'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
 
 /**
@@ -31,6 +31,8 @@ export interface MdnsDiscoveryInit {
   rng?: () => number
   /** multicast-dns socket options, for tests; default 224.0.0.251:5353. */
   socket?: { port?: number, ip?: string, interface?: string }
+  /** A repeated socket error is logged at most once per this (ms). */
+  warnEveryMs?: number
 }
 
 export interface MdnsDiscoveryComponents {
@@ -95,7 +97,7 @@ export function createMdnsDiscovery (init: MdnsDiscoveryInit, components: MdnsDi
 
 class MdnsDiscoveryService extends TypedEventEmitter<MdnsDiscoveryEvents> implements MdnsDiscovery {
   private readonly tag: string
-  private readonly cfg: Required<Omit<MdnsDiscoveryInit, 'serviceTag' | 'socket' | 'rng'>>
+  private readonly cfg: Required<Omit<MdnsDiscoveryInit, 'serviceTag' | 'socket' | 'rng' | 'warnEveryMs'>>
   private readonly rng: () => number
   private readonly log: Logger
   /** Our instance name (a DNS label): random per start, like @libp2p/mdns, lower case for DNS. */
@@ -144,7 +146,9 @@ class MdnsDiscoveryService extends TypedEventEmitter<MdnsDiscoveryEvents> implem
     mdns.on('query', packet => { this.guard(() => { this.onQuery(packet) }) })
     mdns.on('response', packet => { this.guard(() => { this.onResponse(packet) }) })
     mdns.on('warning', err => { this.log.debug({ err: err.message }, 'mdns: bad packet or socket warning') })
-    mdns.on('error', err => { this.log.warn({ err: err.message }, 'mdns socket error') })
+    // Packets never get here (they are warnings, above); a socket error may repeat for every send.
+    const warn = createKeyedWarn(this.log, { everyMs: this.init.warnEveryMs })
+    mdns.on('error', (err: NodeJS.ErrnoException) => { warn(`socket ${err.code ?? err.message}`, { err: err.message }, 'mdns socket error') })
     // Announce before asking, so our own announcement does not count against our query's answers.
     this.setTimer('query', this.rng() * START_JITTER_MS, () => {
       this.announce()

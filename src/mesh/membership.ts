@@ -32,6 +32,8 @@ export interface MembershipInit {
   incarnation: bigint
   maxMembers?: number
   retainMs?: number
+  /** A neighbour's repeated warning is logged at most once per this (ms). */
+  warnEveryMs?: number
   now?: () => number
 }
 
@@ -99,7 +101,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     this.table = new MemberTable({ self: this.self, maxMembers: init.maxMembers ?? DEFAULT_MAX_MEMBERS, now: init.now })
     this.retainMs = init.retainMs ?? DEFAULT_RETAIN_MS
     this.now = init.now ?? (() => performance.now())
-    this.warn = createRemoteWarn(c.log.child({ component: 'membership' }))
+    this.warn = createRemoteWarn(c.log.child({ component: 'membership' }), { everyMs: init.warnEveryMs })
     this.own = { peerId: this.self, incarnation: init.incarnation, seq: 0n, addrs: [], functions: [], links: [], leaving: false }
     for (const e of ['member:join', 'member:update', 'member:leave'] as const) {
       this.table.addEventListener(e, evt => { this.safeDispatchEvent(e, { detail: evt.detail }) })

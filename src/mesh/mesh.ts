@@ -38,6 +38,8 @@ export interface MeshInit {
   incarnation?: bigint
   loadSource: LoadSource
   log: Logger
+  /** A remote peer's repeated warning is logged at most once per this (ms). */
+  warnEveryMs?: number
 }
 
 export interface Mesh {
@@ -73,7 +75,7 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
   let linksRef: LinkManager | undefined
   const mdns = init.mdns === false
     ? undefined
-    : createMdnsDiscovery({ serviceTag: MDNS_SERVICE_TAG, maxQueryIntervalMs: init.mdns }, {
+    : createMdnsDiscovery({ serviceTag: MDNS_SERVICE_TAG, maxQueryIntervalMs: init.mdns, warnEveryMs: init.warnEveryMs }, {
       peerId: libp2p.peerId,
       addresses: () => libp2p.getMultiaddrs(),
       isolated: () => linksRef?.isolated() ?? true,
@@ -83,7 +85,8 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
   const membership = new Membership({
     privateKey: init.privateKey,
     incarnation: init.incarnation ?? BigInt(Date.now()),
-    maxMembers: init.maxMembers ?? DEFAULT_MAX_MEMBERS
+    maxMembers: init.maxMembers ?? DEFAULT_MAX_MEMBERS,
+    warnEveryMs: init.warnEveryMs
   }, {
     push: (peer, records) => { links?.push(peer, records) },
     announce: (peer, versions) => { links?.announce(peer, versions) },
@@ -95,7 +98,8 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
     links: init.links ?? DEFAULT_LINKS,
     maxConnections,
     bootstrap: init.bootstrap ?? [],
-    idleConnectionMs: init.idleConnectionMs
+    idleConnectionMs: init.idleConnectionMs,
+    warnEveryMs: init.warnEveryMs
   }, {
     libp2p,
     membership,

@@ -4,6 +4,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { z } from 'zod'
 import { DEFAULT_LINKS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MEMBERS } from '../mesh/defaults.js'
+import { parseCpu, parseMemory, type Parsed } from '../functions/quantities.js'
 
 const isPeerId = (s: string): boolean => { try { peerIdFromString(s); return true } catch { return false } }
 
@@ -42,6 +43,18 @@ export interface NodeConfig {
   seed?: number
   /** A faas-cli stack.yml whose functions are deployed at start. */
   functionsFile?: string
+  /** Memory limit (bytes) of a function container whose spec sets none; undefined: no limit. */
+  functionMemoryBytes?: number
+  /** CPU limit of a function container whose spec sets none; undefined: no limit. */
+  functionCpus?: number
+  /** Invoke and probe streams one peer may open per second ('auto': from the node's slots); 0: no limit. */
+  peerInvokeRate: number | 'auto'
+  /** Management requests one peer may send per second; 0: no limit. */
+  peerManageRate: number
+  /** Reads that reveal the mesh need the same credentials as changes. */
+  privateReads: boolean
+  /** A remote peer's repeated warning is logged at most once per this (ms). */
+  warnIntervalMs: number
 }
 
 /** Raw option values as commander hands them over: anything may be missing. */
@@ -68,6 +81,12 @@ export interface NodeFlags {
   policyModule?: string[]
   seed?: string
   functions?: string
+  functionMemory?: string
+  functionCpus?: string
+  peerInvokeRate?: string
+  peerManageRate?: string
+  privateReads?: boolean
+  warnInterval?: string
 }
 
 export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/4001'
@@ -75,6 +94,11 @@ export const DEFAULT_HTTP = '0.0.0.0:18080'
 export const DEFAULT_MDNS_INTERVAL_MS = 5000
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 export const DEFAULT_POLICY_SPEC = 'least-loaded'
+/** What a function without limits of its own may use: a 1 GiB board runs a few such at once. */
+export const DEFAULT_FUNCTION_MEMORY = '256Mi'
+export const DEFAULT_FUNCTION_CPUS = '1'
+export const DEFAULT_PEER_MANAGE_RATE = 20
+export const DEFAULT_WARN_INTERVAL_MS = 60_000
 export { DEFAULT_LINKS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MEMBERS }
 
 export function defaultDataDir (env: NodeJS.ProcessEnv = process.env): string {
@@ -104,7 +128,13 @@ export const ENV = {
   policy: 'P2PFAAS_POLICY',
   policyModule: 'P2PFAAS_POLICY_MODULE',
   seed: 'P2PFAAS_SEED',
-  functions: 'P2PFAAS_FUNCTIONS'
+  functions: 'P2PFAAS_FUNCTIONS',
+  functionMemory: 'P2PFAAS_FUNCTION_MEMORY',
+  functionCpus: 'P2PFAAS_FUNCTION_CPUS',
+  peerInvokeRate: 'P2PFAAS_PEER_INVOKE_RATE',
+  peerManageRate: 'P2PFAAS_PEER_MANAGE_RATE',
+  privateReads: 'P2PFAAS_PRIVATE_READS',
+  warnInterval: 'P2PFAAS_WARN_INTERVAL'
 } as const
 
 const tcpMultiaddr = (flag: string) => z.string().max(512).transform((s, ctx) => {
@@ -134,6 +164,21 @@ const ms = (flag: string, min: number, max: number) => z.string().regex(/^\d+$/,
 const count = (flag: string, min: number, max: number) => z.string().regex(/^\d+$/, `${flag} takes a whole number`)
   .transform(Number).pipe(z.number().int().min(min, `${flag} must be at least ${min}`).max(max, `${flag} must be at most ${max}`))
 
+/** A quantity as function specs write it ("256Mi", "500m"), or 0 for none. */
+const limit = (flag: string, parse: (s: string) => Parsed<number>, example: string) => z.string().max(64).transform((s, ctx) => {
+  if (/^0+(\.0*)?$/.test(s.trim())) return undefined
+  const r = parse(s)
+  if (r.ok) return r.value
+  ctx.addIssue({ code: 'custom', message: `${flag} ${r.message}, or 0 for no limit; e.g. ${example}` })
+  return z.NEVER
+})
+
+const perSecond = (flag: string) => z.string().trim()
+  .regex(/^\d{1,7}(\.\d+)?$/, `${flag} takes a number per second, 0 for no limit`).transform(Number)
+const perSecondOrAuto = (flag: string) => z.string().trim()
+  .regex(/^(auto|\d{1,7}(\.\d+)?)$/, `${flag} takes a number per second or auto, 0 for no limit`)
+  .transform(s => s === 'auto' ? 'auto' as const : Number(s))
+
 const schema = z.object({
   listen: z.array(tcpMultiaddr('--listen')).min(1).max(16),
   http: hostPort,
@@ -159,6 +204,12 @@ const schema = z.object({
   policyModule: z.array(z.string().min(1, '--policy-module: a path to a .js file').max(4096)).max(32, '--policy-module: at most 32 modules'),
   functions: z.string().min(1).max(4096).optional(),
   seed: z.string().regex(/^\d{1,10}$/, '--seed takes a whole number').transform(Number).optional(),
+  functionMemory: limit('--function-memory', parseMemory, '256Mi, 512MiB, 1Gi'),
+  functionCpus: limit('--function-cpus', parseCpu, '1, 0.5, 500m'),
+  peerInvokeRate: perSecondOrAuto('--peer-invoke-rate'),
+  peerManageRate: perSecond('--peer-manage-rate'),
+  privateReads: z.boolean(),
+  warnInterval: ms('--warn-interval', 100, 3_600_000),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { message: '--log-level: one of trace, debug, info, warn, error, fatal, silent' })
 })
 
@@ -196,7 +247,13 @@ export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = pr
     policy: flags.policy ?? env[ENV.policy] ?? DEFAULT_POLICY_SPEC,
     policyModule: nonEmpty(flags.policyModule) ?? list(env[ENV.policyModule]) ?? [],
     seed: flags.seed ?? (env[ENV.seed] === '' ? undefined : env[ENV.seed]),
-    functions: flags.functions ?? (env[ENV.functions] === '' ? undefined : env[ENV.functions])
+    functions: flags.functions ?? (env[ENV.functions] === '' ? undefined : env[ENV.functions]),
+    functionMemory: flags.functionMemory ?? env[ENV.functionMemory] ?? DEFAULT_FUNCTION_MEMORY,
+    functionCpus: flags.functionCpus ?? env[ENV.functionCpus] ?? DEFAULT_FUNCTION_CPUS,
+    peerInvokeRate: flags.peerInvokeRate ?? env[ENV.peerInvokeRate] ?? 'auto',
+    peerManageRate: flags.peerManageRate ?? env[ENV.peerManageRate] ?? String(DEFAULT_PEER_MANAGE_RATE),
+    privateReads: flags.privateReads === true || truthy(env[ENV.privateReads]),
+    warnInterval: flags.warnInterval ?? env[ENV.warnInterval] ?? String(DEFAULT_WARN_INTERVAL_MS)
   }
   const parsed = schema.refine(c => c.maxConnections > c.links, { message: '--max-connections must be above --links: hand-offs need room beside the links' }).safeParse(raw)
   if (!parsed.success) {
@@ -224,6 +281,12 @@ export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = pr
     policy: c.policy,
     policyModules: c.policyModule,
     seed: c.seed,
-    functionsFile: c.functions
+    functionsFile: c.functions,
+    functionMemoryBytes: c.functionMemory,
+    functionCpus: c.functionCpus,
+    peerInvokeRate: c.peerInvokeRate,
+    peerManageRate: c.peerManageRate,
+    privateReads: c.privateReads,
+    warnIntervalMs: c.warnInterval
   }
 }

@@ -18,6 +18,7 @@ import { readSwarmKey } from '../mesh/swarm-key.js'
 import { EmulatedRuntime } from '../runtime/emulated.js'
 import { ProcessRuntime } from '../runtime/process.js'
 import { createInvokeHandlers } from '../invoke/handler.js'
+import { createPeerLimiter } from '../mesh/peer-limiter.js'
 import { createManageHandler } from '../manage/handler.js'
 import { MeshObserver } from '../observe/observer.js'
 import { CallRecorder } from '../observe/recorder.js'
@@ -98,7 +99,8 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     maxMembers: config.maxMembers,
     incarnation: await nextIncarnation(config.dataDir),
     loadSource: executor,
-    log
+    log,
+    warnEveryMs: config.warnIntervalMs
   })
 
   let policy = policies.initial
@@ -121,8 +123,17 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     recorder,
     self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), load: executor.snapshot(), functions: registry.list().map(f => f.spec.name), policy: policy.label, learning: learning.stats() })
   })
-  const metrics = createMetrics({ version: VERSION }, { executor, invoke, functions: registry, mesh, policyFailures: policies.failures, learning })
-  const invokeHandlers = createInvokeHandlers({ maxBodyBytes: config.maxBodyBytes }, { libp2p: mesh.libp2p, service: invoke, executor, log })
+  const invokeRate = peerInvokeRate(config, registry, executor)
+  const limiters = {
+    invoke: createPeerLimiter({ ratePerSecond: invokeRate }),
+    probe: createPeerLimiter({ ratePerSecond: invokeRate }),
+    manage: createPeerLimiter({ ratePerSecond: config.peerManageRate })
+  }
+  const throttled = (): Array<{ protocol: string, count: number }> => Object.entries(limiters).map(([protocol, l]) => ({ protocol, count: l.throttled }))
+  const metrics = createMetrics({ version: VERSION }, { executor, invoke, functions: registry, mesh, policyFailures: policies.failures, learning, throttled })
+  const invokeHandlers = createInvokeHandlers({ maxBodyBytes: config.maxBodyBytes, warnEveryMs: config.warnIntervalMs }, {
+    libp2p: mesh.libp2p, service: invoke, executor, log, invokeLimiter: limiters.invoke, probeLimiter: limiters.probe
+  })
 
   const invocations = new Map<string, number>()
   executor.addEventListener('call:end', evt => { invocations.set(evt.detail.name, (invocations.get(evt.detail.name) ?? 0) + 1) })
@@ -133,6 +144,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     port: config.http.port,
     log,
     bodyLimit: 1024 * 1024,
+    warnEveryMs: config.warnIntervalMs,
     fastPaths: [{
       matches: isInvokeUrl,
       handle: createInvokeHandler({ service: invoke, executor, maxBodyBytes: config.maxBodyBytes, defaultTimeoutMs: 60_000, version: VERSION, schedulerLabel: () => policy.label })
@@ -140,10 +152,14 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
   })
   const adminCheck = createAdminCheck(admin.secret)
   const guard = adminGuard(adminCheck)
+  // --private-reads: what reveals the mesh needs the credentials changes need; /healthz stays open.
+  const readGuard = config.privateReads ? guard : undefined
   const manage = createManageHandler({
     admins: new Set(config.admins),
     checkSecret: secret => adminCheck(`Bearer ${secret}`),
-    ping: async (peer, signal) => await mesh.libp2p.services.ping.ping(peer, { signal })
+    ping: async (peer, signal) => await mesh.libp2p.services.ping.ping(peer, { signal }),
+    warnEveryMs: config.warnIntervalMs,
+    privateReads: config.privateReads
   }, {
     libp2p: mesh.libp2p,
     registry,
@@ -152,18 +168,21 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     invocations: name => invocations.get(name) ?? 0,
     self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), version: VERSION, policy: policy.label }),
     recorder,
-    log
+    log,
+    limiter: limiters.manage,
+    isMember: peer => mesh.membership.table.get(peer) != null
   })
   if (config.admins.length > 0) log.info({ admins: config.admins }, 'identities trusted for management')
   registerHealthRoutes(gateway.app, { isReady: () => ready })
-  registerMeshRoutes(gateway.app, { view: mesh.view, self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), digest: mesh.membership.table.digest().toString(16).padStart(16, '0') }) })
+  registerMeshRoutes(gateway.app, { view: mesh.view, readGuard, self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), digest: mesh.membership.table.digest().toString(16).padStart(16, '0') }) })
   registerFunctionRoutes(gateway.app, { registry, guard, invocations: name => invocations.get(name) ?? 0 })
-  registerMonitoringRoutes(gateway.app, { executor })
-  registerMetricsRoutes(gateway.app, metrics)
-  registerDashboardRoutes(gateway.app, { observer })
+  registerMonitoringRoutes(gateway.app, { executor, readGuard })
+  registerMetricsRoutes(gateway.app, metrics, readGuard)
+  registerDashboardRoutes(gateway.app, { observer, readGuard })
   registerSchedulerRoutes(gateway.app, {
     guard,
     catalog: policies.catalog,
+    readGuard,
     current: () => policy,
     // The new policy takes up what was learnt before it decides anything. It starts clean otherwise:
     // peers its predecessor had stopped trying (after their refusals) are tried again, so runs of an
@@ -171,7 +190,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     replace: async next => { await learning.adopt(next); policy = next; invoke.backoff.clear(); log.info({ policy: next.label }, 'scheduling policy changed') },
     learning
   })
-  registerConfigurationRoutes(gateway.app, { registry, guard, persist: async d => { await saveNodeDefaults(config.dataDir, d) } })
+  registerConfigurationRoutes(gateway.app, { registry, guard, readGuard, persist: async d => { await saveNodeDefaults(config.dataDir, d) } })
 
   const started: Array<{ stop: () => Promise<void> }> = []
   return {
@@ -228,6 +247,19 @@ function taskLabelsOf (registry: FunctionRegistry): (fn: string) => TaskLabels |
   }
 }
 
+/**
+ * `--peer-invoke-rate`: as given, or `auto`, 100 calls/s per slot of the functions deployed here and
+ * at least 1000: above what an honest neighbour forwards or a CLI's bench sends, so only a flood
+ * meets it. Recomputed when the functions change, not per call: the limiter reads it on every call.
+ */
+function peerInvokeRate (config: NodeConfig, registry: FunctionRegistry, executor: Executor): number | (() => number) {
+  if (config.peerInvokeRate !== 'auto') return config.peerInvokeRate
+  const auto = (): number => Math.max(1000, 100 * executor.snapshot().totals.capacity)
+  let rate = auto()
+  registry.addEventListener('change', () => { rate = auto() })
+  return () => rate
+}
+
 /** `--functions`: the operator's stack.yml, deployed (or updated) at every start. A bad file stops the node. */
 async function deployStackFile (registry: FunctionRegistry, file: string, log: Logger): Promise<void> {
   const size = (await stat(file).catch((err: Error) => { throw new Error(`cannot read --functions ${file}: ${err.message}`) })).size
@@ -259,6 +291,8 @@ async function pickDocker (config: NodeConfig, nodeId: string, log: Logger): Pro
     nodeId,
     placement: config.dockerNetwork != null ? { mode: 'network', network: config.dockerNetwork } : { mode: 'host', hostAddress: '127.0.0.1' },
     maxResponseBytes: config.maxBodyBytes,
+    defaultLimits: { memoryBytes: config.functionMemoryBytes, cpus: config.functionCpus },
+    warnEveryMs: config.warnIntervalMs,
     log
   })
 }

@@ -33,7 +33,16 @@ export interface FunctionContainer {
   http: Pool
 }
 
-export function containerOptions (spec: FunctionSpec, nodeId: string, placement: Placement): Dockerode.ContainerCreateOptions {
+/**
+ * The limits of a container whose spec sets none of its own (`--function-memory`, `--function-cpus`):
+ * without them one leaky function could push a small board into the OOM killer. Undefined: none.
+ */
+export interface DefaultLimits {
+  memoryBytes?: number
+  cpus?: number
+}
+
+export function containerOptions (spec: FunctionSpec, nodeId: string, placement: Placement, defaults: DefaultLimits = {}): Dockerode.ContainerCreateOptions {
   const env = Object.entries(spec.env).map(([k, v]) => `${k}=${v}`)
   if (spec.envProcess != null) env.push(`fprocess=${spec.envProcess}`)
   const hostConfig: Dockerode.HostConfig = {
@@ -47,11 +56,15 @@ export function containerOptions (spec: FunctionSpec, nodeId: string, placement:
     RestartPolicy: { Name: 'no' },
     Init: true
   }
-  if (spec.limits.memoryBytes != null) {
-    hostConfig.Memory = spec.limits.memoryBytes
-    hostConfig.MemorySwap = spec.limits.memoryBytes
+  // Each limit on its own: a function that sets only its memory still gets the default CPU share.
+  const memory = spec.limits.memoryBytes ?? defaults.memoryBytes
+  const cpus = spec.limits.cpus ?? defaults.cpus
+  if (memory != null) {
+    hostConfig.Memory = memory
+    // No swap beyond it: a function over its memory is killed, not left to thrash the board's disk.
+    hostConfig.MemorySwap = memory
   }
-  if (spec.limits.cpus != null) hostConfig.NanoCpus = Math.round(spec.limits.cpus * 1e9)
+  if (cpus != null) hostConfig.NanoCpus = Math.round(cpus * 1e9)
   if (placement.mode === 'host') {
     hostConfig.PortBindings = { [`${WATCHDOG_PORT}/tcp`]: [{ HostIp: placement.hostAddress, HostPort: '' }] }
   } else {
@@ -67,8 +80,8 @@ export function containerOptions (spec: FunctionSpec, nodeId: string, placement:
 }
 
 /** Creates and starts a container and opens its connection pool; the caller waits for health. */
-export async function startContainer (docker: Dockerode, spec: FunctionSpec, nodeId: string, placement: Placement): Promise<FunctionContainer> {
-  const container = await docker.createContainer(containerOptions(spec, nodeId, placement))
+export async function startContainer (docker: Dockerode, spec: FunctionSpec, nodeId: string, placement: Placement, defaults: DefaultLimits = {}): Promise<FunctionContainer> {
+  const container = await docker.createContainer(containerOptions(spec, nodeId, placement, defaults))
   try {
     await container.start()
     const info = await container.inspect()

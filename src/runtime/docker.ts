@@ -1,9 +1,9 @@
 import Dockerode from 'dockerode'
 import { RuntimeError, type Runtime, type RuntimeRequest, type RuntimeResponse } from './types.js'
-import { LABEL_NODE, removeContainer, startContainer, waitHealthy, type FunctionContainer, type Placement } from './docker-container.js'
+import { LABEL_NODE, removeContainer, startContainer, waitHealthy, type DefaultLimits, type FunctionContainer, type Placement } from './docker-container.js'
 import { callContainer } from './http-call.js'
 import type { FunctionSpec } from '../functions/types.js'
-import type { Logger } from '../log.js'
+import { createKeyedWarn, type KeyedWarn, type Logger } from '../log.js'
 
 export interface DockerRuntimeInit {
   docker?: Dockerode
@@ -19,6 +19,10 @@ export interface DockerRuntimeInit {
   maxResponseBytes?: number
   /** How often the engine is pinged and idle containers are looked at (ms). */
   maintainIntervalMs?: number
+  /** Limits of a container whose spec sets none (a spec's own limits win); default: none. */
+  defaultLimits?: DefaultLimits
+  /** A function's repeated crash is logged at most once per this (ms). */
+  warnEveryMs?: number
 }
 
 interface Instance {
@@ -46,6 +50,8 @@ export class DockerRuntime implements Runtime {
   private readonly fns = new Map<string, Fn>()
   private readonly placement: Placement
   private readonly log: Logger
+  /** Crashes are keyed by function: a caller can crash one with every call it sends. */
+  private readonly warn: KeyedWarn
   private readonly idleTimeoutMs: number
   private readonly startTimeoutMs: number
   private readonly maxResponseBytes: number
@@ -58,6 +64,7 @@ export class DockerRuntime implements Runtime {
     this.docker = init.docker ?? new Dockerode()
     this.placement = init.placement ?? { mode: 'host', hostAddress: '127.0.0.1' }
     this.log = init.log.child({ component: 'docker' })
+    this.warn = createKeyedWarn(this.log, { everyMs: init.warnEveryMs })
     this.idleTimeoutMs = init.idleTimeoutMs ?? 60_000
     this.startTimeoutMs = init.startTimeoutMs ?? 30_000
     this.maxResponseBytes = init.maxResponseBytes ?? 16 * 1024 * 1024
@@ -131,7 +138,7 @@ export class DockerRuntime implements Runtime {
       // Either way the container is not trusted with another call.
       keep = false
       if (err instanceof RuntimeError && err.code === 'FUNCTION_CRASHED') {
-        this.log.warn({ function: name, container: instance.container?.id.slice(0, 12), err: err.message }, 'function container failed during a call; replacing it')
+        this.warn(`${name} crashed`, { function: name, container: instance.container?.id.slice(0, 12), err: err.message }, 'function container failed during a call; replacing it')
       }
       throw err
     } finally {
@@ -174,7 +181,7 @@ export class DockerRuntime implements Runtime {
     const instance: Instance = { state: as === 'busy' ? 'busy' : 'starting', generation: fn.generation, lastUsed: performance.now() }
     fn.instances.push(instance)
     try {
-      instance.container = await startContainer(this.docker, fn.spec, this.init.nodeId, this.placement)
+      instance.container = await startContainer(this.docker, fn.spec, this.init.nodeId, this.placement, this.init.defaultLimits)
       const id = instance.container.id
       await waitHealthy(instance.container, this.startTimeoutMs, async () => await this.isRunning(id))
       this.log.debug({ function: fn.spec.name, container: id.slice(0, 12), origin: instance.container.origin }, 'container ready')
@@ -299,7 +306,7 @@ export class DockerRuntime implements Runtime {
     for (const fn of this.fns.values()) {
       const instance = fn.instances.find(i => i.container?.id === id)
       if (instance == null || instance.state === 'busy') continue // a busy one fails its call and is replaced then
-      this.log.warn({ function: fn.spec.name, container: id.slice(0, 12) }, 'an idle function container died; replacing it')
+      this.warn(`${fn.spec.name} died`, { function: fn.spec.name, container: id.slice(0, 12) }, 'an idle function container died; replacing it')
       void this.retire(instance, fn).then(async () => { await this.warm(fn) }).catch(() => {})
     }
   }

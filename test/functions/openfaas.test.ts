@@ -95,7 +95,8 @@ describe('parseDeployBody', () => {
 
   it.each([
     ['128Mi', 134_217_728], ['1Gi', 1_073_741_824], ['512M', 512_000_000], ['1G', 1e9], ['1000000000', 1e9],
-    ['8192k', 8_192_000], ['64Gi', 64 * 1024 ** 3], ['0.5Gi', 536_870_912], ['1e9', 1e9]
+    ['8192k', 8_192_000], ['64Gi', 64 * 1024 ** 3], ['0.5Gi', 536_870_912], ['1e9', 1e9],
+    ['512MiB', 536_870_912], ['1GiB', 1_073_741_824]
   ])('reads memory %s as %i bytes', (memory, bytes) => {
     expect(parseDeployBody({ ...minimal, limits: { memory } }).limits.memoryBytes).toBe(bytes)
   })
