@@ -126,6 +126,9 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
 
   ownInfo (): MemberInfo { return this.own }
 
+  /** A change to this node's own record waits to be sealed (see update): the fleet has not heard it yet. */
+  get versionPending (): boolean { return this.resealTimer != null }
+
   /** Changes what this node says of itself; a new signed version follows shortly and is flooded. */
   update (change: Partial<Pick<MemberInfo, 'addrs' | 'functions' | 'links' | 'leaving'>>): void {
     const next = { ...this.own, ...change }

@@ -245,15 +245,19 @@ describe('bad input on the link protocol', () => {
 describe('the view digest', () => {
   it('is the same at every node once they agree, so idle links never resync', async () => {
     const loads = Array.from({ length: 6 }, (_, i) => { const l = new ManualLoad(); l.set({ functions: [{ name: `fn-${i}`, queued: 0, running: 0, capacity: 2 }], totals: { queued: 0, running: 0, capacity: 2 } }); return l })
-    const seed = track(await loopbackMesh({ heartbeatMs: 100, load: loads[0] }))
-    const all = [seed, ...await Promise.all(loads.slice(1).map(async load => track(await loopbackMesh({ heartbeatMs: 100, load, bootstrap: [first(seed)] }))))]
+    // A 250 ms heartbeat: a link falls silent after 3 heartbeats, and at 100 ms a loaded machine's
+    // stall of a third of a second dropped one (a real change, rightly synced) and failed the test.
+    const seed = track(await loopbackMesh({ heartbeatMs: 250, load: loads[0] }))
+    const all = [seed, ...await Promise.all(loads.slice(1).map(async load => track(await loopbackMesh({ heartbeatMs: 250, load, bootstrap: [first(seed)] }))))]
     await waitFor('full membership', () => everyoneKnowsEveryone(all), 10_000)
     // Six nodes and 8 links wanted: every pair links; then nothing changes any more.
     await waitFor('every pair linked', () => all.every(m => m.links.linkPeers().length === 5), 10_000)
-    await waitFor('one digest', () => new Set(all.map(m => m.membership.table.digest())).size === 1, 5000)
-    // Digests with the top bit set and without both occur; across 20 heartbeats no link asks for a sync.
+    // One digest, and no node holding back a new version of its own record (links gained while the
+    // mesh formed go out paced, up to a second later).
+    await waitFor('one digest', () => all.every(m => !m.membership.versionPending) && new Set(all.map(m => m.membership.table.digest())).size === 1, 5000)
+    // Digests with the top bit set and without both occur; across 16 heartbeats no link asks for a sync.
     const before = all.map(m => m.links.stats.sent.digest)
-    await sleep(2000)
+    await sleep(4000)
     expect(all.map(m => m.links.stats.sent.digest)).toEqual(before)
   })
 })
