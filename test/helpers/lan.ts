@@ -21,7 +21,7 @@ const rl = createInterface({ input: process.stdin })
 rl.on('line', line => {
   let req
   try { req = JSON.parse(line) } catch { return }
-  fetch(req.url, { signal: AbortSignal.timeout(req.timeoutMs ?? 2000) })
+  fetch(req.url, { headers: req.headers, signal: AbortSignal.timeout(req.timeoutMs ?? 2000) })
     .then(async res => ({ id: req.id, status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() }))
     .catch(err => ({ id: req.id, status: 0, error: String(err?.cause?.code ?? err?.message ?? err) }))
     .then(answer => { process.stdout.write(JSON.stringify(answer) + '\\n') })
@@ -55,8 +55,8 @@ export interface Lan {
   id: string
   hosts: Host[]
   addHost(): Host
-  /** GET a URL on the LAN (from a probe host inside it). */
-  get(url: string, timeoutMs?: number): Promise<LanAnswer>
+  /** GET a URL on the LAN (from a probe host inside it), with optional request headers. */
+  get(url: string, timeoutMs?: number, headers?: Record<string, string>): Promise<LanAnswer>
   mesh(host: Host): Promise<MeshResponse | undefined>
   /** Brings a host's link down (a partition) or back up. */
   setLink(host: Host, up: boolean): void
@@ -195,12 +195,12 @@ export function createLan (hostCount: number, subnet = '10.77.0'): Lan {
       for (const answer of waiting.values()) answer({ status: 0, body: '', error: `probe exited (${code}): ${probe.output.slice(-5).join(' ')}` })
       waiting.clear()
     })
-    const get: Lan['get'] = async (url, timeoutMs = 2000) => {
+    const get: Lan['get'] = async (url, timeoutMs = 2000, headers) => {
       const id = ++requestId
       if (probe.proc.exitCode != null) return { status: 0, body: '', error: `probe exited: ${probe.output.slice(-5).join(' ')}` }
       return await new Promise(resolve => {
         waiting.set(id, resolve)
-        probe.proc.stdin!.write(JSON.stringify({ id, url, timeoutMs }) + '\n')
+        probe.proc.stdin!.write(JSON.stringify({ id, url, timeoutMs, headers }) + '\n')
       })
     }
     probes.push(probe)
@@ -213,10 +213,10 @@ export function createLan (hostCount: number, subnet = '10.77.0'): Lan {
   const portOf = (h: Host): string => `pf${id}p${h.ip.split('.').pop()}`
 
   // During a partition a URL on the split-off side is fetched by the probe on that side.
-  const get: Lan['get'] = async (url, timeoutMs) => {
+  const get: Lan['get'] = async (url, timeoutMs, headers) => {
     const host = /^https?:\/\/([^:/]+)/.exec(url)?.[1]
     const probe = sideProbe != null && split.some(h => h.ip === host) ? sideProbe : mainProbe
-    return await probe.get(url, timeoutMs)
+    return await probe.get(url, timeoutMs, headers)
   }
 
   return {

@@ -1,0 +1,226 @@
+import { execFileSync } from 'node:child_process'
+import type { Host, HostProcess, Lan } from './lan.js'
+
+/**
+ * Faults for a LAN of network namespaces, and the open-loop load the chaos cases put on it.
+ *
+ * This kernel has no netem (environment notes), so:
+ * - loss is iptables `statistic --mode random` DROP on a host's INPUT and OUTPUT;
+ * - delay is a userspace relay in the host's namespace. iptables sends every TCP connection to or
+ *   from the host's P2P and HTTP ports through it (PREROUTING REDIRECT for connections coming in,
+ *   OUTPUT DNAT for connections the host makes to other hosts), and the relay holds each chunk for
+ *   the delay, in order, in both directions. The relay runs under its own group id so its own
+ *   connections are exempt from the OUTPUT rule. Everything lives in the namespace and goes with it.
+ */
+
+export const P2P_PORT = 4001
+export const HTTP_PORT = 18080
+/** The relay's group id, exempt from the OUTPUT redirect (any unused id works). */
+const RELAY_GID = 4242
+const IN_PORT_OFFSET = 20_000
+const OUT_PORT_BASE = 30_000
+
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+function iptables (host: Host, ...args: string[]): void {
+  execFileSync('ip', ['netns', 'exec', host.name, 'iptables', ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+}
+
+/** Drops each packet in or out of the host with probability `p` (both ways: ~2p per round trip). */
+export function addLoss (host: Host, p: number): void {
+  for (const chain of ['INPUT', 'OUTPUT']) iptables(host, '-A', chain, '-m', 'statistic', '--mode', 'random', '--probability', String(p), '-j', 'DROP')
+}
+
+export function removeLoss (host: Host, p: number): void {
+  for (const chain of ['INPUT', 'OUTPUT']) iptables(host, '-D', chain, '-m', 'statistic', '--mode', 'random', '--probability', String(p), '-j', 'DROP')
+}
+
+/**
+ * The relay: `routes` maps a listening port to a target address. Each chunk is released at
+ * max(previous release, arrival + delay), delay drawn uniformly in [ms - jitter, ms + jitter], so
+ * the byte stream keeps its order while the per-chunk delay varies. Inline for the same reason as
+ * lan.ts's probe: it runs from the sources and from dist alike.
+ */
+const RELAY_SOURCE = `
+import net from 'node:net'
+process.setgid(Number(process.env.RELAY_GID))
+const ms = Number(process.env.RELAY_MS), jitter = Number(process.env.RELAY_JITTER)
+const routes = JSON.parse(process.env.RELAY_ROUTES)
+const draw = () => ms - jitter + Math.random() * 2 * jitter
+function pipe (from, to) {
+  let last = 0
+  from.on('data', chunk => {
+    const at = Math.max(last, performance.now() + draw())
+    last = at
+    setTimeout(() => { if (!to.destroyed) to.write(chunk) }, at - performance.now())
+  })
+  from.on('end', () => { setTimeout(() => to.end(), Math.max(0, last - performance.now())) })
+  from.on('error', () => to.destroy())
+  from.on('close', () => setTimeout(() => to.destroy(), Math.max(0, last - performance.now()) + 5))
+}
+let listening = 0
+for (const [port, target] of Object.entries(routes)) {
+  net.createServer(client => {
+    const [host, p] = target.split(':')
+    const server = net.connect({ host, port: Number(p) })
+    pipe(client, server)
+    pipe(server, client)
+  }).listen(Number(port), '0.0.0.0', () => { if (++listening === Object.keys(routes).length) console.log('relay ready') })
+}
+`
+
+export interface DelayInit { ms: number, jitterMs: number, ports?: number[] }
+
+/**
+ * Puts a delay on every TCP connection into or out of `host` on the given ports (P2P and HTTP by
+ * default). `peers` are the other hosts it may dial. Resolves once the relay listens and the
+ * iptables rules are in place; returns the relay's process (it dies with the LAN).
+ */
+export async function addDelay (host: Host, peers: Host[], init: DelayInit): Promise<HostProcess> {
+  const ports = init.ports ?? [P2P_PORT, HTTP_PORT]
+  const routes: Record<string, string> = {}
+  for (const port of ports) routes[String(port + IN_PORT_OFFSET)] = `${host.ip}:${port}`
+  peers.forEach((peer, k) => {
+    ports.forEach((port, m) => { routes[String(OUT_PORT_BASE + k * ports.length + m)] = `${peer.ip}:${port}` })
+  })
+  const relay = host.spawn(process.execPath, ['--input-type=module', '-e', RELAY_SOURCE], {
+    RELAY_GID: String(RELAY_GID), RELAY_MS: String(init.ms), RELAY_JITTER: String(init.jitterMs), RELAY_ROUTES: JSON.stringify(routes)
+  })
+  const deadline = performance.now() + 10_000
+  while (!relay.output.includes('relay ready')) {
+    if (relay.proc.exitCode != null || performance.now() > deadline) throw new Error(`the delay relay on ${host.name} did not start: ${relay.output.join(' ')}`)
+    await sleep(20)
+  }
+  for (const port of ports) {
+    iptables(host, '-t', 'nat', '-A', 'PREROUTING', '-p', 'tcp', '-d', host.ip, '--dport', String(port), '-j', 'REDIRECT', '--to-ports', String(port + IN_PORT_OFFSET))
+  }
+  peers.forEach((peer, k) => {
+    ports.forEach((port, m) => {
+      iptables(host, '-t', 'nat', '-A', 'OUTPUT', '-p', 'tcp', '-d', peer.ip, '--dport', String(port), '-m', 'owner', '!', '--gid-owner', String(RELAY_GID),
+        '-j', 'DNAT', '--to-destination', `${host.ip}:${OUT_PORT_BASE + k * ports.length + m}`)
+    })
+  })
+  return relay
+}
+
+/** One call of an open-loop run, as the caller saw it. */
+export interface CallRecord {
+  /** When it was sent, in ms after the run started. */
+  at: number
+  ms: number
+  /** 0: no HTTP answer before the client gave up. */
+  status: number
+  /** The error code of a non-200 answer (OVERLOADED, PEER_LOST, TIMEOUT...). */
+  code?: string
+  idempotent: boolean
+  /** The peers list of a 200 (origin first, executor last). */
+  path?: string[]
+  origin: string
+}
+
+export interface LoadInit {
+  lan: Lan
+  /** Base URLs the calls enter by, taken in turn. */
+  origins: string[]
+  fn: string
+  ratePerSec: number
+  durationMs: number
+  /** Service time asked of the emulated function (?ms=). */
+  serviceMs: number
+  /** The client gives up this long after sending: the function's deadline plus a margin. */
+  clientTimeoutMs: number
+  /** Every k-th call carries X-P2pfaas-Idempotent (0: none). */
+  idempotentEvery?: number
+  /** Called at each ms mark (after the run started) once: faults injected mid-run. */
+  events?: Array<{ atMs: number, run: () => void | Promise<void> }>
+}
+
+/**
+ * Open-loop arrivals: call i is sent at i / rate, whether or not earlier ones answered, so a slow
+ * or broken mesh cannot slow the offered load down. Resolves when every call has an answer or its
+ * client timeout passed. Bounded in count (rate × duration) and time.
+ */
+export async function openLoad (init: LoadInit): Promise<CallRecord[]> {
+  const total = Math.round(init.ratePerSec * init.durationMs / 1000)
+  const gap = 1000 / init.ratePerSec
+  const t0 = performance.now()
+  const calls: Array<Promise<CallRecord>> = []
+  const events = [...init.events ?? []].sort((a, b) => a.atMs - b.atMs)
+  const fired: Array<Promise<void>> = []
+  for (let i = 0; i < total; i++) {
+    const due = t0 + i * gap
+    while (events.length > 0 && events[0]!.atMs <= due - t0) fired.push(Promise.resolve(events.shift()!.run()))
+    const wait = due - performance.now()
+    if (wait > 0) await sleep(wait)
+    const origin = init.origins[i % init.origins.length]!
+    const idempotent = init.idempotentEvery != null && init.idempotentEvery > 0 && i % init.idempotentEvery === 0
+    calls.push(oneCall(init, origin, idempotent, t0))
+  }
+  for (const e of events) fired.push(Promise.resolve(e.run()))
+  const records = await Promise.all(calls)
+  await Promise.all(fired)
+  return records
+}
+
+async function oneCall (init: LoadInit, origin: string, idempotent: boolean, t0: number): Promise<CallRecord> {
+  const sent = performance.now()
+  const headers: Record<string, string> = idempotent ? { 'x-p2pfaas-idempotent': 'true' } : {}
+  const res = await init.lan.get(`${origin}/function/${init.fn}?ms=${init.serviceMs}`, init.clientTimeoutMs, headers)
+  const record: CallRecord = { at: sent - t0, ms: performance.now() - sent, status: res.status, idempotent, origin }
+  if (res.status === 200) {
+    try { record.path = JSON.parse(res.headers?.['x-p2pfaas-peers-list-id'] ?? '[]') as string[] } catch {}
+  } else if (res.status > 0) {
+    try { record.code = (JSON.parse(res.body) as { code?: string }).code } catch { record.code = res.body.slice(0, 80) }
+  }
+  return record
+}
+
+export interface Tally {
+  calls: number
+  ok: number
+  overloaded: number
+  peerLost: number
+  /** Answers other than ok, 429 and PEER_LOST, by status and code. */
+  other: Record<string, number>
+  /** No HTTP answer at all before the client gave up. */
+  unanswered: number
+  /** Answered after the function's deadline plus `slackMs`. */
+  late: number
+  handedOff: number
+  p50: number | null
+  p99: number | null
+}
+
+const percentile = (sorted: number[], p: number): number | null =>
+  sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(p / 100 * sorted.length))]!
+
+/** Counts each kind of answer; `deadlineMs + slackMs` is the latest a call may be answered. */
+export function tally (records: CallRecord[], deadlineMs: number, slackMs = 1000): Tally {
+  const t: Tally = { calls: records.length, ok: 0, overloaded: 0, peerLost: 0, other: {}, unanswered: 0, late: 0, handedOff: 0, p50: null, p99: null }
+  for (const r of records) {
+    if (r.status === 200) t.ok++
+    else if (r.status === 429) t.overloaded++
+    else if (r.status === 502 && r.code === 'PEER_LOST') t.peerLost++
+    else if (r.status === 0) t.unanswered++
+    else t.other[`${r.status} ${r.code ?? ''}`] = (t.other[`${r.status} ${r.code ?? ''}`] ?? 0) + 1
+    if (r.status !== 0 && r.ms > deadlineMs + slackMs) t.late++
+    if (r.path != null && r.path.length > 1) t.handedOff++
+  }
+  const okMs = records.filter(r => r.status === 200).map(r => r.ms).sort((a, b) => a - b)
+  t.p50 = percentile(okMs, 50)
+  t.p99 = percentile(okMs, 99)
+  return t
+}
+
+/** An emulated function every node of a chaos fleet runs: `slots` at once, `queue` waiting. */
+export function emulatedFunction (name: string, slots: number, queue: number, timeout: string): string[] {
+  return [
+    `  ${name}:`,
+    '    labels:',
+    '      p2pfaas.runtime: emulated',
+    '      p2pfaas.service-time: fixed:100ms',
+    `      p2pfaas.concurrency: "${slots}"`,
+    `      p2pfaas.queue: "${queue}"`,
+    `      p2pfaas.timeout: ${timeout}`
+  ]
+}
