@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { ConfigError, DEFAULT_HTTP, DEFAULT_LINKS, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MEMBERS, DEFAULT_MDNS_INTERVAL_MS, ENV, resolveNodeConfig, type NodeFlags } from '../node/config.js'
+import { ConfigError, DEFAULT_HTTP, DEFAULT_LINKS, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MEMBERS, DEFAULT_MDNS_INTERVAL_MS, DEFAULT_STOP_GRACE_MS, ENV, resolveNodeConfig, type NodeFlags } from '../node/config.js'
 import { createLogger } from '../log.js'
 import { PolicyError } from '../scheduler/errors.js'
 import { holdYoungGeneration, releaseYoungGeneration } from '../young-generation.js'
@@ -29,6 +29,7 @@ export function registerNodeCommand (program: Command): void {
     .option('--policy-module <file.js>', `load a scheduling policy plugin (a JS module, docs/writing-a-policy.md); then --policy <its name>, repeatable (${ENV.policyModule}, comma-separated)`, collect, [])
     .option('--seed <n>', `seed the scheduler's random choices, for repeatable experiments (${ENV.seed})`)
     .option('--functions <stack.yml>', `deploy the functions of this faas-cli stack file at start (${ENV.functions})`)
+    .option('--stop-grace <ms>', `on SIGTERM, how long queued and running calls get to finish; new calls are refused meanwhile [${DEFAULT_STOP_GRACE_MS}] (${ENV.stopGrace})`)
     .option('--log-level <level>', `trace|debug|info|warn|error [info] (${ENV.logLevel})`)
     .addHelpText('after', `
 Examples:
@@ -73,7 +74,8 @@ Examples:
         if (stopping) process.exit(1)
         stopping = true
         log.info({ signal }, 'stopping')
-        const force = setTimeout(() => { log.warn('stop took too long; exiting'); process.exit(1) }, 10_000)
+        // The grace is for calls; stopping the services after it gets 10 s more.
+        const force = setTimeout(() => { log.warn('stop took too long; exiting'); process.exit(1) }, config.stopGraceMs + 10_000)
         force.unref()
         node.stop().then(() => process.exit(0), err => { log.error({ err: err.message }, 'stop failed'); process.exit(1) })
       }

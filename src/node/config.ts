@@ -42,6 +42,8 @@ export interface NodeConfig {
   seed?: number
   /** A faas-cli stack.yml whose functions are deployed at start. */
   functionsFile?: string
+  /** On SIGTERM/SIGINT: how long queued and running calls get to finish before the node gives up on them (ms). */
+  stopGraceMs: number
 }
 
 /** Raw option values as commander hands them over: anything may be missing. */
@@ -68,12 +70,15 @@ export interface NodeFlags {
   policyModule?: string[]
   seed?: string
   functions?: string
+  stopGrace?: string
 }
 
 export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/4001'
 export const DEFAULT_HTTP = '0.0.0.0:18080'
 export const DEFAULT_MDNS_INTERVAL_MS = 5000
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+/** A stopping node's queued calls get this long to finish: longer than most calls, short enough for a service manager's stop timeout (systemd's is 90 s). */
+export const DEFAULT_STOP_GRACE_MS = 10_000
 export const DEFAULT_POLICY_SPEC = 'least-loaded'
 export { DEFAULT_LINKS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MEMBERS }
 
@@ -104,7 +109,8 @@ export const ENV = {
   policy: 'P2PFAAS_POLICY',
   policyModule: 'P2PFAAS_POLICY_MODULE',
   seed: 'P2PFAAS_SEED',
-  functions: 'P2PFAAS_FUNCTIONS'
+  functions: 'P2PFAAS_FUNCTIONS',
+  stopGrace: 'P2PFAAS_STOP_GRACE'
 } as const
 
 const tcpMultiaddr = (flag: string) => z.string().max(512).transform((s, ctx) => {
@@ -159,6 +165,7 @@ const schema = z.object({
   policyModule: z.array(z.string().min(1, '--policy-module: a path to a .js file').max(4096)).max(32, '--policy-module: at most 32 modules'),
   functions: z.string().min(1).max(4096).optional(),
   seed: z.string().regex(/^\d{1,10}$/, '--seed takes a whole number').transform(Number).optional(),
+  stopGrace: ms('--stop-grace', 0, 600_000),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { message: '--log-level: one of trace, debug, info, warn, error, fatal, silent' })
 })
 
@@ -196,7 +203,8 @@ export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = pr
     policy: flags.policy ?? env[ENV.policy] ?? DEFAULT_POLICY_SPEC,
     policyModule: nonEmpty(flags.policyModule) ?? list(env[ENV.policyModule]) ?? [],
     seed: flags.seed ?? (env[ENV.seed] === '' ? undefined : env[ENV.seed]),
-    functions: flags.functions ?? (env[ENV.functions] === '' ? undefined : env[ENV.functions])
+    functions: flags.functions ?? (env[ENV.functions] === '' ? undefined : env[ENV.functions]),
+    stopGrace: flags.stopGrace ?? env[ENV.stopGrace] ?? String(DEFAULT_STOP_GRACE_MS)
   }
   const parsed = schema.refine(c => c.maxConnections > c.links, { message: '--max-connections must be above --links: hand-offs need room beside the links' }).safeParse(raw)
   if (!parsed.success) {
@@ -224,6 +232,7 @@ export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = pr
     policy: c.policy,
     policyModules: c.policyModule,
     seed: c.seed,
-    functionsFile: c.functions
+    functionsFile: c.functions,
+    stopGraceMs: c.stopGrace
   }
 }

@@ -12,7 +12,10 @@ describe('partition and heal', () => {
     for (const side of [f.sideA, f.sideB]) {
       expect(side.unanswered).toBe(0)
       expect(side.late).toBe(0)
+      // A call handed across at the cut has a peer that neither answers nor hangs up: it is
+      // answered TIMEOUT at its deadline, which is an answer in time.
       expect(side.other).toEqual({})
+      expect(side.ok + side.overloaded + side.peerLost + side.timeout).toBe(side.calls)
       expect(side.ok).toBeGreaterThan(side.calls * 0.9)
     }
     expect(f.dropMs).toBeLessThan(5000)

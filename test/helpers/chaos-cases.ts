@@ -113,6 +113,7 @@ export async function partitionCase (holdMs: number, boundMs = 30_000): Promise<
     const durationMs = holdMs + 4000
     let dropMs = NaN
     let healMs = NaN
+    fleet.lan.preparePartition(b.map(node => node.host))
     const faults = async (): Promise<void> => {
       await sleep(2000)
       fleet.lan.partition(b.map(node => node.host))
@@ -130,6 +131,7 @@ export async function partitionCase (holdMs: number, boundMs = 30_000): Promise<
       lan: fleet.lan, origins: [origin.url], fn: FN, ratePerSec: 15, durationMs, serviceMs, clientTimeoutMs: DEADLINE_MS + 5000
     })
     const [ra, rb] = await Promise.all([load(a[0]!), load(b[0]!), faults()])
+    if (process.env.CHAOS_DEBUG != null) process.stderr.write(`unanswered: ${JSON.stringify([...ra, ...rb].filter(r => r.status === 0))}\n`)
     return { sideA: tally(ra, DEADLINE_MS, SLACK_MS), sideB: tally(rb, DEADLINE_MS, SLACK_MS), dropMs, healMs }
   } finally {
     await fleet.destroy()
@@ -157,6 +159,7 @@ export async function badLinksCase (durationMs: number): Promise<BadLinksFigures
     for (const host of lan.hosts.slice(3)) await addDelay(host, lan.hosts.filter(h => h !== host), { ms: 50, jitterMs: 10 })
   })
   try {
+    if (process.env.CHAOS_DEBUG != null) process.stderr.write(`node 1 view: ${JSON.stringify(await readMesh(fleet.lan, fleet.nodes[0]!.url))}\n`)
     const records = await openLoad({
       lan: fleet.lan, origins: [fleet.nodes[0]!.url], fn: FN, ratePerSec: 2 * slots * 1000 / serviceMs, durationMs, serviceMs, clientTimeoutMs: DEADLINE_MS + 5000
     })

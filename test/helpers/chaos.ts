@@ -116,6 +116,8 @@ export interface CallRecord {
   /** The peers list of a 200 (origin first, executor last). */
   path?: string[]
   origin: string
+  /** Why there was no HTTP answer (the probe's fetch error). */
+  error?: string
 }
 
 export interface LoadInit {
@@ -169,7 +171,9 @@ async function oneCall (init: LoadInit, origin: string, idempotent: boolean, t0:
   const record: CallRecord = { at: sent - t0, ms: performance.now() - sent, status: res.status, idempotent, origin }
   if (res.status === 200) {
     try { record.path = JSON.parse(res.headers?.['x-p2pfaas-peers-list-id'] ?? '[]') as string[] } catch {}
-  } else if (res.status > 0) {
+  } else if (res.status === 0) {
+    record.error = res.error
+  } else {
     try { record.code = (JSON.parse(res.body) as { code?: string }).code } catch { record.code = res.body.slice(0, 80) }
   }
   return record
@@ -180,7 +184,9 @@ export interface Tally {
   ok: number
   overloaded: number
   peerLost: number
-  /** Answers other than ok, 429 and PEER_LOST, by status and code. */
+  /** 504 TIMEOUT: answered, at the deadline. */
+  timeout: number
+  /** Answers other than ok, 429, PEER_LOST and TIMEOUT, by status and code. */
   other: Record<string, number>
   /** No HTTP answer at all before the client gave up. */
   unanswered: number
@@ -196,11 +202,12 @@ const percentile = (sorted: number[], p: number): number | null =>
 
 /** Counts each kind of answer; `deadlineMs + slackMs` is the latest a call may be answered. */
 export function tally (records: CallRecord[], deadlineMs: number, slackMs = 1000): Tally {
-  const t: Tally = { calls: records.length, ok: 0, overloaded: 0, peerLost: 0, other: {}, unanswered: 0, late: 0, handedOff: 0, p50: null, p99: null }
+  const t: Tally = { calls: records.length, ok: 0, overloaded: 0, peerLost: 0, timeout: 0, other: {}, unanswered: 0, late: 0, handedOff: 0, p50: null, p99: null }
   for (const r of records) {
     if (r.status === 200) t.ok++
     else if (r.status === 429) t.overloaded++
     else if (r.status === 502 && r.code === 'PEER_LOST') t.peerLost++
+    else if (r.status === 504 && r.code === 'TIMEOUT') t.timeout++
     else if (r.status === 0) t.unanswered++
     else t.other[`${r.status} ${r.code ?? ''}`] = (t.other[`${r.status} ${r.code ?? ''}`] ?? 0) + 1
     if (r.status !== 0 && r.ms > deadlineMs + slackMs) t.late++
