@@ -147,7 +147,7 @@ export interface BadLinksFigures {
 
 /**
  * 5 nodes: hosts 2 and 3 lose ~2 % of packets each way, hosts 4 and 5 have 50 ± 10 ms on every
- * P2P and HTTP connection (both directions, the relay in chaos.ts). Node 1 is offered twice its
+ * P2P and HTTP connection (both directions, the relay in chaos.ts). Node 1 is offered 3x its
  * capacity, so most calls cross a bad link.
  */
 export async function badLinksCase (durationMs: number): Promise<BadLinksFigures> {
@@ -161,7 +161,7 @@ export async function badLinksCase (durationMs: number): Promise<BadLinksFigures
   try {
     if (process.env.CHAOS_DEBUG != null) process.stderr.write(`node 1 view: ${JSON.stringify(await readMesh(fleet.lan, fleet.nodes[0]!.url))}\n`)
     const records = await openLoad({
-      lan: fleet.lan, origins: [fleet.nodes[0]!.url], fn: FN, ratePerSec: 2 * slots * 1000 / serviceMs, durationMs, serviceMs, clientTimeoutMs: DEADLINE_MS + 5000
+      lan: fleet.lan, origins: [fleet.nodes[0]!.url], fn: FN, ratePerSec: 3 * slots * 1000 / serviceMs, durationMs, serviceMs, clientTimeoutMs: DEADLINE_MS + 5000
     })
     const executor = (r: CallRecord): string | undefined => r.path?.at(-1)
     const ids = (nodes: FleetNode[]): Set<string> => new Set(nodes.map(node => node.peerId))
