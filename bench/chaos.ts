@@ -55,12 +55,12 @@ if (chosen.includes('partition')) {
 }
 if (chosen.includes('bad-links')) {
   const f = await badLinksCase(seconds * 1000)
-  out(`bad links (2 % loss each way on hosts 2-3, 50 +- 10 ms relay on hosts 4-5; node 1 offered 3x its capacity): run on lossy hosts ${f.onLossy}, on delayed hosts ${f.onDelayed}; ${busy()}`)
+  out(`bad links (2 % loss each way on hosts 2-3, 50 +- 10 ms relay on hosts 4-5; node 1 offered 4x its capacity): run on lossy hosts ${f.onLossy}, on delayed hosts ${f.onDelayed}; ${busy()}`)
   out(line('all', f.all))
 }
 if (chosen.includes('engine')) {
   const f = await engineRestartCase({ beforeMs: 5000, downMs: Math.min(20_000, seconds * 200), afterMs: 10_000, ratePerSec: 10 })
   out(`engine restart (second Docker engine stopped under 10 calls/s): 503 RUNTIME_UNAVAILABLE ${ms(f.detectMs)} after the engine exited, ok ${ms(f.recoverMs)} after it answered again; ${busy()}`)
-  out(`  calls ${f.calls}: ${JSON.stringify(f.answers)}; while down ${f.whileDownUnavailable}/${f.whileDown} RUNTIME_UNAVAILABLE; after recovery ${f.afterRecoveryOk}/${f.afterRecovery} ok; ` +
+  out(`  calls ${f.calls}: ${JSON.stringify(f.answers)}; while down ${f.whileDownUnavailable}/${f.whileDown} RUNTIME_UNAVAILABLE; after recovery ${f.afterRecoveryOk}/${f.afterRecovery} ok, ${f.afterRecoveryFailed} failed; ` +
     `no answer ${f.unanswered}; containers left ${f.leaked.length}; node exit ${String(f.nodeExit)}`)
 }

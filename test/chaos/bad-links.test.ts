@@ -3,7 +3,7 @@ import { badLinksCase } from '../helpers/chaos-cases.js'
 
 /**
  * ~2 % loss (iptables statistic) on two hosts and 50 ± 10 ms (a relay: no netem on this kernel) on
- * two others; node 1 offered 3x its capacity hands calls across the bad links.
+ * two others; node 1 offered 4x its capacity hands calls across the bad links.
  */
 describe('bad links', () => {
   it('hand-off still works across lossy and slow links, and deadlines hold', async () => {

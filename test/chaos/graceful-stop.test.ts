@@ -49,12 +49,13 @@ describe('graceful stop', () => {
     const { answers } = await fill(l, url, 1500)
     const t0 = performance.now()
     node.proc.kill('SIGTERM')
-    // The listener closes at once: a new call gets no answer but a refusal (or 503 on a kept-alive connection).
+    // The listener closes at once: a new call is refused (connection refused or closed), or, if it
+    // came on a kept-alive connection first, answered 503 (closing) or 429 (the executor takes none).
     const late = await until('a new call refused', async () => {
       const res = await l.get(`${url}/function/emu?ms=10`, 2000)
       return res.status !== 200 ? res : undefined
     }, 2000, 20)
-    expect(late.status === 0 ? late.error : String(late.status)).toMatch(/ECONNREFUSED|ECONNRESET|503/)
+    expect([0, 429, 503]).toContain(late.status)
     expect(await answers).toEqual([200, 200, 200, 200])
     expect(await node.exited).toBe(0)
     // Two waves of 1.5 s: about 3 s, well within the 8 s grace.

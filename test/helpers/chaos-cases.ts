@@ -131,7 +131,6 @@ export async function partitionCase (holdMs: number, boundMs = 30_000): Promise<
       lan: fleet.lan, origins: [origin.url], fn: FN, ratePerSec: 15, durationMs, serviceMs, clientTimeoutMs: DEADLINE_MS + 5000
     })
     const [ra, rb] = await Promise.all([load(a[0]!), load(b[0]!), faults()])
-    if (process.env.CHAOS_DEBUG != null) process.stderr.write(`unanswered: ${JSON.stringify([...ra, ...rb].filter(r => r.status === 0))}\n`)
     return { sideA: tally(ra, DEADLINE_MS, SLACK_MS), sideB: tally(rb, DEADLINE_MS, SLACK_MS), dropMs, healMs }
   } finally {
     await fleet.destroy()
@@ -147,8 +146,8 @@ export interface BadLinksFigures {
 
 /**
  * 5 nodes: hosts 2 and 3 lose ~2 % of packets each way, hosts 4 and 5 have 50 ± 10 ms on every
- * P2P and HTTP connection (both directions, the relay in chaos.ts). Node 1 is offered 3x its
- * capacity, so most calls cross a bad link.
+ * P2P and HTTP connection (both directions, the relay in chaos.ts). Node 1 is offered 4x its
+ * capacity: more than it and the lossy hosts can take, so the delayed hosts get calls too.
  */
 export async function badLinksCase (durationMs: number): Promise<BadLinksFigures> {
   const serviceMs = 200
@@ -156,12 +155,11 @@ export async function badLinksCase (durationMs: number): Promise<BadLinksFigures
   // The faults go in before the nodes start, so every connection the mesh makes crosses them.
   const fleet = await chaosFleet(5, slots, 2, async lan => {
     for (const host of lan.hosts.slice(1, 3)) addLoss(host, 0.02)
-    for (const host of lan.hosts.slice(3)) await addDelay(host, lan.hosts.filter(h => h !== host), { ms: 50, jitterMs: 10 })
+    await addDelay(lan.hosts, lan.hosts.slice(3), { ms: 50, jitterMs: 10 })
   })
   try {
-    if (process.env.CHAOS_DEBUG != null) process.stderr.write(`node 1 view: ${JSON.stringify(await readMesh(fleet.lan, fleet.nodes[0]!.url))}\n`)
     const records = await openLoad({
-      lan: fleet.lan, origins: [fleet.nodes[0]!.url], fn: FN, ratePerSec: 3 * slots * 1000 / serviceMs, durationMs, serviceMs, clientTimeoutMs: DEADLINE_MS + 5000
+      lan: fleet.lan, origins: [fleet.nodes[0]!.url], fn: FN, ratePerSec: 4 * slots * 1000 / serviceMs, durationMs, serviceMs, clientTimeoutMs: DEADLINE_MS + 5000
     })
     const executor = (r: CallRecord): string | undefined => r.path?.at(-1)
     const ids = (nodes: FleetNode[]): Set<string> => new Set(nodes.map(node => node.peerId))

@@ -26,9 +26,13 @@ export interface EngineFigures {
   /** From the engine's exit to the first 503, and from the engine answering again to the first ok. */
   detectMs: number
   recoverMs: number
-  /** Calls sent 1 s after the first ok following the restart, and how many were ok. */
+  /**
+   * Calls sent from 2 s after the first ok following the restart (the backlog of the rebuild may
+   * meet a full queue before): how many, how many ok, how many neither ok nor 429.
+   */
   afterRecovery: number
   afterRecoveryOk: number
+  afterRecoveryFailed: number
   /** Containers left on engine B once the node stopped (SIGTERM), and its exit code. */
   leaked: string[]
   nodeExit: number | null
@@ -107,7 +111,7 @@ export async function engineRestartCase (opts: { beforeMs: number, downMs: numbe
     const answers: Record<string, number> = {}
     for (const r of all) { const k = `${r.status} ${r.code ?? ''}`.trim(); answers[k] = (answers[k] ?? 0) + 1 }
     const down = all.filter(r => r.at > first503.at && r.at + r.ms < startAt)
-    const after = all.filter(r => r.at > firstOk.at + 1000)
+    const after = all.filter(r => r.at > firstOk.at + 2000)
     return {
       calls: all.length,
       answers,
@@ -117,6 +121,7 @@ export async function engineRestartCase (opts: { beforeMs: number, downMs: numbe
       recoverMs: firstOk.at + firstOk.ms - upAt,
       afterRecovery: after.length,
       afterRecoveryOk: after.filter(r => r.status === 200).length,
+      afterRecoveryFailed: after.filter(r => r.status !== 200 && r.status !== 429).length,
       leaked: engine.containers(),
       nodeExit,
       unanswered: all.filter(r => r.status === 0).length

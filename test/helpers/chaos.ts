@@ -1,23 +1,22 @@
 import { execFileSync } from 'node:child_process'
-import type { Host, HostProcess, Lan } from './lan.js'
+import type { Host, Lan } from './lan.js'
 
 /**
  * Faults for a LAN of network namespaces, and the open-loop load the chaos cases put on it.
  *
  * This kernel has no netem (environment notes), so:
  * - loss is iptables `statistic --mode random` DROP on a host's INPUT and OUTPUT;
- * - delay is a userspace relay in the host's namespace. iptables sends every TCP connection to or
- *   from the host's P2P and HTTP ports through it (PREROUTING REDIRECT for connections coming in,
- *   OUTPUT DNAT for connections the host makes to other hosts), and the relay holds each chunk for
- *   the delay, in order, in both directions. The relay runs under its own group id so its own
- *   connections are exempt from the OUTPUT rule. Everything lives in the namespace and goes with it.
+ * - delay is a userspace relay in each host's namespace: iptables (nat OUTPUT DNAT) sends every
+ *   TCP connection the host dials to or from a delayed host, on the P2P and HTTP ports, through
+ *   it, and the relay holds each chunk for the delay, in order, in both directions. The relay runs
+ *   under its own group id so its own connections are exempt from the rule. Everything lives in
+ *   the namespaces and goes with them.
  */
 
 export const P2P_PORT = 4001
 export const HTTP_PORT = 18080
 /** The relay's group id, exempt from the OUTPUT redirect (any unused id works). */
 const RELAY_GID = 4242
-const IN_PORT_OFFSET = 20_000
 const OUT_PORT_BASE = 30_000
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
@@ -47,16 +46,25 @@ process.setgid(Number(process.env.RELAY_GID))
 const ms = Number(process.env.RELAY_MS), jitter = Number(process.env.RELAY_JITTER)
 const routes = JSON.parse(process.env.RELAY_ROUTES)
 const draw = () => ms - jitter + Math.random() * 2 * jitter
+// One queue and one timer per direction: timers of different lengths may fire out of order, and a
+// reordered chunk breaks the byte stream (Noise then drops the connection).
 function pipe (from, to) {
-  let last = 0
+  const queue = []
+  let last = 0, timer = null, ended = false
+  const flush = () => {
+    timer = null
+    while (queue.length > 0 && queue[0].at <= performance.now()) { const c = queue.shift(); if (!to.destroyed) to.write(c.chunk) }
+    if (queue.length > 0) timer = setTimeout(flush, queue[0].at - performance.now())
+    else if (ended) to.end()
+  }
   from.on('data', chunk => {
-    const at = Math.max(last, performance.now() + draw())
-    last = at
-    setTimeout(() => { if (!to.destroyed) to.write(chunk) }, at - performance.now())
+    last = Math.max(last, performance.now() + draw())
+    queue.push({ at: last, chunk })
+    if (timer == null) timer = setTimeout(flush, last - performance.now())
   })
-  from.on('end', () => { setTimeout(() => to.end(), Math.max(0, last - performance.now())) })
+  from.on('end', () => { ended = true; if (timer == null && queue.length === 0) to.end() })
   from.on('error', () => to.destroy())
-  from.on('close', () => setTimeout(() => to.destroy(), Math.max(0, last - performance.now()) + 5))
+  from.on('close', () => { if (!ended) to.destroy() })
 }
 let listening = 0
 for (const [port, target] of Object.entries(routes)) {
@@ -72,35 +80,38 @@ for (const [port, target] of Object.entries(routes)) {
 export interface DelayInit { ms: number, jitterMs: number, ports?: number[] }
 
 /**
- * Puts a delay on every TCP connection into or out of `host` on the given ports (P2P and HTTP by
- * default). `peers` are the other hosts it may dial. Resolves once the relay listens and the
- * iptables rules are in place; returns the relay's process (it dies with the LAN).
+ * Puts a delay on every TCP connection between a host of `delayed` and any other host of `hosts`
+ * on the given ports (P2P and HTTP by default), whichever side dials: the dialing host's relay
+ * carries it (an OUTPUT DNAT to its relay, which connects on to the real address). Relaying on the
+ * dialing side keeps both ends seeing the true addresses (a REDIRECT on the receiving side would
+ * show the node a connection from its own address). Resolves once every relay listens and the
+ * rules are in place; the relays die with the LAN.
  */
-export async function addDelay (host: Host, peers: Host[], init: DelayInit): Promise<HostProcess> {
+export async function addDelay (hosts: Host[], delayed: Host[], init: DelayInit): Promise<void> {
   const ports = init.ports ?? [P2P_PORT, HTTP_PORT]
-  const routes: Record<string, string> = {}
-  for (const port of ports) routes[String(port + IN_PORT_OFFSET)] = `${host.ip}:${port}`
-  peers.forEach((peer, k) => {
-    ports.forEach((port, m) => { routes[String(OUT_PORT_BASE + k * ports.length + m)] = `${peer.ip}:${port}` })
-  })
-  const relay = host.spawn(process.execPath, ['--input-type=module', '-e', RELAY_SOURCE], {
-    RELAY_GID: String(RELAY_GID), RELAY_MS: String(init.ms), RELAY_JITTER: String(init.jitterMs), RELAY_ROUTES: JSON.stringify(routes)
-  })
-  const deadline = performance.now() + 10_000
-  while (!relay.output.includes('relay ready')) {
-    if (relay.proc.exitCode != null || performance.now() > deadline) throw new Error(`the delay relay on ${host.name} did not start: ${relay.output.join(' ')}`)
-    await sleep(20)
-  }
-  for (const port of ports) {
-    iptables(host, '-t', 'nat', '-A', 'PREROUTING', '-p', 'tcp', '-d', host.ip, '--dport', String(port), '-j', 'REDIRECT', '--to-ports', String(port + IN_PORT_OFFSET))
-  }
-  peers.forEach((peer, k) => {
-    ports.forEach((port, m) => {
-      iptables(host, '-t', 'nat', '-A', 'OUTPUT', '-p', 'tcp', '-d', peer.ip, '--dport', String(port), '-m', 'owner', '!', '--gid-owner', String(RELAY_GID),
-        '-j', 'DNAT', '--to-destination', `${host.ip}:${OUT_PORT_BASE + k * ports.length + m}`)
+  for (const host of hosts) {
+    const targets = hosts.filter(t => t !== host && (delayed.includes(host) || delayed.includes(t)))
+    if (targets.length === 0) continue
+    const routes: Record<string, string> = {}
+    const rules: string[][] = []
+    targets.forEach((target, k) => {
+      ports.forEach((port, m) => {
+        const local = OUT_PORT_BASE + k * ports.length + m
+        routes[String(local)] = `${target.ip}:${port}`
+        rules.push(['-t', 'nat', '-A', 'OUTPUT', '-p', 'tcp', '-d', target.ip, '--dport', String(port), '-m', 'owner', '!', '--gid-owner', String(RELAY_GID),
+          '-j', 'DNAT', '--to-destination', `${host.ip}:${local}`])
+      })
     })
-  })
-  return relay
+    const relay = host.spawn(process.execPath, ['--input-type=module', '-e', RELAY_SOURCE], {
+      RELAY_GID: String(RELAY_GID), RELAY_MS: String(init.ms), RELAY_JITTER: String(init.jitterMs), RELAY_ROUTES: JSON.stringify(routes)
+    })
+    const deadline = performance.now() + 10_000
+    while (!relay.output.includes('relay ready')) {
+      if (relay.proc.exitCode != null || performance.now() > deadline) throw new Error(`the delay relay on ${host.name} did not start: ${relay.output.join(' ')}`)
+      await sleep(20)
+    }
+    for (const rule of rules) iptables(host, ...rule)
+  }
 }
 
 /** One call of an open-loop run, as the caller saw it. */
