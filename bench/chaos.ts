@@ -40,7 +40,7 @@ const busy = (): string => `load average ${loadavg()[0]!.toFixed(2)} on ${availa
 out(`bench:chaos: ${chosen.join(', ')}; ${seconds} s of load per case`)
 if (chosen.includes('sigkill')) {
   const f = await sigkillCase(seconds * 1000)
-  out(`SIGKILL under load (5 nodes, 2 slots + 2 queue each, node 1 offered 2.5x its capacity, nodes 4 and 5 killed at ${f.killedAtMs.map(x => ms(x)).join(' and ')}); ${busy()}`)
+  out(`SIGKILL under load (5 nodes, 2 slots + 2 queue each, node 1 offered 2.5x its capacity, nodes 4 and 5 killed at ${f.killedAtMs.map(x => ms(x)).join(' and ')}, holding ${f.inFlightAtKill.join(' and ')} calls); ${busy()}`)
   out(line('all', f.all))
   out(line('idempotent', f.idempotent))
   out(line('plain', f.plain))

@@ -56,6 +56,8 @@ export interface SigkillFigures {
   idempotent: Tally
   plain: Tally
   killedAtMs: number[]
+  /** Calls running or queued on each victim just before it was killed (its /monitoring/load). */
+  inFlightAtKill: number[]
 }
 
 /**
@@ -68,7 +70,22 @@ export async function sigkillCase (durationMs: number): Promise<SigkillFigures> 
   const fleet = await chaosFleet(5, slots, 2)
   try {
     const killedAtMs: number[] = []
-    const kill = (node: FleetNode, atMs: number) => ({ atMs, run: async () => { killedAtMs.push(atMs); await node.proc.kill('SIGKILL') } })
+    const inFlightAtKill: number[] = []
+    // Killed while it runs a call (a bounded wait for one), so that calls are lost with it.
+    const kill = (node: FleetNode, atMs: number) => ({
+      atMs,
+      run: async () => {
+        const t = performance.now()
+        const busy = await until(`node ${node.index} running a call`, async () => {
+          const res = await fleet.lan.get(`${node.url}/monitoring/load`, 1000)
+          const n = Number(res.headers?.['x-p2pfaas-load'] ?? 0) + Number(res.headers?.['x-p2pfaas-queue-length'] ?? 0)
+          return n > 0 ? n : undefined
+        }, 5000, 20).catch(() => 0)
+        await node.proc.kill('SIGKILL')
+        killedAtMs.push(atMs + performance.now() - t)
+        inFlightAtKill.push(busy)
+      }
+    })
     const records = await openLoad({
       lan: fleet.lan,
       origins: [fleet.nodes[0]!.url],
@@ -84,7 +101,8 @@ export async function sigkillCase (durationMs: number): Promise<SigkillFigures> 
       all: tally(records, DEADLINE_MS, SLACK_MS),
       idempotent: tally(records.filter(r => r.idempotent), DEADLINE_MS, SLACK_MS),
       plain: tally(records.filter(r => !r.idempotent), DEADLINE_MS, SLACK_MS),
-      killedAtMs
+      killedAtMs,
+      inFlightAtKill
     }
   } finally {
     await fleet.destroy()
