@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { ConfigError, DEFAULT_FUNCTION_CPUS, DEFAULT_FUNCTION_MEMORY, DEFAULT_HTTP, DEFAULT_LINKS, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MEMBERS, DEFAULT_MDNS_INTERVAL_MS, DEFAULT_PEER_MANAGE_RATE, DEFAULT_WARN_INTERVAL_MS, ENV, resolveNodeConfig, type NodeFlags } from '../node/config.js'
+import { ConfigError, DEFAULT_FUNCTION_CPUS, DEFAULT_FUNCTION_MEMORY, DEFAULT_HTTP, DEFAULT_LINKS, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MEMBERS, DEFAULT_MDNS_INTERVAL_MS, DEFAULT_PEER_MANAGE_RATE, DEFAULT_STOP_GRACE_MS, DEFAULT_WARN_INTERVAL_MS, ENV, resolveNodeConfig, type NodeFlags } from '../node/config.js'
 import { createLogger } from '../log.js'
 import { PolicyError } from '../scheduler/errors.js'
 import { holdYoungGeneration, releaseYoungGeneration } from '../young-generation.js'
@@ -35,6 +35,7 @@ export function registerNodeCommand (program: Command): void {
     .option('--peer-manage-rate <n>', `management requests one peer may send per second, bursts of 2 s; 0: no limit [${DEFAULT_PEER_MANAGE_RATE}] (${ENV.peerManageRate})`)
     .option('--private-reads', `reads that reveal the mesh (/mesh, dashboard, metrics, ls, peers...) need the admin credentials too (${ENV.privateReads}=1)`)
     .option('--warn-interval <ms>', `log a remote peer's repeated warning at most once per interval, with the count held back [${DEFAULT_WARN_INTERVAL_MS}] (${ENV.warnInterval})`)
+    .option('--stop-grace <ms>', `on SIGTERM, how long queued and running calls get to finish; new calls are refused meanwhile [${DEFAULT_STOP_GRACE_MS}] (${ENV.stopGrace})`)
     .option('--log-level <level>', `trace|debug|info|warn|error [info] (${ENV.logLevel})`)
     .addHelpText('after', `
 Examples:
@@ -79,7 +80,8 @@ Examples:
         if (stopping) process.exit(1)
         stopping = true
         log.info({ signal }, 'stopping')
-        const force = setTimeout(() => { log.warn('stop took too long; exiting'); process.exit(1) }, 10_000)
+        // The grace is for calls; stopping the services after it gets 10 s more.
+        const force = setTimeout(() => { log.warn('stop took too long; exiting'); process.exit(1) }, config.stopGraceMs + 10_000)
         force.unref()
         node.stop().then(() => process.exit(0), err => { log.error({ err: err.message }, 'stop failed'); process.exit(1) })
       }

@@ -51,6 +51,44 @@ interface FunctionState {
  */
 export class Executor extends TypedEventEmitter<ExecutorEvents> {
   private readonly functions = new Map<string, FunctionState>()
+  /** Set by close(): a stopping node takes no new call. */
+  private closed = false
+  /** Resolved whenever the last call in flight ends. */
+  private idleWaiters: Array<() => void> = []
+
+  /**
+   * A stopping node: every new call is refused with 429 (OVERLOADED), so a peer handing it off
+   * tries another node; calls already running or queued go on.
+   */
+  close (): void {
+    this.closed = true
+  }
+
+  /** No call running or queued. */
+  idle (): boolean {
+    for (const s of this.functions.values()) if (s.running > 0 || s.waiting.length > 0) return false
+    return true
+  }
+
+  /** Resolves true once idle, or false when `graceMs` passed first. */
+  async settled (graceMs: number): Promise<boolean> {
+    if (this.idle()) return true
+    return await new Promise<boolean>(resolve => {
+      const done = (): void => { clearTimeout(timer); resolve(true) }
+      const timer = setTimeout(() => { this.idleWaiters = this.idleWaiters.filter(w => w !== done); resolve(false) }, graceMs)
+      this.idleWaiters.push(done)
+    })
+  }
+
+  /** Calls still queued when a stopping node's grace is over: answered 429, they never ran. */
+  abandonQueued (): number {
+    let count = 0
+    for (const [name, s] of this.functions) {
+      for (const w of s.waiting.splice(0)) { count++; w.fail(new CallError('OVERLOADED', `the node is stopping; function ${name} did not get a slot within its grace period`)) }
+    }
+    if (count > 0) this.changed()
+    return count
+  }
 
   /** Adds or updates a function; calls in flight keep running, queued calls keep their place. */
   register (name: string, admission: Admission, run: CallRunner): void {
@@ -139,6 +177,7 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> {
   }
 
   private async acquire (name: string, state: FunctionState, signal: AbortSignal, onAdmitted?: () => void): Promise<void> {
+    if (this.closed) throw new CallError('OVERLOADED', `the node is stopping and takes no new call for ${name}`)
     if (state.running < state.admission.concurrency && state.waiting.length === 0) {
       state.running++
       this.changed()
@@ -199,6 +238,7 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> {
   }
 
   private changed (): void {
+    if (this.idleWaiters.length > 0 && this.idle()) for (const w of this.idleWaiters.splice(0)) w()
     this.safeDispatchEvent('change')
   }
 }

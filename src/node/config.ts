@@ -55,6 +55,8 @@ export interface NodeConfig {
   privateReads: boolean
   /** A remote peer's repeated warning is logged at most once per this (ms). */
   warnIntervalMs: number
+  /** On SIGTERM/SIGINT: how long queued and running calls get to finish before the node gives up on them (ms). */
+  stopGraceMs: number
 }
 
 /** Raw option values as commander hands them over: anything may be missing. */
@@ -87,12 +89,15 @@ export interface NodeFlags {
   peerManageRate?: string
   privateReads?: boolean
   warnInterval?: string
+  stopGrace?: string
 }
 
 export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/4001'
 export const DEFAULT_HTTP = '0.0.0.0:18080'
 export const DEFAULT_MDNS_INTERVAL_MS = 5000
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+/** A stopping node's queued calls get this long to finish: longer than most calls, short enough for a service manager's stop timeout (systemd's is 90 s). */
+export const DEFAULT_STOP_GRACE_MS = 10_000
 export const DEFAULT_POLICY_SPEC = 'least-loaded'
 /** What a function without limits of its own may use: a 1 GiB board runs a few such at once. */
 export const DEFAULT_FUNCTION_MEMORY = '256Mi'
@@ -134,7 +139,8 @@ export const ENV = {
   peerInvokeRate: 'P2PFAAS_PEER_INVOKE_RATE',
   peerManageRate: 'P2PFAAS_PEER_MANAGE_RATE',
   privateReads: 'P2PFAAS_PRIVATE_READS',
-  warnInterval: 'P2PFAAS_WARN_INTERVAL'
+  warnInterval: 'P2PFAAS_WARN_INTERVAL',
+  stopGrace: 'P2PFAAS_STOP_GRACE'
 } as const
 
 const tcpMultiaddr = (flag: string) => z.string().max(512).transform((s, ctx) => {
@@ -210,6 +216,7 @@ const schema = z.object({
   peerManageRate: perSecond('--peer-manage-rate'),
   privateReads: z.boolean(),
   warnInterval: ms('--warn-interval', 100, 3_600_000),
+  stopGrace: ms('--stop-grace', 0, 600_000),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { message: '--log-level: one of trace, debug, info, warn, error, fatal, silent' })
 })
 
@@ -253,7 +260,8 @@ export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = pr
     peerInvokeRate: flags.peerInvokeRate ?? env[ENV.peerInvokeRate] ?? 'auto',
     peerManageRate: flags.peerManageRate ?? env[ENV.peerManageRate] ?? String(DEFAULT_PEER_MANAGE_RATE),
     privateReads: flags.privateReads === true || truthy(env[ENV.privateReads]),
-    warnInterval: flags.warnInterval ?? env[ENV.warnInterval] ?? String(DEFAULT_WARN_INTERVAL_MS)
+    warnInterval: flags.warnInterval ?? env[ENV.warnInterval] ?? String(DEFAULT_WARN_INTERVAL_MS),
+    stopGrace: flags.stopGrace ?? env[ENV.stopGrace] ?? String(DEFAULT_STOP_GRACE_MS)
   }
   const parsed = schema.refine(c => c.maxConnections > c.links, { message: '--max-connections must be above --links: hand-offs need room beside the links' }).safeParse(raw)
   if (!parsed.success) {
@@ -287,6 +295,7 @@ export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = pr
     peerInvokeRate: c.peerInvokeRate,
     peerManageRate: c.peerManageRate,
     privateReads: c.privateReads,
-    warnIntervalMs: c.warnInterval
+    warnIntervalMs: c.warnInterval,
+    stopGraceMs: c.stopGrace
   }
 }

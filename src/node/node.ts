@@ -226,7 +226,19 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     },
     async stop () {
       ready = false
+      // Stop taking calls first: the HTTP listener closes (a kept-alive connection is answered
+      // 503) and the executor refuses new calls with 429, so peers hand them elsewhere. Calls queued
+      // or running get the grace to finish; the gateway's close waits for their answers.
+      executor.close()
+      const gatewayAt = started.indexOf(gateway)
+      const gatewayClosed = gatewayAt >= 0 ? started.splice(gatewayAt, 1)[0]!.stop() : Promise.resolve()
+      if (!await executor.settled(config.stopGraceMs)) {
+        const abandoned = executor.abandonQueued()
+        log.warn({ graceMs: config.stopGraceMs, abandoned }, 'calls still in flight after the stop grace: queued ones are answered 429, running ones end with their functions')
+      }
+      // Stopping the runtimes ends calls still running and removes their containers.
       for (const s of started.splice(0).reverse()) await s.stop()
+      await gatewayClosed
       log.info('node stopped')
     }
   }

@@ -30,6 +30,10 @@ export interface FleetInit {
   logLevel?: string
   /** How long one wave may take to answer /healthz (default 120 s). */
   waveTimeoutMs?: number
+  /** More functions for every node's stack file, as YAML lines under `functions:` (indented two spaces). */
+  extraFunctions?: string[]
+  /** Runs once the LAN exists and before any node starts: faults every connection must cross. */
+  beforeSpawn?: (lan: Lan) => Promise<void>
 }
 
 /** A process on a host of the LAN: what the idle sampler reads (bare libp2p nodes are such too). */
@@ -165,7 +169,7 @@ export async function mapLimited<T, R> (items: readonly T[], limit: number, fn: 
 }
 
 /** The stack file of node j: one emulated function only it has. */
-function stackFile (fn: string): string {
+function stackFile (fn: string, extra: string[] = []): string {
   return [
     'version: 1.0',
     'functions:',
@@ -173,6 +177,7 @@ function stackFile (fn: string): string {
     '    labels:',
     '      p2pfaas.runtime: emulated',
     '      p2pfaas.service-time: fixed:5ms',
+    ...extra,
     ''
   ].join('\n')
 }
@@ -213,13 +218,14 @@ export async function startFleet (init: FleetInit): Promise<Fleet> {
   const destroy = async (): Promise<void> => { destroyed ??= lan.destroy(); await destroyed }
 
   try {
+    await init.beforeSpawn?.(lan)
     const procs: HostProcess[] = []
     let firstSpawnAt = 0
     let lastSpawnAt = 0
     const spawn = (j: number, bootstrap?: string): void => {
       const host = lan.hosts[j - 1]!
       const stack = join(dir, `${host.name}.yml`)
-      writeFileSync(stack, stackFile(`fn-${j}`))
+      writeFileSync(stack, stackFile(`fn-${j}`, init.extraFunctions))
       const args = [CLI, 'node', '--runtime', 'process', '--data-dir', join(dir, host.name), '--log-level', init.logLevel ?? 'warn', '--functions', stack]
       if (variant === 'bootstrap') args.push('--no-mdns')
       if (bootstrap != null) args.push('--bootstrap', bootstrap)

@@ -21,7 +21,7 @@ const rl = createInterface({ input: process.stdin })
 rl.on('line', line => {
   let req
   try { req = JSON.parse(line) } catch { return }
-  fetch(req.url, { signal: AbortSignal.timeout(req.timeoutMs ?? 2000) })
+  fetch(req.url, { headers: req.headers, signal: AbortSignal.timeout(req.timeoutMs ?? 2000) })
     .then(async res => ({ id: req.id, status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() }))
     .catch(err => ({ id: req.id, status: 0, error: String(err?.cause?.code ?? err?.message ?? err) }))
     .then(answer => { process.stdout.write(JSON.stringify(answer) + '\\n') })
@@ -55,8 +55,8 @@ export interface Lan {
   id: string
   hosts: Host[]
   addHost(): Host
-  /** GET a URL on the LAN (from a probe host inside it). */
-  get(url: string, timeoutMs?: number): Promise<LanAnswer>
+  /** GET a URL on the LAN (from a probe host inside it), with optional request headers. */
+  get(url: string, timeoutMs?: number, headers?: Record<string, string>): Promise<LanAnswer>
   mesh(host: Host): Promise<MeshResponse | undefined>
   /** Brings a host's link down (a partition) or back up. */
   setLink(host: Host, up: boolean): void
@@ -71,6 +71,12 @@ export interface Lan {
    * not across (a probe host on each side keeps get() working). heal() puts everyone back.
    */
   partition(side: Host[]): void
+  /**
+   * Makes the second bridge and the probe for `side` ahead of partition(side), and fetches URLs on
+   * `side` through that probe from now on: a request in flight at the cut then stays on its side
+   * instead of losing its path to the probe host (which is the harness's fault, not the nodes').
+   */
+  preparePartition(side: Host[]): void
   heal(): void
   destroy(): Promise<void>
 }
@@ -195,12 +201,12 @@ export function createLan (hostCount: number, subnet = '10.77.0'): Lan {
       for (const answer of waiting.values()) answer({ status: 0, body: '', error: `probe exited (${code}): ${probe.output.slice(-5).join(' ')}` })
       waiting.clear()
     })
-    const get: Lan['get'] = async (url, timeoutMs = 2000) => {
+    const get: Lan['get'] = async (url, timeoutMs = 2000, headers) => {
       const id = ++requestId
       if (probe.proc.exitCode != null) return { status: 0, body: '', error: `probe exited: ${probe.output.slice(-5).join(' ')}` }
       return await new Promise(resolve => {
         waiting.set(id, resolve)
-        probe.proc.stdin!.write(JSON.stringify({ id, url, timeoutMs }) + '\n')
+        probe.proc.stdin!.write(JSON.stringify({ id, url, timeoutMs, headers }) + '\n')
       })
     }
     probes.push(probe)
@@ -212,11 +218,23 @@ export function createLan (hostCount: number, subnet = '10.77.0'): Lan {
   let sideProbe: { host: Host, get: Lan['get'] } | undefined
   const portOf = (h: Host): string => `pf${id}p${h.ip.split('.').pop()}`
 
+  /** The hosts the side probe fetches for: the split-off side, or the side about to be. */
+  let planned: Host[] = []
   // During a partition a URL on the split-off side is fetched by the probe on that side.
-  const get: Lan['get'] = async (url, timeoutMs) => {
+  const get: Lan['get'] = async (url, timeoutMs, headers) => {
     const host = /^https?:\/\/([^:/]+)/.exec(url)?.[1]
-    const probe = sideProbe != null && split.some(h => h.ip === host) ? sideProbe : mainProbe
-    return await probe.get(url, timeoutMs)
+    const probe = sideProbe != null && [...split, ...planned].some(h => h.ip === host) ? sideProbe : mainProbe
+    return await probe.get(url, timeoutMs, headers)
+  }
+
+  const preparePartition = (side: Host[]): { host: Host } => {
+    if (sideProbe == null) {
+      run('-n', bridge, 'link', 'add', 'br1', 'type', 'bridge')
+      run('-n', bridge, 'link', 'set', 'br1', 'up')
+      sideProbe = startProbe()
+    }
+    planned = [...side]
+    return sideProbe
   }
 
   return {
@@ -233,17 +251,17 @@ export function createLan (hostCount: number, subnet = '10.77.0'): Lan {
       run('-n', host.name, 'link', 'set', `pf${id}v${i}`, up ? 'up' : 'down')
     },
     defer (cleanup) { deferred.push(cleanup) },
+    preparePartition,
     partition (side) {
-      if (sideProbe == null) {
-        run('-n', bridge, 'link', 'add', 'br1', 'type', 'bridge')
-        run('-n', bridge, 'link', 'set', 'br1', 'up')
-        sideProbe = startProbe()
-      }
+      const probe = preparePartition(side)
+      planned = []
       split = [...side]
-      for (const h of [...split, sideProbe.host]) run('-n', bridge, 'link', 'set', portOf(h), 'master', 'br1')
+      for (const h of [...split, probe.host]) run('-n', bridge, 'link', 'set', portOf(h), 'master', 'br1')
     },
     heal () {
-      for (const h of split) run('-n', bridge, 'link', 'set', portOf(h), 'master', 'br0')
+      // The side's probe goes back too: a request it has in flight at the heal still gets its answer.
+      const moved = split.length > 0 && sideProbe != null ? [...split, sideProbe.host] : split
+      for (const h of moved) run('-n', bridge, 'link', 'set', portOf(h), 'master', 'br0')
       split = []
     },
     async destroy () {

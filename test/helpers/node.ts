@@ -15,10 +15,13 @@ export interface TestNode {
   stop(): Promise<void>
 }
 
-/** A real node in this process on loopback (mDNS off), with its own data dir unless given one. */
+/**
+ * A real node in this process on loopback (mDNS off), with its own data dir unless given one.
+ * Its stop() is abrupt (no --stop-grace) unless the flags give one: tests stop a peer to kill it.
+ */
 export async function startTestNode (flags: NodeFlags = {}, dataDir?: string): Promise<TestNode> {
   const dir = dataDir ?? await mkdtemp(join(tmpdir(), 'p2pfaas-node-'))
-  const config = resolveNodeConfig({ mdns: false, listen: ['/ip4/127.0.0.1/tcp/0'], http: '127.0.0.1:0', heartbeat: '200', ...flags, dataDir: dir }, {})
+  const config = resolveNodeConfig({ mdns: false, listen: ['/ip4/127.0.0.1/tcp/0'], http: '127.0.0.1:0', heartbeat: '200', stopGrace: '0', ...flags, dataDir: dir }, {})
   let node: P2pfaasNode
   try {
     node = await createNode(config, quietLog)
