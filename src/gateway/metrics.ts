@@ -309,6 +309,24 @@ export function createMetrics (init: MetricsInit, c: MetricsComponents): Metrics
   memoryGauge('nodejs_heap_size_total_bytes', 'Process heap size from Node.js in bytes.', m => m.heapTotal)
   memoryGauge('nodejs_heap_size_used_bytes', 'Process heap size used from Node.js in bytes.', m => m.heapUsed)
   memoryGauge('nodejs_external_memory_bytes', 'Node.js external memory size in bytes.', m => m.external)
+  new Gauge({
+    name: 'nodejs_active_handles_total',
+    help: 'Number of active libuv handles and requests (sockets, timers, file operations) keeping the event loop alive.',
+    registers,
+    collect () { this.set(process.getActiveResourcesInfo().length) }
+  })
+  // One sample per scrape (how long a setImmediate waits), as prom-client's own lag gauge, rather
+  // than a monitor that would wake an idle node: under load it shows a loop that falls behind.
+  new Gauge({
+    name: 'nodejs_eventloop_lag_seconds',
+    help: 'Lag of the event loop in seconds, sampled when scraped.',
+    registers,
+    async collect () {
+      const t0 = performance.now()
+      await new Promise(resolve => setImmediate(resolve))
+      this.set((performance.now() - t0) / 1000)
+    }
+  })
   // Per V8 space: `new` is the young generation, which V8 sizes from the machine's memory (up to
   // 32 MiB on a large host, 8 MiB on a 1 GiB board) and which dominates a fresh node's RSS.
   const spaceGauge = (name: string, help: string, pick: (s: HeapSpaceInfo) => number): Gauge<'space'> =>
