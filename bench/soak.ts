@@ -102,7 +102,7 @@ function overload (nodes: NodeProcess[], stop: AbortSignal): { counts: Map<strin
   const count = (k: string): void => { counts.set(k, (counts.get(k) ?? 0) + 1) }
   const agent = new Agent({ connections: CAP, pipelining: 1 })
   let outstanding = 0
-  const gapMs = 1000 / OFFERED_PER_NODE
+  const gapMs = 1000 / (OFFERED_PER_NODE * nodes.length)
   const done = (async () => {
     const t0 = performance.now()
     let sent = 0
