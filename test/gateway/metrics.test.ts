@@ -276,6 +276,12 @@ describe('GET /metrics', () => {
     expect(used).toBeGreaterThan(0)
     expect(used).toBeLessThanOrEqual(total)
     expect(valueOf(first, 'nodejs_external_memory_bytes')).toBeGreaterThan(0)
+    // Handles (this node's listening sockets at least) and the loop's lag, sampled at the scrape.
+    expect(first.types.get('nodejs_active_handles_total')).toBe('gauge')
+    expect(valueOf(first, 'nodejs_active_handles_total')).toBeGreaterThanOrEqual(2)
+    expect(first.types.get('nodejs_eventloop_lag_seconds')).toBe('gauge')
+    expect(valueOf(first, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0)
+    expect(valueOf(first, 'nodejs_eventloop_lag_seconds')).toBeLessThan(5)
     expect(Math.abs(rss - process.memoryUsage.rss()) / rss).toBeLessThan(0.5)
     // V8's spaces, the young generation among them, add up to the heap.
     expect(first.types.get('nodejs_heap_space_size_total_bytes')).toBe('gauge')
