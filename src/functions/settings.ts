@@ -22,10 +22,26 @@ export const DEADLINE_RANGE = { min: 1, max: TIMEOUT_RANGE.max } as const
 export const parseTaskType = (v: string): Parsed<number> => parseWholeNumber(v, 0, MAX_TASK_TYPE)
 export const parseDeadline = (v: string): Parsed<number> => parseDuration(v, DEADLINE_RANGE)
 
+/** `p2pfaas.task-deadlines`: one deadline per task type, comma-separated, type 0 first. */
+export function parseTaskDeadlines (v: string): Parsed<number[]> {
+  const parts = v.split(',').map(p => p.trim())
+  const out: number[] = []
+  for (const p of parts) {
+    const d = parseDeadline(p)
+    if (!d.ok || parts.length > MAX_TASK_TYPE + 1) {
+      return { ok: false, message: `must be deadlines of task types 0, 1, ... in order, comma-separated, at most ${MAX_TASK_TYPE + 1}, e.g. 150ms,2s (got ${JSON.stringify(v.slice(0, 60))})` }
+    }
+    out.push(d.value)
+  }
+  return { ok: true, value: out }
+}
+
 /** What a scheduling policy may learn from a function's labels: its calls' task type and deadline. */
 export interface TaskLabels {
   taskType?: number
   deadlineMs?: number
+  /** `p2pfaas.task-deadlines`: the deadline of task type i at i; a type past it takes `deadlineMs`. */
+  deadlinesMs?: number[]
 }
 
 /**
@@ -36,9 +52,15 @@ export interface TaskLabels {
 export function readTaskLabels (labels: Readonly<Record<string, string>>): TaskLabels {
   const type = labels[LABELS.taskType]
   const deadline = labels[LABELS.deadline]
+  const perType = labels[LABELS.taskDeadlines]
   const t = type === undefined ? undefined : parseTaskType(type)
   const d = deadline === undefined ? undefined : parseDeadline(deadline)
-  return { ...(t?.ok === true ? { taskType: t.value } : {}), ...(d?.ok === true ? { deadlineMs: d.value } : {}) }
+  const ds = perType === undefined ? undefined : parseTaskDeadlines(perType)
+  return {
+    ...(t?.ok === true ? { taskType: t.value } : {}),
+    ...(d?.ok === true ? { deadlineMs: d.value } : {}),
+    ...(ds?.ok === true ? { deadlinesMs: ds.value } : {})
+  }
 }
 
 const PREFIX = 'p2pfaas.'
@@ -85,6 +107,7 @@ export function readSettings (labels: Record<string, unknown>): SettingsResult {
   read(LABELS.serviceTime, parseServiceTime, undefined)
   read(LABELS.taskType, parseTaskType, undefined)
   read(LABELS.deadline, parseDeadline, undefined)
+  read(LABELS.taskDeadlines, parseTaskDeadlines, undefined)
   read(LABELS.speed, parseSpeed, undefined)
   return { settings: { concurrency, queue, timeoutMs, minWarm, runtime }, issues }
 }

@@ -67,6 +67,12 @@ export const LABELS = {
   /** Time within which a call's answer is wanted ("500ms", "2s"); a learning policy is rewarded for meeting it. Not enforced: `p2pfaas.timeout` is. */
   deadline: 'p2pfaas.deadline',
   /**
+   * Deadlines per task type, in order from type 0 (`150ms,2s`): one function whose calls carry
+   * several task types (the type header) with a deadline each. A type past the list takes
+   * `p2pfaas.deadline`, if set.
+   */
+  taskDeadlines: 'p2pfaas.task-deadlines',
+  /**
    * Emulated runtime only: how fast this node runs the function, relative to 1 (a service time is
    * divided by it), so one machine can emulate a fleet of unequal boards.
    */

@@ -13,6 +13,13 @@ describe('task labels', () => {
     expect(readTaskLabels({})).toEqual({})
   })
 
+  it('p2pfaas.task-deadlines gives each task type its deadline, type 0 first', () => {
+    const spec = parseDeployBody({ service: 'f', image: 'x', labels: { 'p2pfaas.task-deadlines': '150ms, 2s', 'p2pfaas.deadline': '1s' } })
+    expect(readTaskLabels(spec.labels)).toEqual({ deadlineMs: 1000, deadlinesMs: [150, 2000] })
+    expect(() => parseDeployBody({ service: 'f', image: 'x', labels: { 'p2pfaas.task-deadlines': '150ms,,2s' } })).toThrow(/p2pfaas.task-deadlines.*comma-separated/)
+    expect(() => parseDeployBody({ service: 'f', image: 'x', labels: { 'p2pfaas.task-deadline': '1s' } })).toThrow(/did you mean/)
+  })
+
   it('refuses a bad task type or deadline at deploy, naming the label', () => {
     expect(() => parseDeployBody({ service: 'f', image: 'x', labels: { 'p2pfaas.task-type': '64' } })).toThrow(/p2pfaas.task-type.*whole number from 0 to 63/)
     expect(() => parseDeployBody({ service: 'f', image: 'x', labels: { 'p2pfaas.deadline': 'soon' } })).toThrow(/p2pfaas.deadline.*duration/)
@@ -24,6 +31,15 @@ describe('taskOfCall', () => {
     expect(taskOfCall({ headers: { [TASK_TYPE_HEADER]: '2' } }, { taskType: 1, deadlineMs: 300 })).toEqual({ taskType: 2, deadlineMs: 300 })
     expect(taskOfCall({ headers: {} }, { taskType: 1 })).toEqual({ taskType: 1 })
     expect(taskOfCall({ headers: {} }, undefined)).toEqual({})
+  })
+
+  it('takes the deadline of the call\'s type from p2pfaas.task-deadlines, else p2pfaas.deadline', () => {
+    const labels = { deadlineMs: 1000, deadlinesMs: [150, 2000] }
+    expect(taskOfCall({ headers: { [TASK_TYPE_HEADER]: '0' } }, labels)).toEqual({ taskType: 0, deadlineMs: 150 })
+    expect(taskOfCall({ headers: { [TASK_TYPE_HEADER]: '1' } }, labels)).toEqual({ taskType: 1, deadlineMs: 2000 })
+    expect(taskOfCall({ headers: { [TASK_TYPE_HEADER]: '2' } }, labels)).toEqual({ taskType: 2, deadlineMs: 1000 })
+    expect(taskOfCall({ headers: {} }, labels)).toEqual({ deadlineMs: 1000 })
+    expect(taskOfCall({ headers: { [TASK_TYPE_HEADER]: '5' } }, { deadlinesMs: [150] })).toEqual({ taskType: 5 })
   })
 
   it('does not trust a header that is no task type: the label stands', () => {

@@ -1,6 +1,7 @@
 import { deadlineSignal } from '../../abort.js'
 import { httpTarget } from '../bench/http-target.js'
 import { fetchMesh } from '../local-mesh.js'
+import { LEARNING } from '../../scheduler/learning/policy.js'
 import { functionBody, pollUntil, waitIdleAndViews, type ExperimentMesh, type ExperimentNode } from './mesh.js'
 import type { MeshResponse } from '../../gateway/mesh.js'
 import type { ExperimentSpec } from './spec.js'
@@ -32,14 +33,14 @@ export interface HttpMeshInit {
 const REQUEST_MS = 10_000
 const READY_MS = 60_000
 
-async function adminRequest (node: HttpNode, path: string, body: unknown, signal: AbortSignal): Promise<Response> {
+async function adminRequest (node: HttpNode, path: string, body: unknown, signal: AbortSignal, method: 'POST' | 'DELETE' = 'POST'): Promise<Response> {
   if (node.auth == null) throw new Error(`${node.url}: changing a node needs its admin secret (--admin-secret-file)`)
   const deadline = deadlineSignal(REQUEST_MS, signal)
   try {
     const res = await fetch(`${node.url}${path}`, {
-      method: 'POST',
-      headers: { authorization: node.auth, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
+      method,
+      headers: { authorization: node.auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: deadline.signal
     })
     // Read here, while the deadline still holds: the body is what a failure message needs.
@@ -89,7 +90,13 @@ export async function createHttpMesh (init: HttpMeshInit): Promise<ExperimentMes
     },
     async setPolicy (policy, signal) {
       await Promise.all(init.nodes.map(async n => {
-        await expectStatus(await adminRequest(n, '/configuration/scheduler', policy.request, signal), 200, `setting policy ${policy.label} on ${n.url}`)
+        const res = await adminRequest(n, '/configuration/scheduler', policy.request, signal)
+        await expectStatus(res, 200, `setting policy ${policy.label} on ${n.url}`)
+        // A learning policy takes up the table its node stored (the last run's): forget it, so
+        // every run learns from scratch, as a fresh instance of any other policy starts over.
+        if (((await res.json()) as { name?: string }).name === LEARNING) {
+          await expectStatus(await adminRequest(n, '/configuration/scheduler/learning', undefined, signal, 'DELETE'), 200, `resetting what ${policy.label} learnt on ${n.url}`)
+        }
       }))
     },
     async waitIdle (signal) {

@@ -45,11 +45,20 @@ export interface ExperimentMesh {
   killNow: () => void
 }
 
-/** The deploy body of the experiment's function on one node: an emulated function, no container. */
+/**
+ * The deploy body of the experiment's function on one node: an emulated function, no container.
+ * The task types' deadlines go with it (`p2pfaas.task-deadlines`, a type without one taking the
+ * calls' timeout), so a policy that learns from deadlines (learning) is rewarded for the ones the
+ * experiment measures against.
+ */
 export function functionBody (spec: ExperimentSpec, node: NodeSpec): { service: string, labels: Record<string, string> } {
+  const deadlines: Record<string, string> = spec.tasks.some(t => t.deadlineMs != null)
+    ? { [LABELS.taskDeadlines]: spec.tasks.map(t => `${Math.max(1, Math.round(t.deadlineMs ?? spec.timeoutMs))}ms`).join(',') }
+    : {}
   return {
     service: spec.function,
     labels: {
+      ...deadlines,
       [LABELS.runtime]: 'emulated',
       // Each call says its own work (?ms=); this is only what a call without it would take.
       [LABELS.serviceTime]: `exp:${Math.max(1, Math.round(spec.meanServiceMs))}ms`,

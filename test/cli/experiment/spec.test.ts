@@ -2,7 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { functionBody } from '../../../src/cli/experiment/mesh.js'
 import { ExperimentSpecError, parseExperimentSpec } from '../../../src/cli/experiment/spec.js'
+import { parseDeployBody } from '../../../src/functions/openfaas.js'
+import { readTaskLabels } from '../../../src/functions/settings.js'
 import { p2pfaas } from '../../helpers/run-cli.js'
 
 /** The experiment spec: every field checked, unknown keys refused with the nearest known one. */
@@ -123,6 +126,18 @@ warmup: 5
 
   it('refuses a run too large to keep in memory', async () => {
     expect(await problems(edit('duration: 2s', 'duration: 1h').replace('rho: [0.5, 1.0]', 'rho: [10]').replace('mean: 100ms', 'mean: 1ms'))).toEqual([expect.stringMatching(/^duration: one run would make about \d+ calls; at most 2000000/)])
+  })
+})
+
+describe('the function an experiment deploys', () => {
+  it('carries each task type\'s deadline, so a learning policy is rewarded for the deadlines the experiment measures', async () => {
+    const spec = await parseExperimentSpec(edit('    deadline: 300ms\n', '    deadline: 300ms\n  - name: loose\n    service: fixed:1s\n') + 'timeout: 5s\n', 'spec.yml')
+    const body = functionBody(spec, spec.nodes[0]!)
+    expect(body.labels['p2pfaas.task-deadlines']).toBe('300ms,5000ms')
+    expect(readTaskLabels(parseDeployBody({ ...body, image: 'x' }).labels)).toEqual({ deadlinesMs: [300, 5000] })
+    // No deadline anywhere: no label, any success is rewarded.
+    const none = await parseExperimentSpec(edit('    deadline: 300ms\n', ''), 'spec.yml')
+    expect(functionBody(none, none.nodes[0]!).labels['p2pfaas.task-deadlines']).toBeUndefined()
   })
 })
 
