@@ -1,11 +1,11 @@
 import '../src/polyfill.js'
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { freePort } from './node-process.js'
+import { cpuMsOf, memoryOf } from './process-stats.js'
 import { repoPath } from '../test/helpers/cli.js'
 
 /**
@@ -25,7 +25,6 @@ const { values: opts } = parseArgs({ options: { runs: { type: 'string', default:
 const RUNS = Number(opts.runs)
 if (!Number.isInteger(RUNS) || RUNS < 1 || RUNS > 100) throw new Error('--runs: a whole number from 1 to 100')
 
-const CLK_TCK = 100
 const FLOOR = "require('node:http').createServer((q, r) => r.end('ok')).listen(Number(process.argv[1]), '127.0.0.1')"
 
 interface Sample { wallMs: number, cpuMs: number, rssMiB: number }
@@ -36,15 +35,6 @@ function argsFor (way: Way, port: number, dir: string): string[] {
   const main = way === 'bundle' ? repoPath('dist', 'src', 'bin', 'main.js') : repoPath('dist', 'src', 'cli', 'main.js')
   return [main, 'node', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--http', `127.0.0.1:${port}`,
     '--data-dir', dir, '--runtime', 'process', '--log-level', 'warn']
-}
-
-/** CPU (all threads) and RSS of a live process, from /proc. */
-function usage (pid: number): { cpuMs: number, rssMiB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const cpuMs = (Number(fields[11]) + Number(fields[12])) * 1000 / CLK_TCK
-  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1])
-  return { cpuMs, rssMiB: rssKiB / 1024 }
 }
 
 async function bootOnce (way: Way): Promise<Sample> {
@@ -61,7 +51,7 @@ async function bootOnce (way: Way): Promise<Sample> {
       await new Promise(resolve => setTimeout(resolve, 10))
     }
     const wallMs = performance.now() - t0
-    return { wallMs, ...usage(proc.pid!) }
+    return { wallMs, cpuMs: cpuMsOf(proc.pid!), rssMiB: memoryOf(proc.pid!).rss / 2 ** 20 }
   } finally {
     proc.kill('SIGKILL')
     await exited

@@ -1,6 +1,5 @@
 import '../src/polyfill.js'
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { rm } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { createInterface } from 'node:readline'
@@ -8,6 +7,7 @@ import { parseArgs } from 'node:util'
 import Dockerode from 'dockerode'
 import { Pool } from 'undici'
 import { startNodeProcess } from './node-process.js'
+import { CLOCK_TICKS, memoryOf, metricValue, ticksOf } from './process-stats.js'
 import { repoPath } from '../test/helpers/cli.js'
 
 /**
@@ -63,21 +63,6 @@ interface Subject {
 interface LoadResult { callsPerSecond: number, cpuMsPerCall: number, rssMax: number, errors: number }
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
-const clockTicks = ((): number => { try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) } catch { return 100 } })()
-
-/** VmRSS and VmHWM (peak RSS) in bytes. */
-function memoryOf (pid: number): { rss: number, hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024
-  return { rss: kib('VmRSS'), hwm: kib('VmHWM') }
-}
-
-/** User + system CPU time in clock ticks (fields 14 and 15, after the command name's closing parenthesis). */
-function ticksOf (pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return Number(fields[11]) + Number(fields[12])
-}
 
 async function stopChild (proc: ChildProcess): Promise<void> {
   if (proc.exitCode != null || proc.signalCode != null) return
@@ -112,7 +97,6 @@ const BARE_NODE = "const v8 = require('node:v8'); process.stdin.on('data', () =>
 
 async function startP2pfaas (runtime: 'process' | 'auto'): Promise<Subject> {
   const n = await startNodeProcess({ runtime, tag: `footprint-${runtime}`, logLevel: 'error', stderr: 'inherit', nodeOptions: NODE_OPTIONS })
-  const metric = (text: string, name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN)
   return {
     label: `p2pfaas node --runtime ${runtime}`,
     pid: n.proc.pid!,
@@ -120,10 +104,10 @@ async function startP2pfaas (runtime: 'process' | 'auto'): Promise<Subject> {
     async heap () {
       const text = await (await fetch(`${n.url}/metrics`)).text()
       return {
-        heapUsed: metric(text, 'nodejs_heap_size_used_bytes'),
-        heapTotal: metric(text, 'nodejs_heap_size_total_bytes'),
-        external: metric(text, 'nodejs_external_memory_bytes'),
-        newSpace: metric(text, 'nodejs_heap_space_size_total_bytes\\{space="new"\\}')
+        heapUsed: metricValue(text, 'nodejs_heap_size_used_bytes'),
+        heapTotal: metricValue(text, 'nodejs_heap_size_total_bytes'),
+        external: metricValue(text, 'nodejs_external_memory_bytes'),
+        newSpace: metricValue(text, 'nodejs_heap_space_size_total_bytes\\{space="new"\\}')
       }
     },
     load: async seconds => await driveNode(n.url, n.auth, n.proc.pid!, seconds),
@@ -170,7 +154,7 @@ async function driveNode (url: string, auth: string, pid: number, seconds: numbe
     const elapsed = (performance.now() - t0) / 1000
     clearInterval(sampler)
     rssMax = Math.max(rssMax, memoryOf(pid).rss)
-    return { callsPerSecond: calls / elapsed, cpuMsPerCall: (ticksOf(pid) - ticks0) / clockTicks * 1000 / Math.max(1, calls), rssMax, errors }
+    return { callsPerSecond: calls / elapsed, cpuMsPerCall: (ticksOf(pid) - ticks0) / CLOCK_TICKS * 1000 / Math.max(1, calls), rssMax, errors }
   } finally {
     await pool.close()
   }
@@ -210,7 +194,7 @@ try {
     await sleep(SAMPLE_MS)
   }
   const seconds = (performance.now() - t0) / 1000
-  const cpu = subjects.map((s, i) => (ticksOf(s.pid) - ticks0[i]!) / clockTicks / seconds * 100)
+  const cpu = subjects.map((s, i) => (ticksOf(s.pid) - ticks0[i]!) / CLOCK_TICKS / seconds * 100)
   // After the CPU window: a scrape costs CPU of its own.
   const heaps = await Promise.all(subjects.map(async s => await s.heap()))
   const hwm = subjects.map(s => memoryOf(s.pid).hwm)
@@ -230,7 +214,7 @@ try {
   // A figure the node does not export (an older build's /metrics) shows as '-'.
   const mib = (b: number): string => Number.isFinite(b) ? (b / MiB).toFixed(1) : '-'
   const pad = (x: string, n: number): string => x.padStart(n)
-  console.log(`Idle footprint: settle ${SETTLE_S} s, then a ${seconds.toFixed(0)} s window (RSS sampled every ${SAMPLE_MS} ms); node ${process.version}, ${clockTicks} clock ticks/s`)
+  console.log(`Idle footprint: settle ${SETTLE_S} s, then a ${seconds.toFixed(0)} s window (RSS sampled every ${SAMPLE_MS} ms); node ${process.version}, ${CLOCK_TICKS} clock ticks/s`)
   console.log(`every process runs with: ${NODE_OPTIONS.length > 0 ? NODE_OPTIONS.join(' ') : 'no node options (V8 sizes its heap from this machine\'s memory)'}`)
   console.log(`load average (1 min) ${load0[0]!.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at the end`)
   for (const n of notes) console.log(n)

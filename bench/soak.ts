@@ -1,5 +1,5 @@
 import '../src/polyfill.js'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -7,11 +7,13 @@ import { parseArgs } from 'node:util'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Agent } from 'undici'
+import { parseDuration } from '../src/functions/quantities.js'
 import { INVOKE_PROTOCOL } from '../src/invoke/call.js'
 import { createMeshLibp2p, type MeshLibp2p } from '../src/mesh/libp2p.js'
 import { LINK_PROTOCOL } from '../src/mesh/link-session.js'
 import { renderSvg, vegaLite, type SeriesPoint } from '../src/plot/vega.js'
 import { startNodeProcess, type NodeProcess } from './node-process.js'
+import { memoryOf, metricValue } from './process-stats.js'
 import { repoPath } from '../test/helpers/cli.js'
 
 /**
@@ -36,13 +38,14 @@ const { values, positionals } = parseArgs({
   }
 })
 
+/** A duration flag in seconds, by the project's own rule ("90s", "5m", "1h", "1m30s"; bare: seconds). */
 function seconds (text: string, what: string): number {
-  const m = /^(\d+(?:\.\d+)?)(s|m|h)$/.exec(text.trim())
-  if (m == null) {
-    process.stderr.write(`bench:soak: ${what} is a duration like 90s, 5m or 1h (got ${JSON.stringify(text)})\n`)
+  const parsed = parseDuration(text, { min: 1000, max: 24 * 3_600_000 })
+  if (!parsed.ok) {
+    process.stderr.write(`bench:soak: ${what} ${parsed.message}\n`)
     process.exit(2)
   }
-  return Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h']
+  return parsed.value / 1000
 }
 
 const DURATION_S = seconds(positionals[0] ?? '30m', 'the run\'s length')
@@ -75,20 +78,14 @@ const METRICS: Array<{ key: keyof Omit<Sample, 't' | 'node'>, title: string }> =
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
-const metricValue = (text: string, name: string): number => {
-  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm').exec(text)
-  return m == null ? NaN : Number(m[1])
-}
-
 async function sample (n: NodeProcess, node: number, t: number): Promise<Sample> {
   const pid = n.proc.pid!
-  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1])
   const fds = readdirSync(`/proc/${pid}/fd`).length
   const text = await (await fetch(`${n.url}/metrics`, { headers: { authorization: n.auth } })).text()
   return {
     t,
     node,
-    rssMiB: rssKiB / 1024,
+    rssMiB: memoryOf(pid).rss / 2 ** 20,
     fds,
     heapMiB: metricValue(text, 'nodejs_heap_size_used_bytes') / 2 ** 20,
     handles: metricValue(text, 'nodejs_active_handles_total'),
