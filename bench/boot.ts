@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { percentile } from '../src/cli/bench/summary.js'
 import { freePort } from './node-process.js'
 import { cpuMsOf, memoryOf } from './process-stats.js'
 import { repoPath } from '../test/helpers/cli.js'
@@ -59,7 +60,7 @@ async function bootOnce (way: Way): Promise<Sample> {
   }
 }
 
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]! }
+const median = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 50)
 
 const ways: Way[] = ['bundle', 'tsc', 'floor']
 const samples = new Map<Way, Sample[]>(ways.map(w => [w, []]))

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { percentile } from '../../src/cli/bench/summary.js'
 import type { Host, Lan } from './lan.js'
 
 /**
@@ -208,8 +209,8 @@ export interface Tally {
   p99: number | null
 }
 
-const percentile = (sorted: number[], p: number): number | null =>
-  sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(p / 100 * sorted.length))]!
+/** The project's nearest-rank percentile (as `p2pfaas bench` reports it); null with no call. */
+const percentileOrNull = (sorted: number[], p: number): number | null => sorted.length === 0 ? null : percentile(sorted, p)
 
 /** Counts each kind of answer; `deadlineMs + slackMs` is the latest a call may be answered. */
 export function tally (records: CallRecord[], deadlineMs: number, slackMs = 1000): Tally {
@@ -225,8 +226,8 @@ export function tally (records: CallRecord[], deadlineMs: number, slackMs = 1000
     if (r.path != null && r.path.length > 1) t.handedOff++
   }
   const okMs = records.filter(r => r.status === 200).map(r => r.ms).sort((a, b) => a - b)
-  t.p50 = percentile(okMs, 50)
-  t.p99 = percentile(okMs, 99)
+  t.p50 = percentileOrNull(okMs, 50)
+  t.p99 = percentileOrNull(okMs, 99)
   return t
 }
 
