@@ -8,6 +8,7 @@ import { Membership } from './membership.js'
 import { MeshView } from './view.js'
 import type { LoadSource } from './load.js'
 import type { Member } from './members.js'
+import type { MemberInfo } from './record.js'
 import type { Logger } from '../log.js'
 import type { Connection, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -15,6 +16,8 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 export { DEFAULT_HEARTBEAT_MS }
 /** Clients (CLIs, dashboards' peers) may hold connections beyond the overlay's own cap on members. */
 const CLIENT_CONNECTION_HEADROOM = 128
+/** Under the peer store's one-hour address age (see refreshAddrs). */
+const ADDRESS_REFRESH_MS = 20 * 60_000
 
 export interface MeshInit {
   privateKey: PrivateKey
@@ -111,13 +114,27 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
   const linkManager = links
   linksRef = links
 
-  const onJoinOrUpdate = (evt: CustomEvent<Member>): void => {
-    const { info } = evt.detail
-    view.upsertMember(info)
+  // The addresses last written to the peer store, by member: most new versions change links only,
+  // and a peer store write (a lock, an encoding, an event) per version is most of what one costs.
+  const storedAddrs = new Map<string, string>()
+  const storeAddrs = (info: MemberInfo): void => {
+    storedAddrs.set(info.peerId, info.addrs.join(' '))
     // Anything that dials a member by PeerId alone (a hand-off, the dashboard) finds it by these.
     void libp2p.peerStore.merge(peerIdFromString(info.peerId), { multiaddrs: info.addrs.map(a => multiaddr(a)) }).catch(() => {})
   }
-  const onLeave = (evt: CustomEvent<Member>): void => { view.removeMember(evt.detail.info.peerId) }
+  const onJoinOrUpdate = (evt: CustomEvent<Member>): void => {
+    const { info } = evt.detail
+    view.upsertMember(info)
+    if (storedAddrs.get(info.peerId) !== info.addrs.join(' ')) storeAddrs(info)
+  }
+  // The peer store forgets addresses an hour after they were written (libp2p's maxAddressAge), and
+  // an idle fleet writes no new versions: one timer writes the members' addresses again well before.
+  let refreshTimer: ReturnType<typeof setInterval> | undefined
+  const refreshAddrs = (): void => { for (const m of membership.table.reachable()) storeAddrs(m.info) }
+  const onLeave = (evt: CustomEvent<Member>): void => {
+    storedAddrs.delete(evt.detail.info.peerId)
+    view.removeMember(evt.detail.info.peerId)
+  }
   const connectedTo = (peerId: PeerId): boolean => libp2p.getConnections(peerId).some(c => c.status === 'open')
   const onConnectionOpen = (evt: CustomEvent<Connection>): void => { view.setConnected(evt.detail.remotePeer.toString(), true) }
   const onDisconnect = (evt: CustomEvent<PeerId>): void => { view.setConnected(evt.detail.toString(), connectedTo(evt.detail)) }
@@ -142,6 +159,8 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
       membership.update({ addrs: recordAddrs(libp2p), functions })
       await membership.flush()
       view.start()
+      refreshTimer = setInterval(refreshAddrs, ADDRESS_REFRESH_MS)
+      refreshTimer.unref()
       await linkManager.start()
       await mdns?.start()
       log.info({ peerId: libp2p.peerId.toString(), addrs: libp2p.getMultiaddrs().map(String) }, 'mesh started')
@@ -151,6 +170,7 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
       membership.update({ leaving: true, links: [] })
       await membership.flush()
       await mdns?.stop()
+      clearInterval(refreshTimer)
       await linkManager.stop()
       membership.stop()
       view.stop()

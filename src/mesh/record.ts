@@ -134,15 +134,7 @@ function checkShape (m: MemberRecord): MemberInfo {
   const addrs: string[] = []
   for (const raw of m.addrs) {
     if (raw.byteLength > MAX_ADDR_BYTES) bad('an address is too long')
-    let text: string
-    try {
-      const ma = multiaddr(raw)
-      const names = ma.getComponents().map(c => c.name)
-      if (!names.includes('tcp') || !['ip4', 'ip6', 'dns', 'dns4', 'dns6'].includes(names[0] ?? '') || names.includes('p2p')) throw new Error('not host/tcp')
-      text = ma.toString()
-    } catch {
-      return bad('an address is not a TCP multiaddr without /p2p')
-    }
+    const text = addrText(raw) ?? bad('an address is not a TCP multiaddr without /p2p')
     if (!addrs.includes(text)) addrs.push(text)
   }
   const names = new Set<string>()
@@ -162,11 +154,31 @@ function checkShape (m: MemberRecord): MemberInfo {
   return { peerId, incarnation: m.incarnation, seq: m.seq, addrs, functions: m.functions.map(f => ({ name: f.name, capacity: f.capacity })), links, leaving: m.leaving }
 }
 
+// Pure memoisation of immutable bytes-to-text conversions, so one process's nodes may share them:
+// a member's PeerId, links and addresses repeat in every version of its record.
 const idCache = new Map<string, string>()
+const addrCache = new Map<string, string | null>()
+const cacheKey = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
+
+/** A member's address bytes as text when they are a TCP multiaddr without /p2p; undefined otherwise. */
+function addrText (raw: Uint8Array): string | undefined {
+  const key = cacheKey(raw)
+  const hit = addrCache.get(key)
+  if (hit !== undefined) return hit ?? undefined
+  let text: string | null = null
+  try {
+    const ma = multiaddr(raw)
+    const names = ma.getComponents().map(c => c.name)
+    if (names.includes('tcp') && ['ip4', 'ip6', 'dns', 'dns4', 'dns6'].includes(names[0] ?? '') && !names.includes('p2p')) text = ma.toString()
+  } catch {}
+  if (addrCache.size > 8192) addrCache.clear()
+  addrCache.set(key, text)
+  return text ?? undefined
+}
 
 /** PeerId bytes to its string form; undefined when they are not one. Cached: links repeat in every record. */
 export function peerIdString (bytes: Uint8Array): string | undefined {
-  const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
+  const key = cacheKey(bytes)
   const hit = idCache.get(key)
   if (hit != null) return hit
   let id: PeerId
