@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { resolve, join } from 'node:path'
 import { parseNodeUrl } from '../bench/http-target.js'
 import { readSecret } from '../manage-commands.js'
@@ -92,6 +93,9 @@ export async function experiment (file: string, flags: ExperimentFlags): Promise
   await output.start().catch((err: Error) => { throw new CliError(EXIT.usage, `--out: cannot write ${output.dir}: ${err.message}`) })
   process.stderr.write(describePlan(spec))
   const stop = new AbortController()
+  // Every admin request and waiter in flight listens on it, two per node while policies change:
+  // past Node's default of 10 that is a fleet, not a leak (each removes its listener when done).
+  setMaxListeners(4 * 256, stop.signal)
   let mesh: ExperimentMesh | undefined
   const signals = trapSignals(stop, () => mesh)
   const info = { name: spec.name, specFile: resolve(file), out: output.dir, seed: spec.seed, startedAt: new Date().toISOString(), ...machineInfo(), spec }
