@@ -1,12 +1,15 @@
-// Generates the TypeScript codecs in src/wire/ from the schemas in protocols/ (protons writes them
-// beside the .proto; the house plan keeps schemas and generated code apart).
-import { execFileSync } from 'node:child_process'
-import { readdirSync, renameSync } from 'node:fs'
-import { join } from 'node:path'
+// Generates the TypeScript codecs in src/wire/ from the schemas in protocols/ (the house plan keeps
+// schemas and generated code apart). `node scripts/gen-wire.mjs DIR` writes them into DIR instead:
+// test/architecture/wire-drift.test.ts does, to check that src/wire/ is what the schemas give.
+import { readdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { generate } from 'protons'
 
-const protos = readdirSync('protocols').filter(f => f.endsWith('.proto')).map(f => join('protocols', f))
-execFileSync('npx', ['protons', ...protos], { stdio: 'inherit' })
-for (const proto of protos) {
-  const generated = proto.replace(/\.proto$/, '.ts')
-  renameSync(generated, join('src/wire', generated.split('/').pop()))
+const root = resolve(fileURLToPath(import.meta.url), '../..')
+const out = resolve(process.argv[2] ?? join(root, 'src/wire'))
+const protocols = join(root, 'protocols')
+
+for (const proto of readdirSync(protocols).filter(f => f.endsWith('.proto')).sort()) {
+  await generate(join(protocols, proto), { output: out })
 }

@@ -32,7 +32,12 @@ export interface FunctionSpec {
   readOnlyRootFilesystem: boolean
 }
 
-/** 'emulated' holds a slot for a drawn service time with no container: many-node experiments on one machine. */
+/**
+ * The kinds of function, one name each, used everywhere inside (labels, specs, the registry's
+ * runtimes by kind): 'http' is a container whose watchdog answers HTTP on :8080, which the Docker
+ * runtime runs; 'emulated' holds a slot for a drawn service time with no container: many-node
+ * experiments on one machine.
+ */
 export type FunctionRuntimeKind = 'http' | 'process' | 'emulated'
 
 export interface FunctionLimits {

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { readOptions, type AdminGuard } from './auth.js'
-import type { FunctionRegistry, NodeDefaults } from '../functions/registry.js'
+import type { FunctionRegistry, NodeDefaults } from '../registry/registry.js'
 import type { FastifyInstance } from 'fastify'
 
 /** P2PFaaS's own shape, kept so the original's experiment scripts work unchanged. */

@@ -1,9 +1,9 @@
 import { parseDeployBody, toFunctionStatus, FunctionSpecError } from '../functions/openfaas.js'
 import { parseStackYaml } from '../functions/stack.js'
-import { deployAll } from '../functions/deploy-all.js'
+import { deployAll } from '../registry/deploy-all.js'
 import { NAME } from '../functions/fields.js'
 import type { AdminGuard } from './auth.js'
-import type { FunctionRegistry } from '../functions/registry.js'
+import type { FunctionRegistry } from '../registry/registry.js'
 import type { FunctionSpec } from '../functions/types.js'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 

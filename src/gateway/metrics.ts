@@ -1,7 +1,7 @@
 import { getHeapSpaceStatistics, type HeapSpaceInfo } from 'node:v8'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Executor, ExecutorEvents } from '../executor/executor.js'
-import type { FunctionRegistry } from '../functions/registry.js'
+import type { FunctionRegistry } from '../registry/registry.js'
 import type { InvokeService, InvokeServiceEvents } from '../invoke/service.js'
 import type { LinkManager } from '../mesh/links.js'
 import type { Membership } from '../mesh/membership.js'

@@ -2,7 +2,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { FUNCTION_DEFAULTS } from '../functions/types.js'
-import type { NodeDefaults } from '../functions/registry.js'
+import type { NodeDefaults } from '../registry/registry.js'
 
 const FILE = 'configuration.json'
 const schema = z.object({ concurrency: z.number().int().min(1).max(1024), queue: z.number().int().min(0).max(100_000) })

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import { MAX_STACK_BYTES, parseStackYaml } from '../functions/stack.js'
 import { Executor } from '../executor/executor.js'
-import { FunctionRegistry } from '../functions/registry.js'
+import { FunctionRegistry } from '../registry/registry.js'
 import { readTaskLabels, type TaskLabels } from '../functions/settings.js'
 import { createFunctionStore } from '../functions/store.js'
 import { adminGuard, createAdminCheck } from '../gateway/auth.js'
@@ -37,7 +37,7 @@ import { nextIncarnation } from './incarnation.js'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { NodeConfig } from './config.js'
 import type { Logger } from '../log.js'
-import type { Runtime } from '../runtime/types.js'
+import type { Runtimes } from '../runtime/types.js'
 import type { DockerRuntime } from '../runtime/docker.js'
 import type { FunctionSpec } from '../functions/types.js'
 
@@ -75,13 +75,11 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
   const processRuntime = new ProcessRuntime({ log, maxResponseBytes: config.maxBodyBytes })
   const rng = config.seed != null ? seededRng(config.seed) : Math.random
   const emulated = new EmulatedRuntime({ rng })
-  const runtimes: Runtime[] = docker != null ? [docker, processRuntime, emulated] : [processRuntime, emulated]
+  const runtimes: Runtimes = { ...(docker != null ? { http: docker } : {}), process: processRuntime, emulated }
   const registry = new FunctionRegistry({
     store: createFunctionStore({ dataDir: config.dataDir }),
     executor,
-    docker,
-    process: processRuntime,
-    emulated,
+    runtimes,
     defaults: await loadNodeDefaults(config.dataDir),
     log
   })
@@ -202,7 +200,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     adminSecretPath: admin.path,
     async start () {
       try {
-        for (const runtime of runtimes) { await runtime.start(); started.push(runtime) }
+        for (const runtime of Object.values(runtimes)) { await runtime.start(); started.push(runtime) }
         await registry.start(); started.push(registry)
         // The stack's containers warm up while the mesh forms; the node is ready when both are.
         // Peers see its functions only once they are deployed (gossip lists deployed ones).

@@ -45,7 +45,7 @@ interface Fn {
  * is unreachable, calls fail fast with RUNTIME_UNAVAILABLE and pools are rebuilt when it returns.
  */
 export class DockerRuntime implements Runtime {
-  readonly kind = 'docker' as const
+  readonly name = 'docker'
   private readonly docker: Dockerode
   private readonly fns = new Map<string, Fn>()
   private readonly placement: Placement

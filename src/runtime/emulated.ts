@@ -16,7 +16,7 @@ interface ServiceTime { kind: 'exp' | 'fixed', meanMs: number, speed: number }
  * with the label p2pfaas.runtime=emulated.
  */
 export class EmulatedRuntime implements Runtime {
-  readonly kind = 'emulated' as const
+  readonly name = 'emulated'
   private readonly times = new Map<string, ServiceTime>()
   private readonly rng: () => number
 

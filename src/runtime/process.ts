@@ -31,7 +31,7 @@ export function splitCommand (command: string): string[] {
  * as this node's user. It is the fallback when no Docker engine is reachable, and says so.
  */
 export class ProcessRuntime implements Runtime {
-  readonly kind = 'process' as const
+  readonly name = 'process'
   private readonly specs = new Map<string, { spec: FunctionSpec, argv: string[] }>()
   private readonly running = new Set<ReturnType<typeof spawn>>()
   private readonly log: Logger

@@ -1,4 +1,4 @@
-import type { FunctionSpec } from '../functions/types.js'
+import type { FunctionRuntimeKind, FunctionSpec } from '../functions/types.js'
 
 /** One call as a runtime sees it: already admitted by the executor, holding a slot. */
 export interface RuntimeRequest {
@@ -43,7 +43,11 @@ export class RuntimeError extends Error {
  * because the executor never asks for more.
  */
 export interface Runtime {
-  readonly kind: 'docker' | 'process' | 'emulated'
+  /**
+   * What runs the instances, for people: 'docker', 'process', 'emulated' (`p2pfaas ls` shows it).
+   * Not the kind of function it runs: that is its key in a Runtimes map.
+   */
+  readonly name: string
   start(): Promise<void>
   /** Stops every instance it started. */
   stop(): Promise<void>
@@ -54,3 +58,9 @@ export interface Runtime {
   /** Instances per function, for /system/functions (OpenFaaS `replicas` / `availableReplicas`). */
   instances(name: string): { total: number, ready: number }
 }
+
+/**
+ * The runtimes a node has, by the kind of function each runs (`p2pfaas.runtime`). A kind may be
+ * missing: a node without a Docker engine has no 'http' runtime.
+ */
+export type Runtimes = Partial<Record<FunctionRuntimeKind, Runtime>>

@@ -1,6 +1,7 @@
 import { TypedEventEmitter } from 'main-event'
-import { RuntimeError, type Runtime } from '../runtime/types.js'
-import { LABELS, type FunctionSpec } from './types.js'
+import { RuntimeError, type Runtime, type Runtimes } from '../runtime/types.js'
+import { runtimeNeeds } from '../functions/fields.js'
+import { LABELS, type FunctionRuntimeKind, type FunctionSpec } from '../functions/types.js'
 import type { Admission, Executor } from '../executor/executor.js'
 import type { Logger } from '../log.js'
 
@@ -20,18 +21,34 @@ export interface NodeDefaults {
 export interface RegistryInit {
   store: SpecStore
   executor: Executor
-  /** The container runtime, when a Docker engine is reachable. */
-  docker?: Runtime
-  process: Runtime
-  emulated: Runtime
+  /** By the kind of function each runs; the registry knows none of them by name. */
+  runtimes: Runtimes
   defaults: NodeDefaults
   log: Logger
 }
 
 export interface DeployedFunction {
   spec: FunctionSpec
-  runtime: Runtime['kind']
+  /** Where it runs: its spec's kind, or the kind it fell back to (see FALLBACKS). */
+  kind: FunctionRuntimeKind
+  /** The name of the runtime that runs it ('docker', 'process', 'emulated'), for people. */
+  runtime: string
   admission: Admission
+}
+
+/**
+ * What a kind of function may run as when this node has no runtime for it, and what to say: an
+ * OpenFaaS function can carry its classic-watchdog command (`fprocess`) beside its image. The
+ * fallback is taken only when the function meets the other kind's needs (runtimeNeeds). The words
+ * name the Docker engine because that is what runs 'http' functions; the runtime itself comes from
+ * the map like any other.
+ */
+const FALLBACKS: Partial<Record<FunctionRuntimeKind, { kind: FunctionRuntimeKind, warning: string, missing: string }>> = {
+  http: {
+    kind: 'process',
+    warning: 'no Docker engine: running this function with the process runtime (its envProcess), without isolation',
+    missing: `needs a container, and this node has no Docker engine; start one, or give the function an envProcess with the label ${LABELS.runtime}=process`
+  }
 }
 
 export interface RegistryEvents {
@@ -87,7 +104,7 @@ export class FunctionRegistry extends TypedEventEmitter<RegistryEvents> {
     if (fn == null) return false
     this.deployed.delete(name)
     this.init.executor.unregister(name)
-    await this.runtimeOf(fn.runtime).remove(name)
+    await this.runtimeOf(fn.kind).remove(name)
     await this.init.store.remove(name)
     this.safeDispatchEvent('change')
     return true
@@ -95,7 +112,7 @@ export class FunctionRegistry extends TypedEventEmitter<RegistryEvents> {
 
   instances (name: string): { total: number, ready: number } {
     const fn = this.deployed.get(name)
-    return fn == null ? { total: 0, ready: 0 } : this.runtimeOf(fn.runtime).instances(name)
+    return fn == null ? { total: 0, ready: 0 } : this.runtimeOf(fn.kind).instances(name)
   }
 
   getDefaults (): NodeDefaults {
@@ -107,7 +124,7 @@ export class FunctionRegistry extends TypedEventEmitter<RegistryEvents> {
     this.defaults = { ...defaults }
     for (const fn of this.deployed.values()) {
       fn.admission = this.admissionOf(fn.spec)
-      this.init.executor.register(fn.spec.name, fn.admission, this.runnerOf(fn.runtime))
+      this.init.executor.register(fn.spec.name, fn.admission, this.runnerOf(fn.kind))
     }
     this.safeDispatchEvent('change')
   }
@@ -115,34 +132,36 @@ export class FunctionRegistry extends TypedEventEmitter<RegistryEvents> {
   private async activate (spec: FunctionSpec): Promise<DeployedFunction> {
     const kind = this.placeOf(spec)
     const previous = this.deployed.get(spec.name)
-    if (previous != null && previous.runtime !== kind) await this.runtimeOf(previous.runtime).remove(spec.name)
+    if (previous != null && previous.kind !== kind) await this.runtimeOf(previous.kind).remove(spec.name)
     const admission = this.admissionOf(spec)
     // The runtime sizes its warm pool from the admission in force, node-wide defaults included.
     await this.runtimeOf(kind).deploy({ ...spec, concurrency: admission.concurrency, minWarm: Math.min(spec.minWarm, admission.concurrency) })
-    const fn: DeployedFunction = { spec, runtime: kind, admission }
+    const fn: DeployedFunction = { spec, kind, runtime: this.runtimeOf(kind).name, admission }
     this.deployed.set(spec.name, fn)
     this.init.executor.register(spec.name, fn.admission, this.runnerOf(kind))
     this.safeDispatchEvent('change')
     return fn
   }
 
-  /** 'http' functions run in containers; without an engine they fall back to their classic command if they have one. */
-  private placeOf (spec: FunctionSpec): Runtime['kind'] {
-    if (spec.runtime === 'process') return 'process'
-    if (spec.runtime === 'emulated') return 'emulated'
-    if (this.init.docker != null) return 'docker'
-    if (spec.envProcess != null) {
-      this.init.log.warn({ function: spec.name }, 'no Docker engine: running this function with the process runtime (its envProcess), without isolation')
-      return 'process'
+  /** The function's own kind if this node has a runtime for it, else its fallback if it meets that kind's needs. */
+  private placeOf (spec: FunctionSpec): FunctionRuntimeKind {
+    if (this.init.runtimes[spec.runtime] != null) return spec.runtime
+    const fallback = FALLBACKS[spec.runtime]
+    if (fallback != null && this.init.runtimes[fallback.kind] != null && runtimeNeeds(fallback.kind, spec.image != null, spec.envProcess != null).length === 0) {
+      this.init.log.warn({ function: spec.name }, fallback.warning)
+      return fallback.kind
     }
-    throw new RuntimeError('DEPLOY_FAILED', `function ${spec.name} needs a container, and this node has no Docker engine; start one, or give the function an envProcess with the label ${LABELS.runtime}=process`)
+    throw new RuntimeError('DEPLOY_FAILED', `function ${spec.name} ${fallback?.missing ?? `needs the ${spec.runtime} runtime, which this node does not have`}`)
   }
 
-  private runtimeOf (kind: Runtime['kind']): Runtime {
-    return kind === 'docker' ? this.init.docker! : kind === 'emulated' ? this.init.emulated : this.init.process
+  /** Asked only for kinds placeOf chose, and the map never changes: the throw keeps the type honest, it does not happen. */
+  private runtimeOf (kind: FunctionRuntimeKind): Runtime {
+    const runtime = this.init.runtimes[kind]
+    if (runtime == null) throw new RuntimeError('RUNTIME_UNAVAILABLE', `this node has no runtime for ${kind} functions`)
+    return runtime
   }
 
-  private runnerOf (kind: Runtime['kind']): (name: string, req: Parameters<Runtime['invoke']>[1]) => ReturnType<Runtime['invoke']> {
+  private runnerOf (kind: FunctionRuntimeKind): (name: string, req: Parameters<Runtime['invoke']>[1]) => ReturnType<Runtime['invoke']> {
     const runtime = this.runtimeOf(kind)
     return async (name, req) => await runtime.invoke(name, req)
   }

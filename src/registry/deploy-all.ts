@@ -1,6 +1,6 @@
 import { RuntimeError } from '../runtime/types.js'
 import type { FunctionRegistry } from './registry.js'
-import type { FunctionSpec } from './types.js'
+import type { FunctionSpec } from '../functions/types.js'
 
 export type DeployAllResult =
   | { ok: true, deployed: string[] }
