@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { NAME } from '../functions/fields.js'
+import { FUNCTION_NAME } from '../rules.js'
 import { MAX_STACK_BYTES } from '../functions/stack.js'
 import type { CallRecord, ObservedFunctionSecond } from '../observe/recorder.js'
 
@@ -10,7 +10,7 @@ export const MAX_REQUEST_BYTES = MAX_STACK_BYTES + 64 * 1024
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 
 const secret = z.string().min(1).max(1024).optional()
-const name = z.string().regex(NAME, 'a function name: lower-case letters, digits and dashes')
+const name = z.string().regex(FUNCTION_NAME, 'a function name: lower-case letters, digits and dashes')
 
 export const ManageRequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('whoami'), secret }).strict(),
