@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { handOff } from '../invoke/client.js'
 import { addMeshOptions, CliError, collect, EXIT, exitForCode, openSession, parseHeaders, parseWhole, readFileBounded, runCommand, type MeshOptions } from './session.js'
+import { MAX_BODY_BYTES as MAX_BODY } from '../rules.js'
 import type { Call } from '../invoke/call.js'
 import type { Command } from 'commander'
-
-const MAX_BODY = 16 * 1024 * 1024
 
 interface InvokeOptions extends MeshOptions { data?: string, header: string[], bypass?: boolean, timeout: string, verbose?: boolean }
 

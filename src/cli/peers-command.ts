@@ -3,9 +3,10 @@ import { ask, withSession } from './mesh-client.js'
 import { readSecret } from './manage-commands.js'
 import { renderTable, shortId, toJson } from './table.js'
 import type { FunctionLoadView, ManageResults } from '../manage/protocol.js'
+import type { SlotLoad } from '../rules.js'
 import type { Command } from 'commander'
 
-export const loadCell = (t: { running: number, capacity: number, queued: number }): string => `${t.running}/${t.capacity} q${t.queued}`
+export const loadCell = (t: SlotLoad): string => `${t.running}/${t.capacity} q${t.queued}`
 
 export const functionCells = (fns: FunctionLoadView[]): string =>
   fns.length === 0 ? '-' : fns.map(f => `${f.name}(${loadCell(f)})`).join(' ')

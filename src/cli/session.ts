@@ -9,6 +9,7 @@ import { loadOrCreateIdentity, type Identity } from '../mesh/identity.js'
 import { createMeshLibp2p, MDNS_SERVICE_TAG, type MeshLibp2p } from '../mesh/libp2p.js'
 import { createMdnsDiscovery } from '../mesh/mdns.js'
 import { createLogger } from '../log.js'
+import { isTruthy } from '../rules.js'
 import { readSwarmKey } from '../mesh/swarm-key.js'
 import type { PeerInfo } from '@libp2p/interface'
 import type { Command } from 'commander'
@@ -150,7 +151,7 @@ export async function openSession (opts: MeshOptions, init: SessionInit = {}): P
   const env = init.env ?? process.env
   const target = opts.peer ?? (env.P2PFAAS_PEER !== '' ? env.P2PFAAS_PEER : undefined)
   const fixed = target != null ? parseTarget(target) : undefined
-  if (fixed == null && /^(1|true|yes|on)$/i.test(env.P2PFAAS_NO_MDNS ?? '')) {
+  if (fixed == null && isTruthy(env.P2PFAAS_NO_MDNS)) {
     throw new CliError(EXIT.usage, 'which node? mDNS is off (P2PFAAS_NO_MDNS): give --peer /ip4/<address>/tcp/4001/p2p/<peerId>')
   }
   const discoverMs = parseWhole(opts.discover, '--discover', 100, 60_000)

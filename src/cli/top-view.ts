@@ -1,5 +1,6 @@
 import { shortId } from './table.js'
 import type { FunctionLoad, NodeLoad } from '../mesh/load.js'
+import type { SlotLoad } from '../rules.js'
 
 /** One node as `top` last heard of it. */
 export interface TopNode {
@@ -20,7 +21,7 @@ export interface TopFrame {
 const BAR = 20
 
 /** Slots in use as filled cells, the queue as '+' after them: what an operator scans for. */
-export function loadBar (f: { running: number, capacity: number, queued: number }): string {
+export function loadBar (f: SlotLoad): string {
   if (f.capacity <= 0) return '·'.repeat(BAR)
   const filled = Math.min(BAR, Math.round(BAR * f.running / f.capacity))
   const queued = Math.min(BAR - filled, f.queued > 0 ? Math.max(1, Math.round(BAR * f.queued / f.capacity)) : 0)

@@ -1,11 +1,12 @@
 import { nameOf, svg } from './dom.js'
 import type { DashboardSnapshot } from '../observe/snapshot.js'
+import type { SlotLoad } from '../rules.js'
 
 const SIZE = 400
 const CENTRE = SIZE / 2
 
 /** Green to red by how full a node is: running and queued against its slots. */
-export function loadColour (load: { running: number, queued: number, capacity: number }): string {
+export function loadColour (load: SlotLoad): string {
   if (load.capacity === 0) return 'hsl(210 10% 55%)'
   const f = Math.min(1, (load.running + load.queued) / load.capacity)
   return `hsl(${Math.round(130 - 130 * f)} 65% 45%)`

@@ -2,6 +2,8 @@ import { TypedEventEmitter } from 'main-event'
 import { RuntimeError, type RuntimeRequest, type RuntimeResponse } from '../runtime/types.js'
 import { CallError } from './errors.js'
 import type { LoadSourceEvents, NodeLoad } from '../mesh/load.js'
+import { TypeLoadCounter } from './type-load.js'
+import type { LocalLoad, TypeLoad } from '../scheduler/types.js'
 
 /** The admission settings of one function on this node. */
 export interface Admission {
@@ -20,6 +22,8 @@ export interface CallRequest extends Omit<RuntimeRequest, 'signal'> {
   onAdmitted?: () => void
   /** Called once, when the call got its slot and starts running (at once, or after waiting in the queue). */
   onStarted?: () => void
+  /** The call's task type, for the per-type load (typeLoad()); absent: none. */
+  taskType?: number
 }
 
 export interface CallResult {
@@ -51,6 +55,8 @@ interface FunctionState {
  */
 export class Executor extends TypedEventEmitter<ExecutorEvents> {
   private readonly functions = new Map<string, FunctionState>()
+  /** The same calls as the per-function counts, per task type, whatever the function. */
+  private readonly byType = new TypeLoadCounter()
   /** Set by close(): a stopping node takes no new call. */
   private closed = false
   /** Resolved whenever the last call in flight ends. */
@@ -121,9 +127,14 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> {
   }
 
   /** One function's load, cheap enough for every scheduling decision. */
-  loadOf (name: string): { running: number, queued: number, capacity: number, queueCapacity: number } | undefined {
+  loadOf (name: string): LocalLoad | undefined {
     const s = this.functions.get(name)
     return s == null ? undefined : { running: s.running, queued: s.waiting.length, capacity: s.admission.concurrency, queueCapacity: s.admission.queue }
+  }
+
+  /** Calls running and queued here per task type; the same object until something changes. */
+  typeLoad (): readonly TypeLoad[] {
+    return this.byType.snapshot()
   }
 
   snapshot (): NodeLoad {
@@ -152,9 +163,11 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> {
     const arrived = performance.now()
     let queueMs = 0
     let execMs = 0
+    const ticket = this.byType.enter(req.taskType)
     try {
       await this.acquire(name, state, signal, req.onAdmitted)
       queueMs = performance.now() - arrived
+      ticket.started()
       req.onStarted?.()
       const started = performance.now()
       try {
@@ -171,6 +184,7 @@ export class Executor extends TypedEventEmitter<ExecutorEvents> {
       this.safeDispatchEvent('call:end', { detail: { name, status: callError.status, code: callError.code, queueMs, execMs } })
       throw callError
     } finally {
+      ticket.ended()
       clearTimeout(timer)
       req.signal?.removeEventListener('abort', onCallerAbort)
     }

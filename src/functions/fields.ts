@@ -1,11 +1,10 @@
 import { z } from 'zod'
 import { describeValue, type SpecIssue } from './errors.js'
+import { FUNCTION_NAME } from '../rules.js'
 import { LABELS, type FunctionRuntimeKind } from './types.js'
 
 /** Field rules shared by every way a function comes in (deploy body, stack.yml) and by the store. */
 
-export { FUNCTION_NAME as NAME } from '../rules.js'
-import { FUNCTION_NAME as NAME } from '../rules.js'
 export const MAX_IMAGE_CHARS = 512
 export const MAX_ENV_PROCESS_CHARS = 4096
 export const MAX_MAP_ENTRIES = 256
@@ -18,7 +17,7 @@ const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/
 const META_KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$/
 
 export const nameSchema = z.string().transform((s, ctx) => {
-  if (!NAME.test(s)) {
+  if (!FUNCTION_NAME.test(s)) {
     ctx.addIssue({ code: 'custom', message: `must be 1 to 63 lowercase letters, digits and "-", starting and ending with a letter or digit (got ${describeValue(s)})` })
   }
   return s

@@ -1,3 +1,5 @@
+import { parseDuration as parseAnyDuration } from '../rules.js'
+
 /**
  * The textual quantities users write in OpenFaaS bodies, stack.yml and labels, and their canonical
  * rendering back. Each parser returns the value or a message meant to follow a field path.
@@ -69,21 +71,17 @@ export function formatCpu (cpus: number): string {
   return String(cpus)
 }
 
-const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g
-const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 
-/** "500ms", "30s", "2m", "1m30s" (Go-style, as in OpenFaaS exec_timeout) or bare seconds, to whole ms. */
+/**
+ * "500ms", "30s", "2m", "1m30s" (Go-style, as in OpenFaaS exec_timeout) or bare seconds, to whole ms.
+ * The grammar is the one every duration shares (src/rules.ts); only the unit of a bare number is
+ * this context's: seconds, as OpenFaaS and the README document for these fields.
+ */
 export function parseDuration (input: string | number, range: { min: number, max: number } = TIMEOUT_RANGE): Parsed<number> {
   const s = String(input).trim()
-  let ms = NaN
-  if (/^\d+(?:\.\d+)?$/.test(s)) {
-    ms = Math.round(Number(s) * 1000)
-  } else if (DURATION.test(s)) {
-    ms = 0
-    for (const [, n, unit] of s.matchAll(DURATION_PART)) ms += Number(n) * UNIT_MS[unit!]!
-    ms = Math.round(ms)
-  }
+  const parsed = parseAnyDuration(s, 's')
+  const ms = parsed === undefined ? NaN : Math.round(parsed)
   if (!(ms >= range.min && ms <= range.max)) {
     return fail(`must be a duration like "500ms", "30s", "2m" or a number of seconds, from ${formatDuration(range.min)} to ${formatDuration(range.max)} (got ${got(s)})`)
   }

@@ -1,7 +1,7 @@
 import { parseDeployBody, toFunctionStatus, FunctionSpecError } from '../functions/openfaas.js'
 import { parseStackYaml } from '../functions/stack.js'
 import { deployAll } from '../registry/deploy-all.js'
-import { NAME } from '../functions/fields.js'
+import { FUNCTION_NAME } from '../rules.js'
 import type { AdminGuard } from './auth.js'
 import type { FunctionRegistry } from '../registry/registry.js'
 import type { FunctionSpec } from '../functions/types.js'
@@ -60,7 +60,7 @@ export function registerFunctionRoutes (app: FastifyInstance, deps: FunctionRout
 
   app.delete<{ Body: { functionName?: unknown } }>('/system/functions', { preHandler: deps.guard }, async (req, reply) => {
     const name = req.body?.functionName
-    if (typeof name !== 'string' || !NAME.test(name)) {
+    if (typeof name !== 'string' || !FUNCTION_NAME.test(name)) {
       return await reply.status(400).send({ code: 'BAD_REQUEST', message: 'body must be {"functionName": "<name>"}' })
     }
     if (!await registry.remove(name)) return await notFound(reply, name)

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { CallError } from '../executor/errors.js'
-import { NAME } from '../functions/fields.js'
+import { FUNCTION_NAME, isTruthy } from '../rules.js'
 import { HOP_BY_HOP } from '../runtime/http-call.js'
-import { REQUEST, traceHeaders, truthy } from './p2pfaas-headers.js'
+import { REQUEST, traceHeaders } from './p2pfaas-headers.js'
 import type { Executor } from '../executor/executor.js'
 import type { Call } from '../invoke/call.js'
 import type { InvokeService } from '../invoke/service.js'
@@ -50,7 +50,7 @@ export function createInvokeHandler (deps: InvokeRouteDeps): RawHandler {
     const pathname = q >= 0 ? url.slice(0, q) : url
     const slash = pathname.indexOf('/', PREFIX.length)
     const name = slash >= 0 ? pathname.slice(PREFIX.length, slash) : pathname.slice(PREFIX.length)
-    if (!NAME.test(name)) { fail(400, 'BAD_REQUEST', `"${name.slice(0, 80)}" is not a function name`); return }
+    if (!FUNCTION_NAME.test(name)) { fail(400, 'BAD_REQUEST', `"${name.slice(0, 80)}" is not a function name`); return }
 
     const declared = Number(req.headers['content-length'] ?? 0)
     if (declared > deps.maxBodyBytes) { fail(413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${deps.maxBodyBytes} bytes`); req.resume(); return }
@@ -87,9 +87,9 @@ export function createInvokeHandler (deps: InvokeRouteDeps): RawHandler {
         hops: 0,
         visited: [],
         deadline: started + (deps.executor.admission(name)?.timeoutMs ?? deps.defaultTimeoutMs),
-        idempotent: truthy(req.headers[REQUEST.idempotent]),
-        bypass: truthy(req.headers[REQUEST.bypass]),
-        forceForward: truthy(req.headers[REQUEST.forward])
+        idempotent: isTruthy(req.headers[REQUEST.idempotent]),
+        bypass: isTruthy(req.headers[REQUEST.bypass]),
+        forceForward: isTruthy(req.headers[REQUEST.forward])
       }
       const setTrace = (trace: Parameters<typeof traceHeaders>[0] | undefined): void => {
         if (trace == null) return

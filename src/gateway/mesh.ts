@@ -1,4 +1,5 @@
 import { readOptions, type AdminGuard } from './auth.js'
+import type { NodeLoad } from '../mesh/load.js'
 import type { MeshView } from '../mesh/view.js'
 import type { FastifyInstance } from 'fastify'
 
@@ -24,7 +25,7 @@ export interface MeshResponse {
     /** Milliseconds since its load was reported to this node; null when unknown (not a neighbour). */
     loadAgeMs: number | null
     functions: string[]
-    load: { functions: Array<{ name: string, queued: number, running: number, capacity: number }>, totals: { queued: number, running: number, capacity: number } }
+    load: NodeLoad
   }>
 }
 

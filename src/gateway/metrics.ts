@@ -1,13 +1,15 @@
 import { getHeapSpaceStatistics, type HeapSpaceInfo } from 'node:v8'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { Executor, ExecutorEvents } from '../executor/executor.js'
+import type { Executor } from '../executor/executor.js'
 import type { FunctionRegistry } from '../registry/registry.js'
-import type { InvokeService, InvokeServiceEvents } from '../invoke/service.js'
+import type { CallAccounting, CallAccountingEvents, Tally } from '../invoke/accounting.js'
+import type { InvokeService } from '../invoke/service.js'
 import type { LinkManager } from '../mesh/links.js'
 import type { Membership } from '../mesh/membership.js'
 import type { MeshView } from '../mesh/view.js'
 import type { PolicyFailures } from '../scheduler/failures.js'
 import type { LearningKeeper } from '../scheduler/learning/keeper.js'
+import type { SlotLoad } from '../rules.js'
 import type { Libp2p } from '@libp2p/interface'
 import { readOptions, type AdminGuard } from './auth.js'
 import type { FastifyInstance } from 'fastify'
@@ -22,8 +24,10 @@ export interface MetricsInit {
 }
 
 export interface MetricsComponents {
-  executor: Pick<Executor, 'addEventListener' | 'removeEventListener' | 'snapshot'>
-  invoke: Pick<InvokeService, 'addEventListener' | 'removeEventListener' | 'self'>
+  executor: Pick<Executor, 'snapshot'>
+  invoke: Pick<InvokeService, 'self'>
+  /** The node's call accounting: the counters are its counts, the histograms its calls as they end. */
+  calls: Pick<CallAccounting, 'addEventListener' | 'removeEventListener' | 'started' | 'answered' | 'received' | 'forwarded' | 'rejected' | 'probes'>
   functions: Pick<FunctionRegistry, 'list' | 'instances'>
   mesh: {
     libp2p: Pick<Libp2p, 'getConnections'>
@@ -45,7 +49,7 @@ export interface Metrics {
   readonly contentType: string
   /** The exposition text; gauges are read from their sources now. */
   scrape(): Promise<string>
-  /** Subscribes to the executor's and the invoke service's events. */
+  /** Subscribes to the call accounting's calls, for the histograms. */
   start(): Promise<void>
   /** Removes every listener start() added. */
   stop(): Promise<void>
@@ -57,26 +61,28 @@ export interface Metrics {
  * ran; p2pfaas_* series tell where calls went (forwarded, received, rejected, probes, hops) and what
  * the executor did with the ones it ran. Load, mesh and link gauges are read at scrape time.
  */
-/** The function_name of calls to functions deployed nowhere the node knows of. */
-export const NOT_FOUND = '_not_found'
-
 export function createMetrics (init: MetricsInit, c: MetricsComponents): Metrics {
   const registry = new Registry()
   const registers = [registry]
 
+  // Counters of calls are the call accounting's counts, read at scrape time.
+  // Names nobody has deployed come from outside: the accounting counts them under one shared name.
+  const callCounter = (name: string, help: string, tally: Tally, byCode = false): void => {
+    new Counter<string>({
+      name,
+      help,
+      labelNames: byCode ? ['function_name', 'code'] : ['function_name'],
+      registers,
+      collect () {
+        this.reset()
+        for (const r of tally) this.inc(byCode ? { function_name: r.fn, code: r.code ?? '' } : { function_name: r.fn }, r.count)
+      }
+    })
+  }
+
   // OpenFaaS gateway series (gateway/metrics/metrics.go), same names and labels.
-  const invocations = new Counter({
-    name: 'gateway_function_invocation_total',
-    help: 'Calls clients made to this gateway, by function and HTTP status',
-    labelNames: ['function_name', 'code'] as const,
-    registers
-  })
-  const started = new Counter({
-    name: 'gateway_function_invocation_started',
-    help: 'Calls clients made to this gateway, by function (counted when the call is answered)',
-    labelNames: ['function_name'] as const,
-    registers
-  })
+  callCounter('gateway_function_invocation_total', 'Calls clients made to this gateway, by function and HTTP status', c.calls.answered, true)
+  callCounter('gateway_function_invocation_started', 'Calls clients made to this gateway, by function (counted when the call is answered)', c.calls.started)
   const callSeconds = new Histogram({
     name: 'gateway_functions_seconds',
     help: 'Time this gateway took to answer a call, scheduling, hand-offs, queue and execution included',
@@ -96,30 +102,10 @@ export function createMetrics (init: MetricsInit, c: MetricsComponents): Metrics
   })
 
   // Where calls went.
-  const forwarded = new Counter({
-    name: 'p2pfaas_calls_forwarded_total',
-    help: 'Calls this node handed over to a peer (the peer ran them, or passed them on)',
-    labelNames: ['function_name'] as const,
-    registers
-  })
-  const received = new Counter({
-    name: 'p2pfaas_calls_received_total',
-    help: 'Calls peers handed to this node (accepted or refused)',
-    labelNames: ['function_name'] as const,
-    registers
-  })
-  const rejected = new Counter({
-    name: 'p2pfaas_calls_rejected_total',
-    help: 'Calls this node ended with an error of its own (not forwarded), by error code',
-    labelNames: ['function_name', 'code'] as const,
-    registers
-  })
-  const probes = new Counter({
-    name: 'p2pfaas_probes_total',
-    help: 'Load probes sent to peers while scheduling calls',
-    labelNames: ['function_name'] as const,
-    registers
-  })
+  callCounter('p2pfaas_calls_forwarded_total', 'Calls this node handed over to a peer (the peer ran them, or passed them on)', c.calls.forwarded)
+  callCounter('p2pfaas_calls_received_total', 'Calls peers handed to this node (accepted or refused)', c.calls.received)
+  callCounter('p2pfaas_calls_rejected_total', 'Calls this node ended with an error of its own (not forwarded), by error code', c.calls.rejected, true)
+  callCounter('p2pfaas_probes_total', 'Load probes sent to peers while scheduling calls', c.calls.probes)
   const hops = new Histogram({
     name: 'p2pfaas_call_hops',
     help: 'Hand-offs a client call took from this gateway to the node that answered it',
@@ -168,7 +154,7 @@ export function createMetrics (init: MetricsInit, c: MetricsComponents): Metrics
   })
 
   // Load, read at scrape time.
-  const loadGauge = (name: string, help: string, pick: (f: { running: number, queued: number, capacity: number }) => number): Gauge<'function_name'> =>
+  const loadGauge = (name: string, help: string, pick: (f: SlotLoad) => number): Gauge<'function_name'> =>
     new Gauge({
       name,
       help,
@@ -342,25 +328,14 @@ export function createMetrics (init: MetricsInit, c: MetricsComponents): Metrics
   spaceGauge('nodejs_heap_space_size_total_bytes', 'Process heap space size total from Node.js in bytes.', s => s.space_size)
   spaceGauge('nodejs_heap_space_size_used_bytes', 'Process heap space size used from Node.js in bytes.', s => s.space_used_size)
 
-  const onStarted = (evt: InvokeServiceEvents['call:started']): void => {
-    if (evt.detail.call.hops === 0) started.inc({ function_name: evt.detail.call.function })
+  const onRouted = (evt: CallAccountingEvents['call:routed']): void => {
+    const { entered, counted, trace } = evt.detail
+    if (!entered) return
+    const fn = { function_name: counted }
+    callSeconds.observe(fn, (trace[0]?.totalMs ?? 0) / 1000)
+    hops.observe(fn, Math.max(0, trace.length - 1))
   }
-  const onRouted = (evt: InvokeServiceEvents['call:routed']): void => {
-    const { call, decision, status, code, trace } = evt.detail
-    // Names nobody has deployed come from outside: one shared series, so they cannot grow memory.
-    const fn = { function_name: code === 'FUNCTION_NOT_FOUND' ? NOT_FOUND : call.function }
-    if (call.hops === 0) {
-      invocations.inc({ ...fn, code: String(status) })
-      callSeconds.observe(fn, (trace[0]?.totalMs ?? 0) / 1000)
-      hops.observe(fn, Math.max(0, trace.length - 1))
-    } else {
-      received.inc(fn)
-    }
-    if (decision === 'forward') forwarded.inc(fn)
-    else if (code != null) rejected.inc({ ...fn, code })
-    if (evt.detail.probes > 0) probes.inc(fn, evt.detail.probes)
-  }
-  const onCallEnd = (evt: ExecutorEvents['call:end']): void => {
+  const onCallEnd = (evt: CallAccountingEvents['call:ran']): void => {
     const { name, queueMs, execMs } = evt.detail
     // A call refused or dropped before it got a slot never ran: it has no queue or execution time.
     if (execMs <= 0) return
@@ -376,16 +351,14 @@ export function createMetrics (init: MetricsInit, c: MetricsComponents): Metrics
     async start () {
       if (running) return
       running = true
-      c.invoke.addEventListener('call:started', onStarted)
-      c.invoke.addEventListener('call:routed', onRouted)
-      c.executor.addEventListener('call:end', onCallEnd)
+      c.calls.addEventListener('call:routed', onRouted)
+      c.calls.addEventListener('call:ran', onCallEnd)
     },
     async stop () {
       if (!running) return
       running = false
-      c.invoke.removeEventListener('call:started', onStarted)
-      c.invoke.removeEventListener('call:routed', onRouted)
-      c.executor.removeEventListener('call:end', onCallEnd)
+      c.calls.removeEventListener('call:routed', onRouted)
+      c.calls.removeEventListener('call:ran', onCallEnd)
     }
   }
 }

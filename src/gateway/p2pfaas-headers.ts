@@ -10,9 +10,6 @@ export const REQUEST = {
   idempotent: 'x-p2pfaas-idempotent'
 } as const
 
-export const truthy = (v: string | string[] | undefined): boolean =>
-  typeof v === 'string' && /^(1|true|yes|on)$/i.test(v.trim())
-
 const seconds = (ms: number): number => Math.round(ms * 1000) / 1_000_000
 
 /**

@@ -6,7 +6,7 @@ import { shuffled } from '../scheduler/sampling.js'
 import { RefusalBackoff } from './backoff.js'
 import { handOff, probeLoad } from './client.js'
 import { observedCall, type Chosen } from './outcome.js'
-import { taskOfCall, TypeLoadCounter, type CallTask } from './task.js'
+import { taskOfCall, type CallTask } from './task.js'
 import type { Call, CallOutcome, TraceEntry } from './call.js'
 import type { Executor } from '../executor/executor.js'
 import type { Logger } from '../log.js'
@@ -62,8 +62,6 @@ export interface InvokeServiceEvents {
  */
 export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
   readonly backoff = new RefusalBackoff()
-  /** Calls run here per task type, for policies that tell types apart. */
-  readonly typeLoad = new TypeLoadCounter()
   private readonly probeTimeoutMs: number
   private readonly maxAttempts: number
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>
@@ -113,11 +111,10 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
         if (local == null) throw withTrace(new CallError('OVERLOADED', `every peer with ${call.function} refused the call (the last: ${refusal.last})`), [entry('reject')])
         // Every peer refused before accepting: run it here after all (the executor queues or refuses).
       }
-      const ticket = this.typeLoad.enter(task.taskType)
       const result = await this.c.executor.call(call.function, {
         method: call.method, path: call.path, query: call.query, headers: call.headers, body: call.body,
-        signal: deadline.signal, onAdmitted: onAccepted, onStarted: ticket.started
-      }).finally(ticket.ended)
+        signal: deadline.signal, onAdmitted: onAccepted, taskType: task.taskType
+      })
       return this.routed(call, 'local', { response: result.response, trace: [entry('local', result.queueMs, result.execMs)] }, probes, chosen)
     } catch (err) {
       const callError = err instanceof CallError ? err : new CallError('FUNCTION_CRASHED', (err as Error).message, { cause: err })
@@ -189,7 +186,7 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
       forceForward: call.forceForward,
       callId: call.callId,
       ...task,
-      typeLoad: this.typeLoad.snapshot()
+      typeLoad: this.c.executor.typeLoad()
     }
   }
 

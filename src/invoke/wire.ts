@@ -1,12 +1,12 @@
 import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
 import * as Digest from 'multiformats/hashes/digest'
 import { InvokeFrame, InvokeRequest, type Header, type TraceEntry as WireTrace } from '../wire/invoke.js'
+import { FUNCTION_NAME, isTruthy } from '../rules.js'
 import type { Call, TraceEntry } from './call.js'
 
 /** Bytes around a body that a frame may add: headers, trace, ids. */
 export const FRAME_OVERHEAD_BYTES = 256 * 1024
 export const MAX_HOPS_ON_WIRE = 16
-const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'])
 
 /** The generated codecs want ArrayBuffer-backed arrays; ours always are (never SharedArrayBuffer). */
@@ -82,7 +82,7 @@ export function decodeRequest (bytes: Uint8Array, sender: string, maxBodyBytes: 
   } catch (err: any) {
     throw new FrameError(`malformed request frame: ${err.message}`)
   }
-  if (!NAME.test(req.function)) throw new FrameError('bad function name')
+  if (!FUNCTION_NAME.test(req.function)) throw new FrameError('bad function name')
   if (!METHODS.has(req.method)) throw new FrameError('bad method')
   if (!req.path.startsWith('/') || req.path.length > 4096 || req.query.length > 8192) throw new FrameError('bad path or query')
   if (req.body.byteLength > maxBodyBytes) throw new FrameError('body too large')
@@ -111,8 +111,8 @@ export function decodeRequest (bytes: Uint8Array, sender: string, maxBodyBytes: 
     visited: client ? [] : visited,
     deadline: now + req.budgetMs,
     idempotent: req.idempotent,
-    bypass: client && isTrue(req.headers.find(h => h.name.toLowerCase() === 'x-p2pfaas-scheduler-bypass')?.value),
-    forceForward: client && isTrue(req.headers.find(h => h.name.toLowerCase() === 'x-p2pfaas-scheduler-forward')?.value)
+    bypass: client && isTruthy(req.headers.find(h => h.name.toLowerCase() === 'x-p2pfaas-scheduler-bypass')?.value),
+    forceForward: client && isTruthy(req.headers.find(h => h.name.toLowerCase() === 'x-p2pfaas-scheduler-forward')?.value)
   }
 }
 
@@ -127,5 +127,3 @@ export function traceFromWire (t: WireTrace): TraceEntry {
 
 export const encodeFrame = (frame: Partial<InvokeFrame>): Uint8Array => InvokeFrame.encode(frame)
 export const decodeFrame = (bytes: Uint8Array): InvokeFrame => InvokeFrame.decode(bytes, { limits: { response$: { headers: 256, trace: 17 } } as any })
-
-const isTrue = (v: string | undefined): boolean => v != null && /^(1|true|yes|on)$/i.test(v.trim())

@@ -1,7 +1,8 @@
 import { z } from 'zod'
-import { NAME } from '../functions/fields.js'
+import { FUNCTION_NAME } from '../rules.js'
 import { MAX_STACK_BYTES } from '../functions/stack.js'
 import type { CallRecord, ObservedFunctionSecond } from '../observe/recorder.js'
+import type { FunctionLoadViewSchema, LocalFunctionSchema, NodeSelfSchema, PeerViewSchema, RESULT_SCHEMAS } from './results.js'
 
 /** Spec: protocols/manage.md. One request frame, one response frame, per stream. */
 export const MANAGE_PROTOCOL = '/p2pfaas/manage/1.0.0'
@@ -10,7 +11,7 @@ export const MAX_REQUEST_BYTES = MAX_STACK_BYTES + 64 * 1024
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 
 const secret = z.string().min(1).max(1024).optional()
-const name = z.string().regex(NAME, 'a function name: lower-case letters, digits and dashes')
+const name = z.string().regex(FUNCTION_NAME, 'a function name: lower-case letters, digits and dashes')
 
 export const ManageRequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('whoami'), secret }).strict(),
@@ -38,44 +39,11 @@ export const PRIVILEGED_OPS: ReadonlySet<ManageRequest['op']> = new Set(['deploy
 /** Reads that reveal the mesh: with --private-reads they need what changes need, or a member asking. */
 export const PRIVATE_READ_OPS: ReadonlySet<ManageRequest['op']> = new Set(['list', 'peers', 'load', 'observe'])
 
-export interface FunctionLoadView { name: string, queued: number, running: number, capacity: number }
-
-export interface LocalFunction {
-  name: string
-  image?: string
-  runtime: string
-  concurrency: number
-  queue: number
-  replicas: number
-  availableReplicas: number
-  invocationCount: number
-  load?: FunctionLoadView
-}
-
-export interface PeerView {
-  peerId: string
-  addrs: string[]
-  connected: boolean
-  /** One of the node's overlay neighbours (its load is fresh). */
-  link?: boolean
-  /** Milliseconds since the node last heard from or of it. */
-  lastSeenMs: number
-  /** Milliseconds since its load was reported to the node; null when the node does not know it. */
-  loadAgeMs?: number | null
-  /** Round trip from the node, when asked to ping and the ping answered. */
-  latencyMs?: number
-  functions: FunctionLoadView[]
-  totals: { queued: number, running: number, capacity: number }
-}
-
-export interface NodeSelf {
-  peerId: string
-  addrs: string[]
-  version: string
-  policy: string
-  functions: FunctionLoadView[]
-  totals: { queued: number, running: number, capacity: number }
-}
+// The results are described once, as the schemas the client checks them with (results.ts).
+export type FunctionLoadView = z.infer<typeof FunctionLoadViewSchema>
+export type LocalFunction = z.infer<typeof LocalFunctionSchema>
+export type PeerView = z.infer<typeof PeerViewSchema>
+export type NodeSelf = z.infer<typeof NodeSelfSchema>
 
 export interface ObserveResult {
   node: string
@@ -85,13 +53,10 @@ export interface ObserveResult {
   calls: CallRecord[]
 }
 
-export interface ManageResults {
-  whoami: { you: string, admin: boolean, node: string }
-  list: { node: string, functions: LocalFunction[], peers: Array<{ peerId: string, functions: string[] }> }
-  peers: { self: NodeSelf, peers: PeerView[] }
-  load: { node: string, functions: FunctionLoadView[], totals: { queued: number, running: number, capacity: number } }
-  deploy: { deployed: string[] }
-  remove: { removed: string }
+type CheckedResults = { [Op in Exclude<keyof typeof RESULT_SCHEMAS, 'observe'>]: z.infer<(typeof RESULT_SCHEMAS)[Op]> }
+
+/** `observe` keeps the recorder's own (narrower) types; its schema checks the same shape. */
+export interface ManageResults extends CheckedResults {
   observe: ObserveResult
 }
 

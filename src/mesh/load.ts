@@ -1,18 +1,13 @@
 import { TypedEventEmitter } from 'main-event'
+import type { SlotLoad } from '../rules.js'
 
 /** What one function looks like on one node right now. */
-export interface FunctionLoad {
+export interface FunctionLoad extends SlotLoad {
   name: string
-  queued: number
-  running: number
-  capacity: number
 }
 
-export interface LoadTotals {
-  queued: number
-  running: number
-  capacity: number
-}
+/** A node's functions' loads added up. */
+export type LoadTotals = SlotLoad
 
 /** A node's load as it gossips it and as schedulers read it. */
 export interface NodeLoad {

@@ -1,6 +1,7 @@
 import { TypedEventEmitter } from 'main-event'
 import type { FunctionLoad, NodeLoad } from './load.js'
 import type { MemberInfo } from './record.js'
+import type { SlotLoad } from '../rules.js'
 
 /** One peer as this node knows it. Read-only to everyone but the view. */
 export interface PeerState {
@@ -139,7 +140,7 @@ export class MeshView extends TypedEventEmitter<MeshViewEvents> {
    * A fresher reading of one function's load on a peer (from its answer to a call or a probe). For
    * a peer that is not a neighbour this is the only load this node gets, so it dates the load.
    */
-  noteFunctionLoad (peerId: string, name: string, load: { queued: number, running: number, capacity: number }): void {
+  noteFunctionLoad (peerId: string, name: string, load: SlotLoad): void {
     const peer = this.peers.get(peerId)
     if (peer == null) return
     const functions = peer.load.functions.map(f => f.name === name ? { name, ...load } : f)

@@ -5,6 +5,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { z } from 'zod'
 import { DEFAULT_LINKS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MEMBERS } from '../mesh/defaults.js'
 import { parseCpu, parseMemory, type Parsed } from '../functions/quantities.js'
+import { isTruthy, MAX_BODY_BYTES } from '../rules.js'
 
 const isPeerId = (s: string): boolean => { try { peerIdFromString(s); return true } catch { return false } }
 
@@ -95,7 +96,7 @@ export interface NodeFlags {
 export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/4001'
 export const DEFAULT_HTTP = '0.0.0.0:18080'
 export const DEFAULT_MDNS_INTERVAL_MS = 5000
-export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+export const DEFAULT_MAX_BODY_BYTES = MAX_BODY_BYTES
 /** A stopping node's queued calls get this long to finish: longer than most calls, short enough for a service manager's stop timeout (systemd's is 90 s). */
 export const DEFAULT_STOP_GRACE_MS = 10_000
 export const DEFAULT_POLICY_SPEC = 'least-loaded'
@@ -227,8 +228,6 @@ export class ConfigError extends Error {
 const list = (v: string | undefined): string[] | undefined =>
   v == null || v.trim() === '' ? undefined : v.split(',').map(s => s.trim()).filter(s => s !== '')
 
-const truthy = (v: string | undefined): boolean => v != null && /^(1|true|yes|on)$/i.test(v.trim())
-
 /** Flags win over env, env over defaults. Throws ConfigError with every problem listed. */
 export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = process.env): NodeConfig {
   const nonEmpty = (a: string[] | undefined): string[] | undefined => a != null && a.length > 0 ? a : undefined
@@ -237,7 +236,7 @@ export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = pr
     http: flags.http ?? env[ENV.http] ?? DEFAULT_HTTP,
     dataDir: flags.dataDir ?? env[ENV.dataDir] ?? defaultDataDir(env),
     bootstrap: nonEmpty(flags.bootstrap) ?? list(env[ENV.bootstrap]) ?? [],
-    mdns: flags.mdns === false ? false : !truthy(env[ENV.noMdns]),
+    mdns: flags.mdns === false ? false : !isTruthy(env[ENV.noMdns]),
     mdnsInterval: flags.mdnsInterval ?? env[ENV.mdnsInterval] ?? String(DEFAULT_MDNS_INTERVAL_MS),
     swarmKey: flags.swarmKey ?? (env[ENV.swarmKey] === '' ? undefined : env[ENV.swarmKey]),
     announce: nonEmpty(flags.announce) ?? list(env[ENV.announce]) ?? [],
@@ -259,7 +258,7 @@ export function resolveNodeConfig (flags: NodeFlags, env: NodeJS.ProcessEnv = pr
     functionCpus: flags.functionCpus ?? env[ENV.functionCpus] ?? DEFAULT_FUNCTION_CPUS,
     peerInvokeRate: flags.peerInvokeRate ?? env[ENV.peerInvokeRate] ?? 'auto',
     peerManageRate: flags.peerManageRate ?? env[ENV.peerManageRate] ?? String(DEFAULT_PEER_MANAGE_RATE),
-    privateReads: flags.privateReads === true || truthy(env[ENV.privateReads]),
+    privateReads: flags.privateReads === true || isTruthy(env[ENV.privateReads]),
     warnInterval: flags.warnInterval ?? env[ENV.warnInterval] ?? String(DEFAULT_WARN_INTERVAL_MS),
     stopGrace: flags.stopGrace ?? env[ENV.stopGrace] ?? String(DEFAULT_STOP_GRACE_MS)
   }

@@ -24,6 +24,7 @@ import { MeshObserver } from '../observe/observer.js'
 import { CallRecorder } from '../observe/recorder.js'
 import { registerDashboardRoutes } from '../gateway/dashboard.js'
 import { InvokeService } from '../invoke/service.js'
+import { CallAccounting } from '../invoke/accounting.js'
 import { registerMonitoringRoutes } from '../gateway/monitoring.js'
 import { registerSchedulerRoutes } from '../gateway/scheduler.js'
 import { VERSION } from '../mesh/libp2p.js'
@@ -44,6 +45,8 @@ import type { FunctionSpec } from '../functions/types.js'
 export interface P2pfaasNode {
   readonly mesh: Mesh
   readonly invoke: InvokeService
+  /** The one subscriber to calls, which the OpenFaaS status, /metrics and the dashboard read. */
+  readonly calls: CallAccounting
   readonly gateway: Gateway
   readonly executor: Executor
   readonly registry: FunctionRegistry
@@ -114,7 +117,9 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     log,
     taskLabels: taskLabelsOf(registry)
   })
-  const recorder = new CallRecorder({ self: mesh.peerId.toString(), source: invoke })
+  // The one listener to calls: the OpenFaaS status, /metrics and the dashboard read its counts.
+  const calls = new CallAccounting({ invoke, executor, self: mesh.peerId.toString() })
+  const recorder = new CallRecorder({ source: calls })
   const observer = new MeshObserver({ staleAfterMs: 2 * config.heartbeatMs }, {
     libp2p: mesh.libp2p,
     view: mesh.view,
@@ -128,13 +133,10 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     manage: createPeerLimiter({ ratePerSecond: config.peerManageRate })
   }
   const throttled = (): Array<{ protocol: string, count: number }> => Object.entries(limiters).map(([protocol, l]) => ({ protocol, count: l.throttled }))
-  const metrics = createMetrics({ version: VERSION }, { executor, invoke, functions: registry, mesh, policyFailures: policies.failures, learning, throttled })
+  const metrics = createMetrics({ version: VERSION }, { executor, invoke, calls, functions: registry, mesh, policyFailures: policies.failures, learning, throttled })
   const invokeHandlers = createInvokeHandlers({ maxBodyBytes: config.maxBodyBytes, warnEveryMs: config.warnIntervalMs }, {
     libp2p: mesh.libp2p, service: invoke, executor, log, invokeLimiter: limiters.invoke, probeLimiter: limiters.probe
   })
-
-  const invocations = new Map<string, number>()
-  executor.addEventListener('call:end', evt => { invocations.set(evt.detail.name, (invocations.get(evt.detail.name) ?? 0) + 1) })
 
   let ready = false
   const gateway = createGateway({
@@ -163,7 +165,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     registry,
     executor,
     view: mesh.view,
-    invocations: name => invocations.get(name) ?? 0,
+    invocations: name => calls.invocations(name),
     self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), version: VERSION, policy: policy.label }),
     recorder,
     log,
@@ -173,7 +175,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
   if (config.admins.length > 0) log.info({ admins: config.admins }, 'identities trusted for management')
   registerHealthRoutes(gateway.app, { isReady: () => ready })
   registerMeshRoutes(gateway.app, { view: mesh.view, readGuard, self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), digest: mesh.membership.table.digest().toString(16).padStart(16, '0') }) })
-  registerFunctionRoutes(gateway.app, { registry, guard, invocations: name => invocations.get(name) ?? 0 })
+  registerFunctionRoutes(gateway.app, { registry, guard, invocations: name => calls.invocations(name) })
   registerMonitoringRoutes(gateway.app, { executor, readGuard })
   registerMetricsRoutes(gateway.app, metrics, readGuard)
   registerDashboardRoutes(gateway.app, { observer, readGuard })
@@ -194,6 +196,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
   return {
     mesh,
     invoke,
+    calls,
     gateway,
     executor,
     registry,
@@ -206,6 +209,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
         // Peers see its functions only once they are deployed (gossip lists deployed ones).
         const deploying = config.functionsFile != null ? deployStackFile(registry, config.functionsFile, log) : Promise.resolve()
         deploying.catch(() => {})
+        await calls.start(); started.push(calls)
         await metrics.start(); started.push(metrics)
         await mesh.start(); started.push(mesh)
         await learning.adopt(policy); started.push(learning)

@@ -1,8 +1,5 @@
 import { emptyHistogram, record, toSparse, type Histogram } from './histogram.js'
-import type { RoutedEvent } from '../invoke/service.js'
-
-/** How a call that entered the mesh here ended. */
-export type CallOutcomeKind = 'local' | 'forwarded' | 'rejected' | 'error'
+import type { AccountedCall, CallOutcomeKind } from '../invoke/accounting.js'
 
 /** One call as the dashboard's trace list shows it: recorded by the node it entered at. */
 export interface CallRecord {
@@ -48,28 +45,20 @@ export interface Second {
   functions: Map<string, SecondCounts>
 }
 
-/** What the recorder listens to: the invoke service's events. */
+/** What the recorder listens to: the call accounting's calls (src/invoke/accounting.ts). */
 export interface RoutedSource {
-  addEventListener(type: 'call:routed', listener: (evt: CustomEvent<RoutedEvent>) => void): void
-  removeEventListener(type: 'call:routed', listener: (evt: CustomEvent<RoutedEvent>) => void): void
+  addEventListener(type: 'call:routed', listener: (evt: CustomEvent<AccountedCall>) => void): void
+  removeEventListener(type: 'call:routed', listener: (evt: CustomEvent<AccountedCall>) => void): void
 }
 
 export interface RecorderInit {
-  self: string
-  /** Where calls are announced; without it, feed onRouted by hand (tests). */
+  /** Where calls are announced, classified; without it, feed onRouted by hand (tests). */
   source?: RoutedSource
   /** Seconds of counts kept. */
   keepSeconds?: number
   /** Call records kept. */
   keepCalls?: number
   now?: () => number
-}
-
-const REJECTIONS = new Set(['OVERLOADED', 'HOP_LIMIT'])
-
-export function outcomeOf (evt: Pick<RoutedEvent, 'code' | 'decision' | 'executor'>, self: string): CallOutcomeKind {
-  if (evt.code != null) return REJECTIONS.has(evt.code) || evt.decision === 'reject' ? 'rejected' : 'error'
-  return evt.executor == null || evt.executor === self ? 'local' : 'forwarded'
 }
 
 /**
@@ -99,12 +88,12 @@ export class CallRecorder {
     this.init.source?.removeEventListener('call:routed', this.onRouted)
   }
 
-  /** Feed of the invoke service's call:routed events. */
-  readonly onRouted = (evt: CustomEvent<RoutedEvent>): void => {
+  /** Feed of the call accounting's call:routed events. */
+  readonly onRouted = (evt: CustomEvent<AccountedCall>): void => {
     const e = evt.detail
-    if (e.call.hops !== 0) return
+    if (!e.entered) return
     const at = this.now()
-    const outcome = outcomeOf(e, this.init.self)
+    const outcome = e.outcome
     const totalMs = e.trace[0]?.totalMs ?? 0
     const counts = this.countsFor(Math.floor(at / 1000), e.call.function)
     counts.arrivals++

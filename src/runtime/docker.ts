@@ -2,6 +2,7 @@ import Dockerode from 'dockerode'
 import { RuntimeError, type Runtime, type RuntimeRequest, type RuntimeResponse } from './types.js'
 import { LABEL_NODE, removeContainer, startContainer, waitHealthy, type DefaultLimits, type FunctionContainer, type Placement } from './docker-container.js'
 import { callContainer } from './http-call.js'
+import { MAX_BODY_BYTES } from '../rules.js'
 import type { FunctionSpec } from '../functions/types.js'
 import { createKeyedWarn, type KeyedWarn, type Logger } from '../log.js'
 
@@ -67,7 +68,7 @@ export class DockerRuntime implements Runtime {
     this.warn = createKeyedWarn(this.log, { everyMs: init.warnEveryMs })
     this.idleTimeoutMs = init.idleTimeoutMs ?? 60_000
     this.startTimeoutMs = init.startTimeoutMs ?? 30_000
-    this.maxResponseBytes = init.maxResponseBytes ?? 16 * 1024 * 1024
+    this.maxResponseBytes = init.maxResponseBytes ?? MAX_BODY_BYTES
   }
 
   /** Whether the engine's event stream (containers dying) is open. */

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { RuntimeError, type Runtime, type RuntimeRequest, type RuntimeResponse } from './types.js'
+import { MAX_BODY_BYTES } from '../rules.js'
 import type { FunctionSpec } from '../functions/types.js'
 import type { Logger } from '../log.js'
 
@@ -39,7 +40,7 @@ export class ProcessRuntime implements Runtime {
 
   constructor (init: ProcessRuntimeInit) {
     this.log = init.log.child({ component: 'process-runtime' })
-    this.maxResponseBytes = init.maxResponseBytes ?? 16 * 1024 * 1024
+    this.maxResponseBytes = init.maxResponseBytes ?? MAX_BODY_BYTES
   }
 
   async start (): Promise<void> {}

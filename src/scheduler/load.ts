@@ -1,14 +1,8 @@
+import type { SlotLoad } from '../rules.js'
 import type { Candidate, Decision, LocalLoad } from './types.js'
 
-/** Anything with a load: this node, a gossiped candidate, a probe's answer. */
-export interface Loaded {
-  running: number
-  queued: number
-  capacity: number
-}
-
 /** The original's load: tasks here, running or waiting. */
-export function totalLoad (l: Loaded): number {
+export function totalLoad (l: SlotLoad): number {
   return l.running + l.queued
 }
 
@@ -16,11 +10,11 @@ export function totalLoad (l: Loaded): number {
  * Load per slot, so a node with 8 slots and 4 tasks counts as less loaded than one with 2 slots and
  * 2 tasks. A node with no slot cannot run anything: infinitely loaded.
  */
-export function normalisedLoad (l: Loaded): number {
+export function normalisedLoad (l: SlotLoad): number {
   return l.capacity > 0 ? totalLoad(l) / l.capacity : Number.POSITIVE_INFINITY
 }
 
-export function hasFreeSlot (l: Loaded): boolean {
+export function hasFreeSlot (l: SlotLoad): boolean {
   return l.running < l.capacity
 }
 
@@ -42,6 +36,6 @@ export function byNormalisedLoad (a: Candidate, b: Candidate): number {
   return Number.isNaN(d) ? 0 : d
 }
 
-export function describeLoad (l: Loaded): string {
+export function describeLoad (l: SlotLoad): string {
   return `${l.running}+${l.queued}/${l.capacity}`
 }

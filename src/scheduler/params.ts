@@ -1,4 +1,5 @@
 import { peerIdFromString } from '@libp2p/peer-id'
+import { parseDuration } from '../rules.js'
 import { PolicyError, shown } from './errors.js'
 
 /**
@@ -75,7 +76,6 @@ const DECIMAL = /^\+?(\d+\.?\d*|\.\d+)$/
 // strconv.ParseBool's spellings, which the original accepted, plus any casing of true/false.
 const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True'])
 const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False'])
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 
 function parseBool (text: string): boolean | undefined {
   if (TRUE.has(text) || text.toLowerCase() === 'true') return true
@@ -83,19 +83,11 @@ function parseBool (text: string): boolean | undefined {
   return undefined
 }
 
-/** Go's time.ParseDuration for non-negative values ("100ms", "1m30s", "0"), in milliseconds. */
-export function parseDurationMs (text: string): number | undefined {
-  if (text === '0') return 0
-  if (DECIMAL.test(text)) return Number(text)
-  const part = /(\d+\.?\d*|\.\d+)(ns|us|µs|ms|s|m|h)/y
-  let ms = 0
-  let end = 0
-  for (let m = part.exec(text); m !== null; m = part.exec(text)) {
-    ms += Number(m[1]) * (UNIT_MS[m[2] ?? ''] ?? Number.NaN)
-    end = part.lastIndex
-  }
-  return end === text.length && end > 0 && Number.isFinite(ms) ? ms : undefined
-}
+/**
+ * Go's time.ParseDuration for non-negative values ("100ms", "1m30s", "0"), in milliseconds; a bare
+ * number is milliseconds here, as the original's parameters were (the shared parser, src/rules.ts).
+ */
+export const parseDurationMs = (text: string): number | undefined => parseDuration(text, 'ms')
 
 /** A parameter from text, converted to its type and checked against its spec. */
 export function parseParam (policy: string, key: string, spec: ParamSpec, raw: string): ParamValue {

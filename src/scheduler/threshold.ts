@@ -1,4 +1,5 @@
-import { describeLoad, runHere, totalLoad, type Loaded } from './load.js'
+import { describeLoad, runHere, totalLoad } from './load.js'
+import type { SlotLoad } from '../rules.js'
 import { checkKnownKeys, checkParam, DEFAULT_MAX_HOPS, LOSS_SPEC, MAX_HOPS_SPEC, refuseUnusedWithoutHops, type ParamSpec, type ParamSpecs } from './params.js'
 import { pickOne, sampleDistinct } from './sampling.js'
 import type { Decision, LocalLoad, Policy, ProbeResult, Rng } from './types.js'
@@ -39,7 +40,7 @@ const TAU_SPEC: ParamSpec = {
 }
 export const THRESHOLD_PARAMS: ParamSpecs = { F: F_SPEC, T: T_SPEC, loss: LOSS_SPEC, maxHops: MAX_HOPS_SPEC, tauMs: TAU_SPEC }
 
-type Answered = ProbeResult & { load: Loaded }
+type Answered = ProbeResult & { load: SlotLoad }
 
 /**
  * LL(F,T) of the TCC paper, the original's PowerOfNScheduler: below the threshold run here, no

@@ -1,3 +1,5 @@
+import type { SlotLoad } from '../rules.js'
+
 /**
  * Scheduling policies are pure functions of (request, local load, candidates, rng): no I/O, no
  * clock, no globals, so every decision can be replayed in a unit test with a seeded rng. The invoke
@@ -44,12 +46,8 @@ export interface TypeLoad {
   queued: number
 }
 
-/** This node's load for the function called. */
-export interface LocalLoad {
-  running: number
-  queued: number
-  /** Slots (concurrency). */
-  capacity: number
+/** This node's load for the function called; capacity is its slots (concurrency). */
+export interface LocalLoad extends SlotLoad {
   /** Places in the queue; 0 is a loss system. */
   queueCapacity: number
 }
@@ -59,11 +57,8 @@ export interface LocalLoad {
  * backing off after refusing calls. Its load is for the function called, as last gossiped (or as
  * its last answer reported).
  */
-export interface Candidate {
+export interface Candidate extends SlotLoad {
   peerId: string
-  running: number
-  queued: number
-  capacity: number
   /** Milliseconds since this load was reported. */
   ageMs: number
 }
@@ -71,7 +66,7 @@ export interface Candidate {
 /** What a probe of a peer returned; `load` undefined means the probe failed (never read as idle). */
 export interface ProbeResult {
   peerId: string
-  load?: { running: number, queued: number, capacity: number }
+  load?: SlotLoad
 }
 
 export type Decision =

@@ -305,10 +305,12 @@ describe('GET /metrics', () => {
 
   it('stops listening when the node stops', async () => {
     const t = await start()
-    // The metrics and the dashboard's call recorder.
-    expect(t.node.invoke.listenerCount('call:routed')).toBe(2)
+    // The metrics and the dashboard's call recorder, both reading the node's one call accounting.
+    expect(t.node.calls.listenerCount('call:routed')).toBe(2)
+    expect(t.node.invoke.listenerCount('call:routed')).toBe(1)
     const before = t.node.executor.listenerCount('call:end')
     await t.stop()
+    expect(t.node.calls.listenerCount('call:routed')).toBe(0)
     expect(t.node.invoke.listenerCount('call:routed')).toBe(0)
     expect(t.node.executor.listenerCount('call:end')).toBe(before - 1)
   })

@@ -36,6 +36,7 @@ function build (policy: Policy, peers: PeerState[], self = SELF): { service: Inv
   const dialled: string[] = []
   const executor = {
     loadOf: (name: string) => name === FN ? { running: 0, queued: 0, capacity: 4, queueCapacity: 4 } : undefined,
+    typeLoad: () => [],
     call: async () => {
       ran.push('here')
       return { response: { status: 200, headers: {}, body: new Uint8Array() }, queueMs: 0, execMs: 1 }

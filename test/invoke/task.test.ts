@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { parseDeployBody } from '../../src/functions/openfaas.js'
 import { readTaskLabels } from '../../src/functions/settings.js'
-import { TASK_TYPE_HEADER, taskOfCall, TypeLoadCounter } from '../../src/invoke/task.js'
+import { TASK_TYPE_HEADER, taskOfCall } from '../../src/invoke/task.js'
 
 /** A call's task type and deadline (header and labels), and this node's calls per task type. */
 
@@ -45,30 +45,5 @@ describe('taskOfCall', () => {
   it('does not trust a header that is no task type: the label stands', () => {
     expect(taskOfCall({ headers: { [TASK_TYPE_HEADER]: 'big' } }, { taskType: 1 })).toEqual({ taskType: 1 })
     expect(taskOfCall({ headers: { [TASK_TYPE_HEADER]: '99' } }, undefined)).toEqual({})
-  })
-})
-
-describe('TypeLoadCounter', () => {
-  it('counts calls queued, then running, per task type, and forgets them when they end', () => {
-    const counter = new TypeLoadCounter()
-    const a = counter.enter(1)
-    const b = counter.enter(1)
-    const c = counter.enter(undefined)
-    a.started()
-    expect(counter.snapshot()).toEqual([{ taskType: 1, running: 1, queued: 1 }, { running: 0, queued: 1 }])
-    a.started()
-    a.ended()
-    a.ended()
-    b.ended()
-    expect(counter.snapshot()).toEqual([{ running: 0, queued: 1 }])
-    c.started()
-    c.ended()
-    expect(counter.snapshot()).toEqual([])
-  })
-
-  it('gives the same snapshot until something changes', () => {
-    const counter = new TypeLoadCounter()
-    counter.enter(0)
-    expect(counter.snapshot()).toBe(counter.snapshot())
   })
 })

@@ -43,6 +43,7 @@ function build (policy: Policy, sleep?: (ms: number, signal: AbortSignal) => Pro
   const peers: PeerState[] = [peer('PEER', 0)]
   const executor = {
     loadOf: (name: string) => { log.push('loadOf'); return name === FN ? { ...load } : undefined },
+    typeLoad: () => [],
     call: async (_name: string, opts: { onAdmitted?: () => void }) => {
       log.push('run')
       ranAt.push(performance.now())

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { CallRecorder, outcomeOf } from '../../src/observe/recorder.js'
+import { CallRecorder } from '../../src/observe/recorder.js'
+import { accountCall, outcomeOf, type AccountedCall } from '../../src/invoke/accounting.js'
 import { buildSnapshot, type NodeReport } from '../../src/observe/snapshot.js'
 import { toSparse } from '../../src/observe/histogram.js'
 import type { RoutedEvent } from '../../src/invoke/service.js'
 
-const routed = (over: Partial<RoutedEvent> & { hops?: number, path?: string[] }): CustomEvent<RoutedEvent> => {
+/** A call routed at node A, as A's call accounting hands it on. */
+const routed = (over: Partial<RoutedEvent> & { hops?: number, path?: string[] }): CustomEvent<AccountedCall> => {
   const path = over.path ?? ['A']
   return new CustomEvent('call:routed', {
-    detail: {
+    detail: accountCall({
       call: { callId: `c${Math.random()}`, function: 'f', hops: over.hops ?? 0 } as RoutedEvent['call'],
       decision: over.decision ?? 'local',
       executor: over.executor ?? path.at(-1),
@@ -15,14 +17,14 @@ const routed = (over: Partial<RoutedEvent> & { hops?: number, path?: string[] })
       code: over.code,
       trace: path.map(peer => ({ peer, decision: 'local', schedulingMs: 0, probingMs: 0, queueMs: 1, execMs: 10, totalMs: 20 })),
       probes: 0
-    }
+    }, 'A')
   })
 }
 
 describe('the call recorder', () => {
   it('counts the calls that entered here by outcome, per second, and keeps them with their path', () => {
     let now = 1_000_000
-    const r = new CallRecorder({ self: 'A', now: () => now })
+    const r = new CallRecorder({ now: () => now })
     r.onRouted(routed({}))
     r.onRouted(routed({ path: ['A', 'B'] }))
     r.onRouted(routed({ code: 'OVERLOADED', status: 429, decision: 'reject' }))

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks'
 import { addMeshOptions, CliError, collect, EXIT, exitForCode, openSession, runCommand } from '../session.js'
 import { poissonSchedule } from './arrivals.js'
 import { httpTarget } from './http-target.js'
-import { NAME } from '../../functions/fields.js'
+import { FUNCTION_NAME } from '../../rules.js'
 import { meshNodes, reach } from '../mesh-client.js'
 import { libp2pTarget } from './libp2p-target.js'
 import { checkSize, LIMITS, loadPayloads, parseBenchFlags, ratesFor, type BenchFlags, type BenchPlan } from './options.js'
@@ -55,7 +55,7 @@ Examples:
 }
 
 async function bench (fn: string, flags: BenchFlags): Promise<number> {
-  if (!NAME.test(fn)) throw new CliError(EXIT.usage, `"${fn}" is not a function name (lower-case letters, digits and dashes)`)
+  if (!FUNCTION_NAME.test(fn)) throw new CliError(EXIT.usage, `"${fn}" is not a function name (lower-case letters, digits and dashes)`)
   const plan = parseBenchFlags(flags)
   const payloads = await loadPayloads(plan.payloadSources)
   const outputs = await openOutputs(plan)

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import type { Call } from '../../invoke/call.js'
 import { handOff, type HandOffResult } from '../../invoke/client.js'
+import { MAX_BODY_BYTES } from '../../rules.js'
 import type { CallResult } from './summary.js'
 import type { Target } from './runner.js'
 import type { CallOptions } from './arrivals.js'
 import type { Libp2p } from '@libp2p/interface'
-
-/** As `p2pfaas invoke`: the largest body the CLI takes back from a node. */
-export const MAX_BODY_BYTES = 16 * 1024 * 1024
 
 /**
  * yamux takes at most 1000 streams on one connection: with more calls outstanding to one node the

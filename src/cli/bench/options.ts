@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto'
 import { parseDuration } from '../../functions/quantities.js'
+import { MAX_BODY_BYTES } from '../../rules.js'
 import { CliError, EXIT, parseHeaders, parseWhole, readFileBounded, type MeshOptions } from '../session.js'
 import { expectedCount } from './arrivals.js'
 import { parseNodeUrl } from './http-target.js'
@@ -12,7 +13,7 @@ export const LIMITS = {
   /** Every record is kept for the summary and the files: about 200 bytes each. */
   maxCalls: 2_000_000,
   maxCap: 100_000,
-  payloadBytes: 16 * 1024 * 1024,
+  payloadBytes: MAX_BODY_BYTES,
   payloadFiles: 64,
   maxTimeoutMs: 3_600_000
 } as const

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { describeValue, friendlyError } from '../../functions/errors.js'
-import { NAME } from '../../functions/fields.js'
+import { FUNCTION_NAME } from '../../rules.js'
 import { parseDuration } from '../../functions/quantities.js'
 import { parseServiceTime, SETTING_RANGES, SPEED_RANGE } from '../../functions/settings.js'
 import { didYouMean } from '../../suggest.js'
@@ -170,7 +170,7 @@ export const policySchema = z.union([
 export const experimentSchema = strict({
   name: nameOf(EXPERIMENT_NAME, 'an experiment name').optional(),
   description: z.string().max(4096).optional(),
-  function: z.string().refine(s => NAME.test(s), { error: iss => `must be a function name: lower-case letters, digits and "-" (got ${describeValue(iss.input)})` }).default('experiment'),
+  function: z.string().refine(s => FUNCTION_NAME.test(s), { error: iss => `must be a function name: lower-case letters, digits and "-" (got ${describeValue(iss.input)})` }).default('experiment'),
   nodes: z.array(groupSchema).min(1).max(SPEC_LIMITS.groups),
   tasks: z.array(taskSchema).min(1).max(SPEC_LIMITS.tasks),
   rho: z.array(positive(SPEC_LIMITS.rho.max)).min(1).max(SPEC_LIMITS.rho.values).optional(),
