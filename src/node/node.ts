@@ -17,6 +17,7 @@ import { createMesh, type Mesh } from '../mesh/mesh.js'
 import { readSwarmKey } from '../mesh/swarm-key.js'
 import { EmulatedRuntime } from '../runtime/emulated.js'
 import { ProcessRuntime } from '../runtime/process.js'
+import { createInvokeClient } from '../invoke/client.js'
 import { createInvokeHandlers } from '../invoke/handler.js'
 import { createPeerLimiter } from '../mesh/peer-limiter.js'
 import { createManageHandler } from '../manage/handler.js'
@@ -108,7 +109,8 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
   // What a learning policy learnt outlives it: kept in the data dir, across policy changes and restarts.
   const learning = createLearningKeeper({ store: createTableStore({ dataDir: config.dataDir }), log })
   const invoke = new InvokeService({ maxBodyBytes: config.maxBodyBytes }, {
-    libp2p: mesh.libp2p,
+    self: mesh.peerId.toString(),
+    client: createInvokeClient({ libp2p: mesh.libp2p }),
     executor,
     view: mesh.view,
     policy: () => policy,
@@ -147,7 +149,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     warnEveryMs: config.warnIntervalMs,
     fastPaths: [{
       matches: isInvokeUrl,
-      handle: createInvokeHandler({ service: invoke, executor, maxBodyBytes: config.maxBodyBytes, defaultTimeoutMs: 60_000, version: VERSION, schedulerLabel: () => policy.label })
+      handle: createInvokeHandler({ service: invoke, maxBodyBytes: config.maxBodyBytes, version: VERSION, schedulerLabel: () => policy.label })
     }]
   })
   const adminCheck = createAdminCheck(admin.secret)
