@@ -1,5 +1,4 @@
 import '../src/polyfill.js'
-import { randomUUID } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -11,11 +10,11 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { poissonSchedule } from '../src/cli/bench/arrivals.js'
 import { fromHandOff } from '../src/cli/bench/libp2p-target.js'
 import { percentile, type BenchSummary } from '../src/cli/bench/summary.js'
-import { handOff } from '../src/invoke/client.js'
+import { createInvokeClient } from '../src/invoke/client.js'
 import { createMeshLibp2p, type MeshLibp2p } from '../src/mesh/libp2p.js'
 import { startNodeProcess, type NodeProcess } from './node-process.js'
 import { CLI } from '../test/helpers/cli.js'
-import type { Call } from '../src/invoke/call.js'
+import { newCall } from '../src/invoke/call.js'
 
 /**
  * How many calls per second `p2pfaas bench` itself can generate before it, not the mesh, is the
@@ -130,6 +129,7 @@ async function floorPhase (nodes: NodeProc[], libp2p: MeshLibp2p, total: number,
   const signal = AbortSignal.timeout(seconds * 1000 + 10_000)
   setMaxListeners(Infinity, signal)
   const body = new Uint8Array()
+  const client = createInvokeClient({ libp2p })
   const nodes0 = await nodesCpuSeconds(nodes)
   const cpu0 = process.cpuUsage()
   const elu0 = performance.eventLoopUtilization()
@@ -140,8 +140,8 @@ async function floorPhase (nodes: NodeProc[], libp2p: MeshLibp2p, total: number,
     const fire = (peer: string, atMs: number): void => {
       const start = performance.now()
       inFlight++
-      const call: Call = { callId: randomUUID(), function: FN, method: 'POST', path: '/', query: '', headers: {}, body, hops: 0, visited: [], deadline: start + 10_000, idempotent: false, bypass: false, forceForward: false }
-      void handOff(libp2p, peer, call, 1 << 20, signal, undefined, true).then(r => {
+      const call = newCall({ function: FN, body, deadline: start + 10_000 })
+      void client.handOff({ peer, call, maxBodyBytes: 1 << 20, signal, fromClient: true }).then(r => {
         const ok = r.outcome === 'answered' && r.errorCode == null && r.response.status < 400
         calls.push({ scheduledMs: atMs, startMs: start - t0, latencyMs: performance.now() - start, outcome: ok ? 'ok' : 'error', code: ok ? '' : fromHandOff(r, peer).code })
         if (--inFlight === 0 && next >= arrivals.length) resolve()

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto'
-import { handOff } from '../invoke/client.js'
+import { newCall } from '../invoke/call.js'
+import { createInvokeClient } from '../invoke/client.js'
 import { addMeshOptions, CliError, collect, EXIT, exitForCode, openSession, parseHeaders, parseWhole, readFileBounded, runCommand, type MeshOptions } from './session.js'
 import { MAX_BODY_BYTES as MAX_BODY } from '../rules.js'
-import type { Call } from '../invoke/call.js'
 import type { Command } from 'commander'
 
 interface InvokeOptions extends MeshOptions { data?: string, header: string[], bypass?: boolean, timeout: string, verbose?: boolean }
@@ -53,11 +52,8 @@ async function invoke (fn: string, opts: InvokeOptions): Promise<number> {
   const session = await openSession(opts, { signal })
   let exit: number = EXIT.ok
   try {
-    const call: Call = {
-      callId: randomUUID(), function: fn, method: 'POST', path: '/', query: '', headers, body,
-      hops: 0, visited: [], deadline: performance.now() + timeoutMs, idempotent: false, bypass: false, forceForward: false
-    }
-    const result = await handOff(session.libp2p, session.peer, call, MAX_BODY, signal, undefined, true)
+    const call = newCall({ function: fn, headers, body, deadline: performance.now() + timeoutMs })
+    const result = await createInvokeClient({ libp2p: session.libp2p }).handOff({ peer: session.peer, call, maxBodyBytes: MAX_BODY, signal, fromClient: true })
     if (result.outcome === 'refused') {
       // Refused before it was accepted: a code of its own, or the node could not take it at all.
       exit = exitForCode(result.code, EXIT.unreachable)

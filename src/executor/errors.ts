@@ -19,10 +19,8 @@ export const HTTP_STATUS: Record<CallErrorCode, number> = {
   THROTTLED: 429
 }
 
+/** A call that ends without the function's own answer. Knows nothing of peers: whoever routes calls adds where one went. */
 export class CallError extends Error {
-  /** The nodes the call went through before it failed, when known (set by the invoke service). */
-  trace?: Array<import('../invoke/call.js').TraceEntry>
-
   constructor (readonly code: CallErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = 'CallError'

@@ -1,20 +1,18 @@
 import { randomUUID } from 'node:crypto'
 import { CallError } from '../executor/errors.js'
 import { FUNCTION_NAME, isTruthy } from '../rules.js'
+import { newCall } from '../invoke/call.js'
+import { traceOf } from '../invoke/errors.js'
 import { HOP_BY_HOP } from '../runtime/http-call.js'
 import { REQUEST, traceHeaders } from './p2pfaas-headers.js'
-import type { Executor } from '../executor/executor.js'
-import type { Call } from '../invoke/call.js'
 import type { InvokeService } from '../invoke/service.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 export interface InvokeRouteDeps {
-  service: InvokeService
-  executor: Executor
+  /** Routes the call, and says by when it must be answered. */
+  service: Pick<InvokeService, 'route' | 'deadlineFor' | 'self'>
   /** Largest request body passed to a function (bytes). */
   maxBodyBytes: number
-  /** Deadline of a call whose function is not deployed here (its own timeout applies otherwise). */
-  defaultTimeoutMs: number
   version: string
   schedulerLabel: () => string
 }
@@ -76,7 +74,7 @@ export function createInvokeHandler (deps: InvokeRouteDeps): RawHandler {
       }
       const tracingId = req.headers[REQUEST.tracingId]
       if (typeof tracingId === 'string') res.setHeader('X-P2pfaas-Scheduler-Task-Tracing-Id', tracingId.slice(0, 256))
-      const call: Call = {
+      const call = newCall({
         callId,
         function: name,
         method: req.method ?? 'GET',
@@ -84,13 +82,11 @@ export function createInvokeHandler (deps: InvokeRouteDeps): RawHandler {
         query: q >= 0 ? url.slice(q + 1) : '',
         headers,
         body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
-        hops: 0,
-        visited: [],
-        deadline: started + (deps.executor.admission(name)?.timeoutMs ?? deps.defaultTimeoutMs),
+        deadline: deps.service.deadlineFor(name, started),
         idempotent: isTruthy(req.headers[REQUEST.idempotent]),
         bypass: isTruthy(req.headers[REQUEST.bypass]),
         forceForward: isTruthy(req.headers[REQUEST.forward])
-      }
+      })
       const setTrace = (trace: Parameters<typeof traceHeaders>[0] | undefined): void => {
         if (trace == null) return
         for (const [k, v] of Object.entries(traceHeaders(trace, deps.service.self, deps.version, deps.schedulerLabel()))) res.setHeader(k, v)
@@ -105,7 +101,7 @@ export function createInvokeHandler (deps: InvokeRouteDeps): RawHandler {
         res.end(r.body)
       }, err => {
         if (err instanceof CallError) {
-          setTrace(err.trace)
+          setTrace(traceOf(err))
           fail(err.status, err.code, err.message)
         } else fail(500, 'INTERNAL', 'the node failed to run the call')
       })

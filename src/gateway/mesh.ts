@@ -1,11 +1,11 @@
 import { readOptions, type AdminGuard } from './auth.js'
 import type { NodeLoad } from '../mesh/load.js'
-import type { MeshView } from '../mesh/view.js'
+import type { NodeState } from '../observe/node-state.js'
 import type { FastifyInstance } from 'fastify'
 
 export interface MeshRouteDeps {
-  view: MeshView
-  self: () => MeshResponse['self']
+  /** This node and its peers, as every reader shows them. */
+  state: Pick<NodeState, 'self' | 'peers'>
   /** Present when reads are private (`--private-reads`). */
   readGuard?: AdminGuard
 }
@@ -30,21 +30,19 @@ export interface MeshResponse {
 }
 
 export function meshSnapshot (deps: MeshRouteDeps): MeshResponse {
-  const now = performance.now()
+  const { peerId, addrs, digest } = deps.state.self()
   return {
-    self: deps.self(),
-    peers: deps.view.all()
-      .sort((a, b) => a.peerId < b.peerId ? -1 : 1)
-      .map(p => ({
-        peerId: p.peerId,
-        addrs: [...p.addrs],
-        connected: p.connected,
-        link: p.link,
-        lastSeenMs: Math.round(now - p.lastSeen),
-        loadAgeMs: p.loadAt == null ? null : Math.round(now - p.loadAt),
-        functions: [...p.functions],
-        load: p.load
-      }))
+    self: { peerId, addrs, digest },
+    peers: deps.state.peers().map(p => ({
+      peerId: p.peerId,
+      addrs: p.addrs,
+      connected: p.connected,
+      link: p.link,
+      lastSeenMs: p.lastSeenMs,
+      loadAgeMs: p.loadAgeMs,
+      functions: p.functions,
+      load: p.load
+    }))
   }
 }
 

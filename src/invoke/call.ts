@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto'
 import type { RuntimeResponse } from '../runtime/types.js'
 
-export const INVOKE_PROTOCOL = '/p2pfaas/invoke/1.0.0'
-export const PROBE_PROTOCOL = '/p2pfaas/load/1.0.0'
-
-/** A call as it moves through the mesh; built in one place per entry (HTTP, stream), never by hand elsewhere. */
+/**
+ * A call as it moves through the mesh. Built in one place per entry: `newCall` for a call that
+ * enters here (HTTP, the CLI, the bench), `decodeRequest` (wire.ts) for one a peer hands over.
+ */
 export interface Call {
   callId: string
   function: string
@@ -22,6 +23,42 @@ export interface Call {
   idempotent: boolean
   bypass: boolean
   forceForward: boolean
+}
+
+/** What a new call needs; the rest has the defaults of a plain `POST /` with no P2PFaaS headers. */
+export interface NewCall {
+  function: string
+  /** performance.now() time by which the answer must be back. */
+  deadline: number
+  /** Default: a fresh UUID. */
+  callId?: string
+  method?: string
+  path?: string
+  query?: string
+  headers?: Record<string, string>
+  body?: Uint8Array
+  idempotent?: boolean
+  bypass?: boolean
+  forceForward?: boolean
+}
+
+/** A call entering the mesh at its first node: no hops yet, nobody visited. */
+export function newCall (init: NewCall): Call {
+  return {
+    callId: init.callId ?? randomUUID(),
+    function: init.function,
+    method: init.method ?? 'POST',
+    path: init.path ?? '/',
+    query: init.query ?? '',
+    headers: init.headers ?? {},
+    body: init.body ?? new Uint8Array(),
+    hops: 0,
+    visited: [],
+    deadline: init.deadline,
+    idempotent: init.idempotent ?? false,
+    bypass: init.bypass ?? false,
+    forceForward: init.forceForward ?? false
+  }
 }
 
 /** One node's part in a call. */

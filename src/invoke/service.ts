@@ -4,16 +4,17 @@ import { CallError } from '../executor/errors.js'
 import { afterProbe, decideTraced, waitBeforeDeciding } from '../scheduler/rules.js'
 import { shuffled } from '../scheduler/sampling.js'
 import { RefusalBackoff } from './backoff.js'
-import { handOff, probeLoad } from './client.js'
+import { DEFAULT_CALL_TIMEOUT_MS } from './constants.js'
+import { TracedCallError } from './errors.js'
 import { observedCall, type Chosen } from './outcome.js'
 import { taskOfCall, type CallTask } from './task.js'
 import type { Call, CallOutcome, TraceEntry } from './call.js'
+import type { InvokeTransport } from './client.js'
 import type { Executor } from '../executor/executor.js'
 import type { Logger } from '../log.js'
 import type { MeshView } from '../mesh/view.js'
 import type { TaskLabels } from '../functions/settings.js'
 import type { Candidate, Decision, LocalLoad, Policy, Rng, SchedulingRequest } from '../scheduler/types.js'
-import type { Libp2p } from '@libp2p/interface'
 
 export interface InvokeServiceInit {
   maxBodyBytes: number
@@ -24,9 +25,13 @@ export interface InvokeServiceInit {
 }
 
 export interface InvokeServiceComponents {
-  libp2p: Libp2p
-  executor: Executor
-  view: MeshView
+  /** This node's PeerId. */
+  self: string
+  /** Hands calls to peers and probes them (an InvokeClient; a fake in unit tests). */
+  client: InvokeTransport
+  executor: Pick<Executor, 'call' | 'loadOf' | 'admission' | 'typeLoad'>
+  /** What the service reads of the mesh, and the load it learns from peers' answers. */
+  view: Pick<MeshView, 'all' | 'functionLoad' | 'noteFunctionLoad'>
   /** The policy in force; read at every decision, so it can change at run time. */
   policy: () => Policy
   rng: Rng
@@ -74,13 +79,22 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
   }
 
   get self (): string {
-    return this.c.libp2p.peerId.toString()
+    return this.c.self
+  }
+
+  /**
+   * When a call to `fn` entering at `from` must be answered by: the function's own timeout when it
+   * is deployed here, the invoke default otherwise (it may run on a peer whose timeout is unknown).
+   */
+  deadlineFor (fn: string, from = performance.now()): number {
+    return from + (this.c.executor.admission(fn)?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS)
   }
 
   /** `onAccepted` fires once, when this node or a peer has taken responsibility for the call. */
   async route (call: Call, onAccepted?: () => void): Promise<CallOutcome> {
     const started = performance.now()
     const remaining = call.deadline - started
+    // Before anything is decided: no trace, and no call:routed (nothing was routed).
     if (remaining <= 0) throw new CallError('TIMEOUT', 'the call arrived with no time left')
     const deadline = new AbortController()
     const timer = setTimeout(() => { deadline.abort(new DOMException('deadline passed', 'TimeoutError')) }, remaining)
@@ -98,7 +112,7 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
 
       if (decision.action === 'reject') {
         // The reason says why: no slot in loss mode, or (round-robin-master) no way to the master.
-        throw withTrace(new CallError('OVERLOADED', `the call to ${call.function} is refused here: ${decision.reason}`), [entry('reject')])
+        throw new TracedCallError('OVERLOADED', `the call to ${call.function} is refused here: ${decision.reason}`, [entry('reject')])
       }
       this.safeDispatchEvent('call:started', { detail: { call, decision: decision.action } })
       if (decision.action === 'forward') {
@@ -106,9 +120,9 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
         const forwarded = await this.forward(call, decision.peers, deadline.signal, onAccepted, entry, refusal)
         if (forwarded != null) return this.routed(call, 'forward', forwarded, probes, chosen)
         if (decision.ifRefused === 'reject') {
-          throw withTrace(new CallError('OVERLOADED', `the peers chosen for ${call.function} refused the call and ${chosen.policy.name} does not run it here instead (${decision.reason}; the last refusal: ${refusal.last})`), [entry('reject')])
+          throw new TracedCallError('OVERLOADED', `the peers chosen for ${call.function} refused the call and ${chosen.policy.name} does not run it here instead (${decision.reason}; the last refusal: ${refusal.last})`, [entry('reject')])
         }
-        if (local == null) throw withTrace(new CallError('OVERLOADED', `every peer with ${call.function} refused the call (the last: ${refusal.last})`), [entry('reject')])
+        if (local == null) throw new TracedCallError('OVERLOADED', `every peer with ${call.function} refused the call (the last: ${refusal.last})`, [entry('reject')])
         // Every peer refused before accepting: run it here after all (the executor queues or refuses).
       }
       const result = await this.c.executor.call(call.function, {
@@ -117,8 +131,7 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
       })
       return this.routed(call, 'local', { response: result.response, trace: [entry('local', result.queueMs, result.execMs)] }, probes, chosen)
     } catch (err) {
-      const callError = err instanceof CallError ? err : new CallError('FUNCTION_CRASHED', (err as Error).message, { cause: err })
-      callError.trace ??= [{ peer: this.self, decision: 'local', schedulingMs: 0, probingMs: 0, queueMs: 0, execMs: 0, totalMs: performance.now() - started }]
+      const callError = traced(err, () => [entryOf(this.self, 'local', performance.now() - started)])
       const detail: RoutedEvent = { call, decision: callError.trace[0]!.decision, status: callError.status, code: callError.code, trace: callError.trace, probes }
       this.safeDispatchEvent('call:routed', { detail })
       if (chosen !== undefined) this.observe(chosen, detail)
@@ -154,7 +167,7 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
       probes = decision.peers.length
       const probed = await Promise.all(decision.peers.map(async peerId => {
         const deadline = deadlineSignal(this.probeTimeoutMs, signal)
-        const load = await probeLoad(this.c.libp2p, peerId, call.function, deadline.signal).finally(deadline.clear)
+        const load = await this.c.client.probeLoad({ peer: peerId, function: call.function, signal: deadline.signal }).finally(deadline.clear)
         if (load != null) this.c.view.noteFunctionLoad(peerId, call.function, load)
         return { peerId, load }
       }))
@@ -196,9 +209,9 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
    * during the wait (the route's timer aborts `signal`) answers TIMEOUT too. Either way, one answer.
    */
   private async waitUntil (call: Call, policy: Policy, arrived: number, waitMs: number, signal: AbortSignal): Promise<void> {
-    const timeout = (message: string): CallError => {
+    const timeout = (message: string): TracedCallError => {
       const ms = performance.now() - arrived
-      return withTrace(new CallError('TIMEOUT', message), [{ peer: this.self, decision: 'reject', schedulingMs: ms, probingMs: 0, queueMs: 0, execMs: 0, totalMs: ms }])
+      return new TracedCallError('TIMEOUT', message, [{ ...entryOf(this.self, 'reject', ms), schedulingMs: ms }])
     }
     if (arrived + waitMs >= call.deadline) {
       throw timeout(`${policy.label} decides ${Math.round(waitMs)} ms after a call arrives, and this call's deadline is ${Math.round(call.deadline - arrived)} ms after it arrived`)
@@ -220,9 +233,15 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
       // Count the call against the peer at once: decisions made before its next gossip see it.
       this.bumpView(peer, call.function)
       const accepted = onAccepted
-      const result = await handOff(this.c.libp2p, peer, call, this.init.maxBodyBytes, signal, load => {
-        if (load != null) this.c.view.noteFunctionLoad(peer, call.function, load)
-        accepted?.()
+      const result = await this.c.client.handOff({
+        peer,
+        call,
+        maxBodyBytes: this.init.maxBodyBytes,
+        signal,
+        onAccepted: load => {
+          if (load != null) this.c.view.noteFunctionLoad(peer, call.function, load)
+          accepted?.()
+        }
       })
       if (result.outcome === 'refused') {
         if (result.load != null) this.c.view.noteFunctionLoad(peer, call.function, result.load)
@@ -233,14 +252,14 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
       }
       if (result.outcome === 'lost') {
         if (call.idempotent) { onAccepted = undefined; continue }
-        throw withTrace(new CallError('PEER_LOST', `the peer running ${call.function} went away (${result.message}); it may have run`), [entry('forward')])
+        throw new TracedCallError('PEER_LOST', `the peer running ${call.function} went away (${result.message}); it may have run`, [entry('forward')])
       }
       this.backoff.accepted(peer)
       if (result.load != null) this.c.view.noteFunctionLoad(peer, call.function, result.load)
       const trace = [entry('forward'), ...result.trace]
       if (result.errorCode != null) {
         const code = result.errorCode as CallError['code']
-        throw withTrace(new CallError(code, result.errorMessage ?? code), trace)
+        throw new TracedCallError(code, result.errorMessage ?? code, trace)
       }
       return { response: result.response, trace }
     }
@@ -248,12 +267,12 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
   }
 
   private hasRoom (peer: string, fn: string): boolean {
-    const f = this.c.view.get(peer)?.load.functions.find(x => x.name === fn)
+    const f = this.c.view.functionLoad(peer, fn)
     return f != null && f.running < f.capacity
   }
 
   private bumpView (peer: string, fn: string): void {
-    const f = this.c.view.get(peer)?.load.functions.find(x => x.name === fn)
+    const f = this.c.view.functionLoad(peer, fn)
     if (f != null) this.c.view.noteFunctionLoad(peer, fn, { queued: f.running >= f.capacity ? f.queued + 1 : f.queued, running: Math.min(f.capacity, f.running + 1), capacity: f.capacity })
   }
 
@@ -318,7 +337,13 @@ const asLocalLoad = (local: LocalFunctionLoad | undefined): LocalLoad => local ?
 
 const loadOf = (c: Candidate): number => (c.running + c.queued) / Math.max(1, c.capacity)
 
-function withTrace (err: CallError, trace: TraceEntry[]): CallError {
-  err.trace = trace
-  return err
+/** This node's entry in a call's trace when nothing but the time spent is known. */
+const entryOf = (peer: string, decision: TraceEntry['decision'], totalMs: number): TraceEntry =>
+  ({ peer, decision, schedulingMs: 0, probingMs: 0, queueMs: 0, execMs: 0, totalMs })
+
+/** Any failure as the invoke service answers it: a CallError with a trace (`fallback` when it has none). */
+function traced (err: unknown, fallback: () => TraceEntry[]): TracedCallError {
+  if (err instanceof TracedCallError) return err
+  if (err instanceof CallError) return TracedCallError.wrap(err, fallback())
+  return new TracedCallError('FUNCTION_CRASHED', (err as Error)?.message ?? String(err), fallback(), { cause: err })
 }

@@ -2,11 +2,8 @@ import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id'
 import * as Digest from 'multiformats/hashes/digest'
 import { InvokeFrame, InvokeRequest, type Header, type TraceEntry as WireTrace } from '../wire/invoke.js'
 import { FUNCTION_NAME, isTruthy } from '../rules.js'
+import { MAX_HOPS_ON_WIRE } from './constants.js'
 import type { Call, TraceEntry } from './call.js'
-
-/** Bytes around a body that a frame may add: headers, trace, ids. */
-export const FRAME_OVERHEAD_BYTES = 256 * 1024
-export const MAX_HOPS_ON_WIRE = 16
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'])
 
 /** The generated codecs want ArrayBuffer-backed arrays; ours always are (never SharedArrayBuffer). */
@@ -15,12 +12,19 @@ const plain = (u: Uint8Array): Uint8Array<ArrayBuffer> => u as Uint8Array<ArrayB
 /**
  * Peer ids cross the wire as bytes and live in the code as strings; a call converts several each
  * way (about 6 µs each in base58), always among the same few peers, so both directions are cached.
+ *
+ * Shared by every node in the process, and safe to be: both maps are pure memoisation. An entry is
+ * a function of its key alone (a peer id's text and its multihash bytes are two spellings of one
+ * value), so it is right for any node and no node can learn from it what another did. The cached
+ * bytes never leave this module (peerBytes and peerString are not exported): they only go into
+ * the protobuf encoder, which copies them, so nothing can change one in place. The bound keeps
+ * memory flat whoever fills them; one node's peers evicting another's costs time, never answers.
  */
 const toBytes = new Map<string, Uint8Array<ArrayBuffer>>()
 const toText = new Map<string, string>()
 const MAX_CACHED = 4096
 
-export function peerBytes (peerId: string): Uint8Array<ArrayBuffer> {
+function peerBytes (peerId: string): Uint8Array<ArrayBuffer> {
   let bytes = toBytes.get(peerId)
   if (bytes == null) {
     bytes = plain(peerIdFromString(peerId).toMultihash().bytes)
@@ -30,7 +34,7 @@ export function peerBytes (peerId: string): Uint8Array<ArrayBuffer> {
   return bytes
 }
 
-export function peerString (bytes: Uint8Array): string {
+function peerString (bytes: Uint8Array): string {
   const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
   let text = toText.get(key)
   if (text == null) {

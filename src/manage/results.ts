@@ -3,49 +3,12 @@ import type { ManageRequest } from './protocol.js'
 import type { SlotLoad } from '../rules.js'
 
 /**
- * What a node answers is outside input to whoever asked (a CLI prints it, a node's dashboard shows
+ * What a node answers is outside input to whoever asked (the CLI prints it, `top` draws
  * it): every result is checked field by field, sizes bounded, before anyone uses it.
  */
 const peerIdString = z.string().min(1).max(128)
 const count = z.number().int().min(0).max(1e9)
 const ms = z.number().min(0).max(1e9)
-
-export const ObserveResultSchema = z.object({
-  node: peerIdString,
-  neighbours: z.array(peerIdString).max(1024),
-  seconds: z.array(z.object({
-    t: z.number().int().min(0),
-    functions: z.array(z.object({
-      name: z.string().max(63),
-      arrivals: count,
-      local: count,
-      forwarded: count,
-      rejected: count,
-      errors: count,
-      latency: z.array(z.tuple([z.number().int().min(0).max(1000), count])).max(1000)
-    })).max(256)
-  })).max(300),
-  calls: z.array(z.object({
-    seq: count,
-    callId: z.string().max(256),
-    function: z.string().max(63),
-    at: z.number().min(0),
-    outcome: z.enum(['local', 'forwarded', 'rejected', 'error']),
-    status: z.number().int().min(0).max(999),
-    code: z.string().max(64).optional(),
-    path: z.array(peerIdString).max(16),
-    totalMs: ms,
-    hops: z.array(z.object({
-      peer: peerIdString,
-      decision: z.string().max(16),
-      schedulingMs: ms,
-      probingMs: ms,
-      queueMs: ms,
-      execMs: ms,
-      totalMs: ms
-    })).max(16)
-  })).max(200)
-})
 
 const text = (max: number): z.ZodString => z.string().max(max)
 const totals = z.object({ queued: count, running: count, capacity: count }) satisfies z.ZodType<SlotLoad>
@@ -94,6 +57,5 @@ export const RESULT_SCHEMAS = {
   peers: z.object({ self: NodeSelfSchema, peers: z.array(PeerViewSchema).max(1024) }),
   load: z.object({ node: peerIdString, functions: z.array(FunctionLoadViewSchema).max(256), totals }),
   deploy: z.object({ deployed: z.array(text(63)).max(256) }),
-  remove: z.object({ removed: text(63) }),
-  observe: ObserveResultSchema
+  remove: z.object({ removed: text(63) })
 } satisfies { [Op in ManageRequest['op']]: z.ZodType }

@@ -85,6 +85,11 @@ export class MeshView extends TypedEventEmitter<MeshViewEvents> {
     return at == null ? undefined : this.now() - at
   }
 
+  /** One function's load on a member as this node last knew it; undefined when it is not a member or lacks the function. */
+  functionLoad (peerId: string, name: string): FunctionLoad | undefined {
+    return this.peers.get(peerId)?.load.functions.find(f => f.name === name)
+  }
+
   /** A member is alive (joined) or its record changed: functions, slots and addresses follow it. */
   upsertMember (info: MemberInfo): void {
     const previous = this.peers.get(info.peerId)

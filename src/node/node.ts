@@ -17,11 +17,15 @@ import { createMesh, type Mesh } from '../mesh/mesh.js'
 import { readSwarmKey } from '../mesh/swarm-key.js'
 import { EmulatedRuntime } from '../runtime/emulated.js'
 import { ProcessRuntime } from '../runtime/process.js'
+import { createInvokeClient } from '../invoke/client.js'
 import { createInvokeHandlers } from '../invoke/handler.js'
 import { createPeerLimiter } from '../mesh/peer-limiter.js'
 import { createManageHandler } from '../manage/handler.js'
+import { createObserveHandler } from '../observe/handler.js'
+import { createNodeState } from '../observe/node-state.js'
 import { MeshObserver } from '../observe/observer.js'
 import { CallRecorder } from '../observe/recorder.js'
+import { createPeerAccess } from '../access.js'
 import { registerDashboardRoutes } from '../gateway/dashboard.js'
 import { InvokeService } from '../invoke/service.js'
 import { CallAccounting } from '../invoke/accounting.js'
@@ -109,7 +113,8 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
   // What a learning policy learnt outlives it: kept in the data dir, across policy changes and restarts.
   const learning = createLearningKeeper({ store: createTableStore({ dataDir: config.dataDir }), log })
   const invoke = new InvokeService({ maxBodyBytes: config.maxBodyBytes }, {
-    libp2p: mesh.libp2p,
+    self: mesh.peerId.toString(),
+    client: createInvokeClient({ libp2p: mesh.libp2p }),
     executor,
     view: mesh.view,
     policy: () => policy,
@@ -120,12 +125,19 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
   // The one listener to calls: the OpenFaaS status, /metrics and the dashboard read its counts.
   const calls = new CallAccounting({ invoke, executor, self: mesh.peerId.toString() })
   const recorder = new CallRecorder({ source: calls })
-  const observer = new MeshObserver({ staleAfterMs: 2 * config.heartbeatMs }, {
-    libp2p: mesh.libp2p,
-    view: mesh.view,
-    recorder,
-    self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), load: executor.snapshot(), functions: registry.list().map(f => f.spec.name), policy: policy.label, learning: learning.stats() })
+  // "Self" and the peer list as /mesh, `p2pfaas peers` and the dashboard show them: built here only.
+  const nodeState = createNodeState({
+    peerId: mesh.peerId.toString(),
+    addrs: () => mesh.addrs(),
+    version: VERSION,
+    policy: () => policy.label,
+    digest: () => mesh.membership.table.digest(),
+    load: () => executor.snapshot(),
+    functions: () => registry.list().map(f => f.spec.name),
+    learning: () => learning.stats(),
+    view: mesh.view
   })
+  const observer = new MeshObserver({ staleAfterMs: 2 * config.heartbeatMs }, { libp2p: mesh.libp2p, state: nodeState, recorder })
   const invokeRate = peerInvokeRate(config, registry, executor)
   const limiters = {
     invoke: createPeerLimiter({ ratePerSecond: invokeRate }),
@@ -147,34 +159,40 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     warnEveryMs: config.warnIntervalMs,
     fastPaths: [{
       matches: isInvokeUrl,
-      handle: createInvokeHandler({ service: invoke, executor, maxBodyBytes: config.maxBodyBytes, defaultTimeoutMs: 60_000, version: VERSION, schedulerLabel: () => policy.label })
+      handle: createInvokeHandler({ service: invoke, maxBodyBytes: config.maxBodyBytes, version: VERSION, schedulerLabel: () => policy.label })
     }]
   })
   const adminCheck = createAdminCheck(admin.secret)
   const guard = adminGuard(adminCheck)
   // --private-reads: what reveals the mesh needs the credentials changes need; /healthz stays open.
   const readGuard = config.privateReads ? guard : undefined
-  const manage = createManageHandler({
-    admins: new Set(config.admins),
+  // One rule for who may change and who may read, over every libp2p protocol that serves them.
+  const access = createPeerAccess({
+    admins: config.admins,
     checkSecret: secret => adminCheck(`Bearer ${secret}`),
+    privateReads: config.privateReads,
+    isMember: peer => mesh.membership.table.get(peer) != null
+  })
+  const manage = createManageHandler({
     ping: async (peer, signal) => await mesh.libp2p.services.ping.ping(peer, { signal }),
-    warnEveryMs: config.warnIntervalMs,
-    privateReads: config.privateReads
+    warnEveryMs: config.warnIntervalMs
   }, {
     libp2p: mesh.libp2p,
     registry,
     executor,
-    view: mesh.view,
+    state: nodeState,
     invocations: name => calls.invocations(name),
-    self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), version: VERSION, policy: policy.label }),
-    recorder,
+    access,
     log,
-    limiter: limiters.manage,
-    isMember: peer => mesh.membership.table.get(peer) != null
+    limiter: limiters.manage
+  })
+  // Observe requests were management requests once: they still count against --peer-manage-rate.
+  const observeHandler = createObserveHandler({ warnEveryMs: config.warnIntervalMs }, {
+    libp2p: mesh.libp2p, recorder, neighbours: () => nodeState.neighbours(), access, log, limiter: limiters.manage
   })
   if (config.admins.length > 0) log.info({ admins: config.admins }, 'identities trusted for management')
   registerHealthRoutes(gateway.app, { isReady: () => ready })
-  registerMeshRoutes(gateway.app, { view: mesh.view, readGuard, self: () => ({ peerId: mesh.peerId.toString(), addrs: mesh.addrs(), digest: mesh.membership.table.digest().toString(16).padStart(16, '0') }) })
+  registerMeshRoutes(gateway.app, { state: nodeState, readGuard })
   registerFunctionRoutes(gateway.app, { registry, guard, invocations: name => calls.invocations(name) })
   registerMonitoringRoutes(gateway.app, { executor, readGuard })
   registerMetricsRoutes(gateway.app, metrics, readGuard)
@@ -216,6 +234,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
         await invokeHandlers.start(); started.push(invokeHandlers)
         await manage.start(); started.push(manage)
         await recorder.start(); started.push(recorder)
+        await observeHandler.start(); started.push(observeHandler)
         await observer.start(); started.push(observer)
         await deploying
         await gateway.start(); started.push(gateway)

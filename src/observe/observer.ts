@@ -1,9 +1,7 @@
-import { manage } from '../manage/client.js'
+import { observe } from './client.js'
 import { buildSnapshot, type DashboardNode, type DashboardSnapshot, type NodeReport } from './snapshot.js'
+import type { NodeState } from './node-state.js'
 import type { CallRecorder } from './recorder.js'
-import type { NodeLoad } from '../mesh/load.js'
-import type { MeshView } from '../mesh/view.js'
-import type { LearningStats } from '../scheduler/learning/policy.js'
 import type { Libp2p } from '@libp2p/interface'
 
 export interface MeshObserverInit {
@@ -18,10 +16,10 @@ export interface MeshObserverInit {
 }
 
 export interface MeshObserverComponents {
-  libp2p: Libp2p
-  view: MeshView
-  recorder: CallRecorder
-  self: () => { peerId: string, addrs: string[], load: NodeLoad, functions: string[], policy: string, learning?: LearningStats }
+  libp2p: Pick<Libp2p, 'dialProtocol'>
+  /** This node and its peers, as every reader shows them. */
+  state: NodeState
+  recorder: Pick<CallRecorder, 'observedSince' | 'callsSince'>
 }
 
 interface PeerCursor { report: NodeReport, sinceT: number, sinceSeq: number }
@@ -29,7 +27,7 @@ interface PeerCursor { report: NodeReport, sinceT: number, sinceSeq: number }
 /**
  * The mesh-wide picture behind the dashboard. Gossip carries load only, so while someone watches
  * it asks every connected peer, once a second, for what changed since last time (links, counts per
- * second, recent calls) over the management protocol; nobody watching costs nothing.
+ * second, recent calls) over /p2pfaas/observe/1.0.0; nobody watching costs nothing.
  */
 export class MeshObserver {
   private readonly intervalMs: number
@@ -76,12 +74,12 @@ export class MeshObserver {
     if (this.polling) return
     this.polling = true
     try {
-      const connected = this.c.view.connected()
+      const connected = this.c.state.peers().filter(p => p.connected)
       await Promise.all(connected.map(async p => {
         const cursor = this.peers.get(p.peerId) ?? { report: { neighbours: [], seconds: new Map(), calls: [] }, sinceT: 0, sinceSeq: 0 }
         try {
-          // manage() checks the answer's shape and bounds before it gets here.
-          const r = await manage(this.c.libp2p, p.peerId, { op: 'observe', sinceT: cursor.sinceT, sinceSeq: cursor.sinceSeq }, AbortSignal.timeout(Math.max(500, this.intervalMs)))
+          // observe() checks the answer's shape and bounds before it gets here.
+          const r = await observe(this.c.libp2p, p.peerId, { sinceT: cursor.sinceT, sinceSeq: cursor.sinceSeq }, AbortSignal.timeout(Math.max(500, this.intervalMs)))
           cursor.report.neighbours = r.neighbours
           for (const s of r.seconds) cursor.report.seconds.set(s.t, s.functions)
           cursor.report.calls = [...cursor.report.calls, ...r.calls].slice(-100)
@@ -98,14 +96,13 @@ export class MeshObserver {
 
   snapshot (): DashboardSnapshot {
     const now = Date.now()
-    const self = this.c.self()
+    const self = this.c.state.self()
     const nodes: DashboardNode[] = [{ peerId: self.peerId, self: true, addrs: self.addrs, state: 'up', load: self.load, functions: self.functions }]
     const present = new Set([self.peerId])
-    const at = performance.now()
-    for (const p of this.c.view.all()) {
+    for (const p of this.c.state.peers()) {
       // Every member in the view is alive; a neighbour whose load is late is stale.
-      const loadAge = p.link ? this.c.view.ageOf(p.peerId) ?? 0 : 0
-      const node: DashboardNode = { peerId: p.peerId, self: false, addrs: [...p.addrs], state: loadAge > this.init.staleAfterMs ? 'stale' : 'up', lastSeenMs: Math.round(at - p.lastSeen), load: p.load, functions: [...p.functions] }
+      const loadAge = p.link ? p.loadAgeMs ?? 0 : 0
+      const node: DashboardNode = { peerId: p.peerId, self: false, addrs: p.addrs, state: loadAge > this.init.staleAfterMs ? 'stale' : 'up', lastSeenMs: p.lastSeenMs, load: p.load, functions: p.functions }
       nodes.push(node)
       present.add(p.peerId)
       this.seen.set(p.peerId, node)
@@ -141,7 +138,7 @@ export class MeshObserver {
 
   private ownReport (): NodeReport {
     const seconds = new Map(this.c.recorder.observedSince().map(s => [s.t, s.functions]))
-    return { neighbours: this.c.view.all().filter(p => p.link).map(p => p.peerId), seconds, calls: this.c.recorder.callsSince(0, 100) }
+    return { neighbours: this.c.state.neighbours(), seconds, calls: this.c.recorder.callsSince(0, 100) }
   }
 
   private trim (report: NodeReport): void {

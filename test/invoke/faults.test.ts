@@ -1,7 +1,7 @@
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, describe, expect, it } from 'vitest'
-import { INVOKE_PROTOCOL } from '../../src/invoke/call.js'
+import { INVOKE_PROTOCOL } from '../../src/invoke/constants.js'
 import { encodeRequest, decodeFrame } from '../../src/invoke/wire.js'
 import { createMeshLibp2p } from '../../src/mesh/libp2p.js'
 import { newPeer } from '../helpers/keys.js'

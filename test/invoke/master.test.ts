@@ -1,6 +1,7 @@
 import { pino } from 'pino'
 import { describe, expect, it, vi } from 'vitest'
 import { CallError } from '../../src/executor/errors.js'
+import { createInvokeClient } from '../../src/invoke/client.js'
 import { InvokeService, type RoutedEvent } from '../../src/invoke/service.js'
 import { createRoundRobinMaster } from '../../src/scheduler/round-robin-master.js'
 import { seededRng } from '../../src/scheduler/seeded.js'
@@ -42,7 +43,7 @@ function build (policy: Policy, peers: PeerState[], self = SELF): { service: Inv
       return { response: { status: 200, headers: {}, body: new Uint8Array() }, queueMs: 0, execMs: 1 }
     }
   } as unknown as Executor
-  const view = { all: () => [...peers], get: (id: string) => peers.find(p => p.peerId === id), noteFunctionLoad: () => {} } as unknown as MeshView
+  const view = { all: () => [...peers], functionLoad: (id: string, fn: string) => peers.find(p => p.peerId === id)?.load.functions.find(f => f.name === fn), noteFunctionLoad: () => {} } as unknown as MeshView
   const libp2p = {
     peerId: { toString: () => self },
     getConnections: () => [],
@@ -51,7 +52,7 @@ function build (policy: Policy, peers: PeerState[], self = SELF): { service: Inv
       throw new Error('no route to the peer')
     }
   } as unknown as Libp2p
-  const service = new InvokeService({ maxBodyBytes: 1024 }, { libp2p, executor, view, policy: () => policy, rng: seededRng(1), log: pino({ level: 'silent' }) })
+  const service = new InvokeService({ maxBodyBytes: 1024 }, { self, client: createInvokeClient({ libp2p }), executor, view, policy: () => policy, rng: seededRng(1), log: pino({ level: 'silent' }) })
   const routed: RoutedEvent[] = []
   service.addEventListener('call:routed', e => { routed.push(e.detail) })
   return { service, ran, dialled, routed }

@@ -1,6 +1,8 @@
 import { pino } from 'pino'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { CallError } from '../../src/executor/errors.js'
+import { TracedCallError } from '../../src/invoke/errors.js'
+import { createInvokeClient } from '../../src/invoke/client.js'
 import { InvokeService, type RoutedEvent } from '../../src/invoke/service.js'
 import { seededRng } from '../../src/scheduler/seeded.js'
 import { createThreshold } from '../../src/scheduler/threshold.js'
@@ -53,12 +55,12 @@ function build (policy: Policy, sleep?: (ms: number, signal: AbortSignal) => Pro
   } as unknown as Executor
   const view = {
     all: () => [...peers],
-    get: (id: string) => peers.find(p => p.peerId === id),
+    functionLoad: (id: string, fn: string) => peers.find(p => p.peerId === id)?.load.functions.find(f => f.name === fn),
     noteFunctionLoad: () => {}
   } as unknown as MeshView
   const libp2p = { peerId: { toString: () => 'SELF' } } as unknown as Libp2p
   const service = new InvokeService({ maxBodyBytes: 1024 }, {
-    libp2p, executor, view, policy: () => policy, rng: seededRng(1), log: pino({ level: 'silent' }),
+    self: 'SELF', client: createInvokeClient({ libp2p }), executor, view, policy: () => policy, rng: seededRng(1), log: pino({ level: 'silent' }),
     ...(sleep === undefined ? {} : { sleep })
   })
   const routed: RoutedEvent[] = []
@@ -142,8 +144,8 @@ describe('PowerOfNSchedulerTau: the invoke service waits tau before deciding', (
     expect(err).toBeInstanceOf(CallError)
     expect(err).toMatchObject({ code: 'TIMEOUT', status: 504 })
     expect((err as CallError).message).toMatch(/PowerOfNSchedulerTau\(1, 2, false, 1, 100ms\) decides 100 ms after a call arrives/)
-    expect((err as CallError).trace).toHaveLength(1)
-    expect((err as CallError).trace?.[0]).toMatchObject({ peer: 'SELF', decision: 'reject' })
+    expect((err as TracedCallError).trace).toHaveLength(1)
+    expect((err as TracedCallError).trace?.[0]).toMatchObject({ peer: 'SELF', decision: 'reject' })
     expect(sleep).not.toHaveBeenCalled()
     expect(f.log).not.toContain('run')
     expect(accepted).not.toHaveBeenCalled()

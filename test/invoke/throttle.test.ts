@@ -1,13 +1,13 @@
-import { randomUUID } from 'node:crypto'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { handOff, probeLoad, type HandOffResult } from '../../src/invoke/client.js'
+import { createInvokeClient, type HandOffResult } from '../../src/invoke/client.js'
 import { manage, ManageClientError } from '../../src/manage/client.js'
 import { createMeshLibp2p, type MeshLibp2p } from '../../src/mesh/libp2p.js'
 import { newPeer } from '../helpers/keys.js'
 import { waitFor } from '../helpers/mesh.js'
 import { startTestNode, type TestNode } from '../helpers/node.js'
-import type { Call } from '../../src/invoke/call.js'
+import { newCall, type Call } from '../../src/invoke/call.js'
+import type { PeerFunctionLoad } from '../../src/wire/invoke.js'
 
 /**
  * Per-peer rates on real nodes over loopback: node A (the function's only holder) takes 10 calls/s
@@ -48,12 +48,13 @@ afterAll(async () => {
   await a?.stop()
 })
 
-const call = (): Call => ({
-  callId: randomUUID(), function: 'emu', method: 'POST', path: '/', query: '', headers: {}, body: new Uint8Array([1]),
-  hops: 0, visited: [], deadline: performance.now() + 10_000, idempotent: false, bypass: false, forceForward: false
-})
-const flood = async (from: MeshLibp2p, n: number): Promise<HandOffResult[]> =>
-  await Promise.all(Array.from({ length: n }, async () => await handOff(from, target, call(), 1024 * 1024, AbortSignal.timeout(10_000), undefined, true)))
+const call = (): Call => newCall({ function: 'emu', body: new Uint8Array([1]), deadline: performance.now() + 10_000 })
+const flood = async (from: MeshLibp2p, n: number): Promise<HandOffResult[]> => {
+  const client = createInvokeClient({ libp2p: from })
+  return await Promise.all(Array.from({ length: n }, async () => await client.handOff({ peer: target, call: call(), maxBodyBytes: 1024 * 1024, signal: AbortSignal.timeout(10_000), fromClient: true })))
+}
+const probeLoad = async (from: MeshLibp2p, peer: string, fn: string, signal: AbortSignal): Promise<PeerFunctionLoad | undefined> =>
+  await createInvokeClient({ libp2p: from }).probeLoad({ peer, function: fn, signal })
 
 async function throttledCount (protocol: string): Promise<number> {
   const text = await (await fetch(`${a.url}/metrics`)).text()

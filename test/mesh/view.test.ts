@@ -27,6 +27,15 @@ describe('MeshView', () => {
     expect(events).toEqual(['join A', 'join B', 'update B', 'leave A unreachable'])
   })
 
+  it('answers one function\'s load on a member, and nothing for a stranger or a function it lacks', () => {
+    const view = new MeshView({ now: fakeClock().now })
+    view.upsertMember(member('A', [{ name: 'echo', capacity: 4 }]))
+    view.noteFunctionLoad('A', 'echo', { queued: 1, running: 4, capacity: 4 })
+    expect(view.functionLoad('A', 'echo')).toEqual({ name: 'echo', queued: 1, running: 4, capacity: 4 })
+    expect(view.functionLoad('A', 'sleep')).toBeUndefined()
+    expect(view.functionLoad('B', 'echo')).toBeUndefined()
+  })
+
   it('knows a load only once it is reported: unknown is never idle', () => {
     const clock = fakeClock()
     const view = new MeshView({ now: clock.now })

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto'
-import type { Call } from '../../invoke/call.js'
-import { handOff, type HandOffResult } from '../../invoke/client.js'
+import { newCall } from '../../invoke/call.js'
+import { createInvokeClient, type HandOffResult } from '../../invoke/client.js'
 import { MAX_BODY_BYTES } from '../../rules.js'
 import type { CallResult } from './summary.js'
 import type { Target } from './runner.js'
@@ -39,15 +38,13 @@ export interface Libp2pTargetInit {
 
 /** One node called over the invoke protocol, as `p2pfaas invoke` calls it (a client call, hops 0). */
 export function libp2pTarget (libp2p: Libp2p, peer: string, init: Libp2pTargetInit): Target {
+  const client = createInvokeClient({ libp2p })
   return {
     label: peer,
     async send (body, signal, options?: CallOptions) {
       const headers = options?.headers != null ? { ...init.headers, ...options.headers } : init.headers
-      const call: Call = {
-        callId: randomUUID(), function: init.fn, method: 'POST', path: '/', query: options?.query ?? '', headers, body,
-        hops: 0, visited: [], deadline: performance.now() + init.timeoutMs, idempotent: false, bypass: false, forceForward: false
-      }
-      return fromHandOff(await handOff(libp2p, peer, call, MAX_BODY_BYTES, signal, undefined, true), peer)
+      const call = newCall({ function: init.fn, query: options?.query ?? '', headers, body, deadline: performance.now() + init.timeoutMs })
+      return fromHandOff(await client.handOff({ peer, call, maxBodyBytes: MAX_BODY_BYTES, signal, fromClient: true }), peer)
     }
   }
 }
