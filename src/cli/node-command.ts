@@ -1,42 +1,27 @@
 import type { Command } from 'commander'
-import { ConfigError, DEFAULT_FUNCTION_CPUS, DEFAULT_FUNCTION_MEMORY, DEFAULT_HTTP, DEFAULT_LINKS, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MEMBERS, DEFAULT_MDNS_INTERVAL_MS, DEFAULT_PEER_MANAGE_RATE, DEFAULT_STOP_GRACE_MS, DEFAULT_WARN_INTERVAL_MS, ENV, resolveNodeConfig, type NodeFlags } from '../node/config.js'
+import { ConfigError, resolveNodeConfig } from '../node/config.js'
+import { defaultText, nodeFlagSpecs, type FlagSpec, type NodeFlags } from '../node/flags.js'
 import { createLogger } from '../log.js'
 import { PolicyError } from '../scheduler/errors.js'
 import { holdYoungGeneration, releaseYoungGeneration } from '../young-generation.js'
 import { collect } from './session.js'
 
+/** A flag's line in --help: its text, its default in brackets, and its env name. */
+export function optionHelp (spec: FlagSpec): string {
+  const repeatable = spec.kind === 'list' ? ', repeatable' : ''
+  const shown = spec.helpDefault ?? defaultText(spec)
+  const env = spec.kind === 'value' ? spec.env : spec.kind === 'list' ? `${spec.env}, comma-separated` : `${spec.env}=1`
+  return `${spec.help}${repeatable}${shown == null ? '' : ` [${shown}]`} (${env})`
+}
+
 export function registerNodeCommand (program: Command): void {
-  program.command('node')
+  const command = program.command('node')
     .description('run a P2PFaaS node: joins the mesh on this LAN and serves HTTP')
-    .option('--listen <multiaddr>', `libp2p listen address, repeatable [${DEFAULT_LISTEN}] (${ENV.listen})`, collect, [])
-    .option('--http <host:port>', `HTTP API and dashboard address [${DEFAULT_HTTP}] (${ENV.http})`)
-    .option('--data-dir <dir>', `identity key and state [~/.local/share/p2pfaas] (${ENV.dataDir})`)
-    .option('--bootstrap <multiaddr>', `a node to join the mesh through (one is enough), repeatable (${ENV.bootstrap})`, collect, [])
-    .option('--no-mdns', `do not discover peers with mDNS (${ENV.noMdns}=1)`)
-    .option('--mdns-interval <ms>', `longest wait between mDNS queries while the node has no mesh [${DEFAULT_MDNS_INTERVAL_MS}] (${ENV.mdnsInterval})`)
-    .option('--swarm-key <file>', `private network key; without it the mesh is open (${ENV.swarmKey})`)
-    .option('--announce <multiaddr>', `address to announce instead of the listen ones, repeatable (${ENV.announce})`, collect, [])
-    .option('--heartbeat <ms>', `the overlay's clock: a ping on every link every 2, a link silent for 3 is dead [1000] (${ENV.heartbeat})`)
-    .option('--links <n>', `overlay links (neighbours with fresh load) to keep [${DEFAULT_LINKS}] (${ENV.links})`)
-    .option('--max-connections <n>', `connections to other nodes, links and hand-offs [${DEFAULT_MAX_CONNECTIONS}] (${ENV.maxConnections})`)
-    .option('--max-members <n>', `members of the mesh a node keeps track of at most [${DEFAULT_MAX_MEMBERS}] (${ENV.maxMembers})`)
-    .option('--runtime <kind>', `auto|docker|process: where functions run [auto: Docker if an engine answers] (${ENV.runtime})`)
-    .option('--docker-network <name>', `run function containers on this Docker network (when the node itself is in a container) (${ENV.dockerNetwork})`)
-    .option('--admin-secret-file <file>', `management password file [generated in the data dir] (${ENV.adminSecretFile})`)
-    .option('--admin <peerId>', `trust this identity to deploy and remove (a CLI's \`p2pfaas id\`), repeatable (${ENV.admin}, comma-separated)`, collect, [])
-    .option('--max-body <bytes>', `largest request or response body [16777216] (${ENV.maxBody})`)
-    .option('--policy <spec>', `scheduling policy name[:k=v,...]: local, random, round-robin, power-of-d, threshold, least-loaded, round-robin-master, learning [least-loaded] (${ENV.policy})`)
-    .option('--policy-module <file.js>', `load a scheduling policy plugin (a JS module, docs/writing-a-policy.md); then --policy <its name>, repeatable (${ENV.policyModule}, comma-separated)`, collect, [])
-    .option('--seed <n>', `seed the scheduler's random choices, for repeatable experiments (${ENV.seed})`)
-    .option('--functions <stack.yml>', `deploy the functions of this faas-cli stack file at start (${ENV.functions})`)
-    .option('--function-memory <size>', `memory limit of a function container whose spec sets none (256Mi, 512MiB, 1Gi; 0: none) [${DEFAULT_FUNCTION_MEMORY}] (${ENV.functionMemory})`)
-    .option('--function-cpus <cpus>', `CPU limit of a function container whose spec sets none (1, 0.5, 500m; 0: none) [${DEFAULT_FUNCTION_CPUS}] (${ENV.functionCpus})`)
-    .option('--peer-invoke-rate <n>', `calls (and load probes) one peer may hand this node per second, bursts of 2 s; 0: no limit [auto: 100 per slot, at least 1000] (${ENV.peerInvokeRate})`)
-    .option('--peer-manage-rate <n>', `management requests one peer may send per second, bursts of 2 s; 0: no limit [${DEFAULT_PEER_MANAGE_RATE}] (${ENV.peerManageRate})`)
-    .option('--private-reads', `reads that reveal the mesh (/mesh, dashboard, metrics, ls, peers...) need the admin credentials too (${ENV.privateReads}=1)`)
-    .option('--warn-interval <ms>', `log a remote peer's repeated warning at most once per interval, with the count held back [${DEFAULT_WARN_INTERVAL_MS}] (${ENV.warnInterval})`)
-    .option('--stop-grace <ms>', `on SIGTERM, how long queued and running calls get to finish; new calls are refused meanwhile [${DEFAULT_STOP_GRACE_MS}] (${ENV.stopGrace})`)
-    .option('--log-level <level>', `trace|debug|info|warn|error [info] (${ENV.logLevel})`)
+  for (const [, spec] of nodeFlagSpecs()) {
+    if (spec.kind === 'list') command.option(spec.flag, optionHelp(spec), collect, [])
+    else command.option(spec.flag, optionHelp(spec))
+  }
+  command
     .addHelpText('after', `
 Examples:
   p2pfaas node                                   # on a LAN: finds its peers by mDNS

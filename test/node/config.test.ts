@@ -93,4 +93,21 @@ describe('resolveNodeConfig', () => {
     expect(() => resolveNodeConfig({ peerManageRate: 'auto' }, {})).toThrow(/--peer-manage-rate takes a number per second/)
     expect(() => resolveNodeConfig({ warnInterval: '5' }, {})).toThrow(/--warn-interval must be at least 100 ms/)
   })
+
+  it('refuses a bad env value with the same message as the flag', () => {
+    const refused = (env: Record<string, string>): string => {
+      try { resolveNodeConfig({}, env) } catch (err) { expect(err).toBeInstanceOf(ConfigError); return (err as Error).message }
+      throw new Error(`accepted ${JSON.stringify(env)}`)
+    }
+    expect(refused({ P2PFAAS_RUNTIME: 'podman' })).toBe('--runtime: one of auto, docker, process')
+    expect(refused({ P2PFAAS_LOG_LEVEL: 'loud' })).toBe('--log-level: one of trace, debug, info, warn, error, fatal, silent')
+    expect(refused({ P2PFAAS_HEARTBEAT: '1s' })).toBe('--heartbeat takes a whole number of milliseconds')
+    expect(refused({ P2PFAAS_MAX_BODY: '10' })).toBe('--max-body must be at least 1024 bytes')
+    expect(refused({ P2PFAAS_ADMIN: 'alice' })).toBe('--admin: "alice" is not a PeerId (`p2pfaas id` prints the CLI\'s)')
+    expect(refused({ P2PFAAS_BOOTSTRAP: '/ip4/10.0.0.2' })).toMatch(/^--bootstrap: "\/ip4\/10.0.0.2" is not a TCP multiaddr/)
+    expect(refused({ P2PFAAS_LINKS: '16', P2PFAAS_MAX_CONNECTIONS: '16' })).toBe('--max-connections must be above --links: hand-offs need room beside the links')
+    // An empty value: a flag with a default checks it, one without takes it as unset.
+    expect(refused({ P2PFAAS_HTTP: '' })).toMatch(/^--http: "" is not host:port/)
+    expect(resolveNodeConfig({}, { P2PFAAS_SWARM_KEY: '', P2PFAAS_SEED: '', P2PFAAS_DOCKER_NETWORK: '' })).toMatchObject({ swarmKeyFile: undefined, seed: undefined, dockerNetwork: undefined })
+  })
 })
