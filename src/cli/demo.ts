@@ -107,17 +107,21 @@ Examples:
       }
       process.stdout.write(`Starting ${count} P2PFaaS nodes on 127.0.0.1 (mDNS off, each bootstrapped with the others)...\n`)
       const started = performance.now()
-      const mesh = await startLocalMesh(count)
+      // Signals are caught before any node starts, and a node still running when this process
+      // exits is told to stop: a demo interrupted while starting must not leave nodes behind.
+      let mesh: LocalMesh | undefined
       let stopping = false
       const stop = async (code: number): Promise<never> => {
         if (!stopping) {
           stopping = true
-          await mesh.stop()
+          await mesh?.stop()
         }
         process.exit(code)
       }
       process.on('SIGINT', () => { void stop(130) })
       process.on('SIGTERM', () => { void stop(143) })
+      process.on('exit', () => { for (const n of mesh?.nodes ?? []) if (n.process.exitCode == null && n.process.signalCode == null) n.process.kill('SIGTERM') })
+      mesh = await startLocalMesh(count)
       try {
         const views = await mesh.waitForFullMesh(20_000)
         process.stdout.write(`Full mesh after ${Math.round(performance.now() - started)} ms.\n\n`)
