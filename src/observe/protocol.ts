@@ -1,5 +1,4 @@
 import { z } from 'zod'
-import type { CallRecord, ObservedFunctionSecond } from './recorder.js'
 
 /**
  * /p2pfaas/observe/1.0.0: what a node's dashboard asks every connected peer once a second while
@@ -25,13 +24,8 @@ export const ObserveRequestSchema = z.object({
 }).strict()
 export type ObserveRequest = z.infer<typeof ObserveRequestSchema>
 
-export interface ObserveResult {
-  node: string
-  /** This node's overlay neighbours. */
-  neighbours: string[]
-  seconds: Array<{ t: number, functions: ObservedFunctionSecond[] }>
-  calls: CallRecord[]
-}
+/** Described once, as the schema a caller checks it with (below). */
+export type ObserveResult = z.infer<typeof ObserveResultSchema>
 
 export type ObserveResponse =
   | { ok: true, result: ObserveResult }
