@@ -107,25 +107,26 @@ describe('what a foreign peer\'s garbage costs the log', () => {
     await waitFor('the cut connection gone', () => rogue.getConnections(node.mesh.peerId).length === 0 && node.mesh.libp2p.getConnections(rogue.peerId).length === 0)
     await connect()
     let sent = 1
-    // Until the node has had to hold lines back and say so (at least one warning interval).
-    await waitFor('a line with a suppressed count', async () => {
+    // Until the node has had to hold lines back and say so (at least one warning interval), and has
+    // had more than 200 pieces of garbage: counted, not timed, so a slow machine sends as many.
+    await waitFor('a line with a suppressed count, after 200 pieces of garbage', async () => {
       sent += await round()
-      return lines.slice(before).some(l => typeof l.suppressed === 'number' && l.suppressed > 0)
-    }, 20_000, 0)
+      return sent > 200 && lines.slice(before).some(l => typeof l.suppressed === 'number' && l.suppressed > 0)
+    }, 60_000, 0)
     const intervals = Math.ceil((performance.now() - t0) / WARN_INTERVAL_MS)
     const caused = lines.slice(before)
     const warnings = caused.filter(l => (l.level as number) >= 40)
     const reasons = new Set(warnings.map(l => `${String(l.peer)} ${String(l.reason)}`))
 
-    expect(sent).toBeGreaterThan(200)
     // Throttled invokes, probes and management requests, unauthorised ones, a bad link frame, the ban.
     expect([...reasons].every(r => r.startsWith(rogue.peerId.toString()))).toBe(true)
     expect(reasons.size).toBeLessThanOrEqual(6)
     expect(warnings.length).toBeLessThanOrEqual(reasons.size * (intervals + 1))
-    expect(warnings.length).toBeLessThan(40)
+    // Far fewer lines than pieces of garbage, however long the machine took to send them.
+    expect(warnings.length).toBeLessThan(sent / 5)
     expect(warnings.find(l => l.reason === 'throttled invoke')).toMatchObject({ peer: rogue.peerId.toString(), component: 'invoke' })
     expect(warnings.find(l => l.reason === 'unauthorised')).toMatchObject({ component: 'manage', op: expect.any(String) })
     // Nothing else the peer or the HTTP client sent wrote a line at any level.
     expect(caused.length - warnings.length).toBeLessThanOrEqual(2)
-  })
+  }, 90_000)
 })
