@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadOrCreateIdentity } from '../mesh/identity.js'
+import { NODE_FLAGS } from '../node/flags.js'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { MeshResponse } from '../gateway/mesh.js'
 
@@ -66,6 +67,9 @@ export interface LocalMeshOptions {
  * the others as bootstrap addresses. Used by the demo and `p2pfaas experiment`; logs go to files in
  * a temporary folder.
  */
+/** A node told to stop gets its stop grace (`--stop-grace`) and then some before it is killed. */
+const KILL_AFTER_MS = Number(NODE_FLAGS.stopGrace.default) + 10_000
+
 export async function startLocalMesh (count: number, extraArgs: string[] = [], options: LocalMeshOptions = {}): Promise<LocalMesh> {
   const dir = await mkdtemp(join(tmpdir(), options.tmpPrefix ?? 'p2pfaas-demo-'))
   const plans: Array<{ name: string, dataDir: string, peerId: string, libp2pAddr: string, port: number, httpUrl: string, httpPort: number }> = []
@@ -108,7 +112,8 @@ export async function startLocalMesh (count: number, extraArgs: string[] = [], o
         if (n.process.exitCode != null || n.process.signalCode != null) return
         const exited = new Promise(resolve => n.process.once('exit', resolve))
         n.process.kill('SIGTERM')
-        const timer = setTimeout(() => n.process.kill('SIGKILL'), 5000)
+        // Past the node's own stop grace: a node killed while its calls finish leaves its containers behind.
+        const timer = setTimeout(() => n.process.kill('SIGKILL'), KILL_AFTER_MS)
         await exited
         clearTimeout(timer)
       }))
