@@ -84,11 +84,9 @@ const config = {
     {
       name: 'no-circular',
       severity: 'error',
-      comment: 'files must not import each other round a loop',
+      comment: 'files must not import each other round a loop, not even through type-only imports',
       from: {},
-      // Imports of types only vanish from the JavaScript, so a loop they close has no load order to
-      // get wrong; between folders they still count (layer-order, no-folder-cycle).
-      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only', 'type-import'] } }
+      to: { circular: true }
     }
   ],
   options: {

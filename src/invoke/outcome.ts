@@ -1,6 +1,18 @@
-import type { RoutedEvent } from './service.js'
 import type { CallTask } from './task.js'
-import type { CallOutcome as ObservedCall, Policy } from '../scheduler/types.js'
+import type { Call, TraceEntry } from './call.js'
+import type { CallOutcome as ObservedCall, Decision, Policy } from '../scheduler/types.js'
+
+/** Where a call went and how it ended, as the invoke service reports it (`call:routed`). */
+export interface RoutedEvent {
+  call: Call
+  decision: Decision['action']
+  /** Who ran it, when it ran. */
+  executor?: string
+  status: number
+  code?: string
+  trace: TraceEntry[]
+  probes: number
+}
 
 /** What this node decided for a call, kept until its answer is known. */
 export interface Chosen {

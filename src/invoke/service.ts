@@ -6,7 +6,7 @@ import { shuffled } from '../scheduler/sampling.js'
 import { RefusalBackoff } from './backoff.js'
 import { DEFAULT_CALL_TIMEOUT_MS } from './constants.js'
 import { TracedCallError } from './errors.js'
-import { observedCall, type Chosen } from './outcome.js'
+import { observedCall, type Chosen, type RoutedEvent } from './outcome.js'
 import { taskOfCall, type CallTask } from './task.js'
 import type { Call, CallOutcome, TraceEntry } from './call.js'
 import type { InvokeTransport } from './client.js'
@@ -42,16 +42,7 @@ export interface InvokeServiceComponents {
   taskLabels?: (fn: string) => TaskLabels | undefined
 }
 
-export interface RoutedEvent {
-  call: Call
-  decision: Decision['action']
-  /** Who ran it, when it ran. */
-  executor?: string
-  status: number
-  code?: string
-  trace: TraceEntry[]
-  probes: number
-}
+export type { RoutedEvent }
 
 export interface InvokeServiceEvents {
   /** A call found somewhere to run (here or a peer) and is about to start there. */

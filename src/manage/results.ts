@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { ManageRequest } from './protocol.js'
+import type { ManageRequest } from './request.js'
 import type { SlotLoad } from '../rules.js'
 
 /**

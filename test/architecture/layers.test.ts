@@ -59,6 +59,9 @@ describe('the layer check, on a planted tree', () => {
     // Two files that load each other.
     'src/mesh/p.ts': "import { q } from './q.js'\nexport const p = (): number => q()\n",
     'src/mesh/q.ts': "import { p } from './p.js'\nexport const q = (): number => p()\n",
+    // Two files whose types name each other: a type lives with one owner.
+    'src/mesh/r.ts': "import type { S } from './s.js'\nexport interface R { s?: S }\n",
+    'src/mesh/s.ts': "import type { R } from './r.js'\nexport interface S { r?: R }\n",
     // The loop issue 13 took apart: the executor's errors reaching up into invoke.
     'src/executor/errors.ts': "import type { TraceEntry } from '../invoke/call.js'\nimport { service } from '../invoke/service.js'\nexport type Trace = TraceEntry[]\nexport const s = service\n",
     'src/invoke/call.ts': 'export interface TraceEntry { node: string }\n',
@@ -91,8 +94,9 @@ describe('the layer check, on a planted tree', () => {
     expect(found.filter(v => v.startsWith('no-circular:') && v.includes('functions'))).toEqual([])
   })
 
-  it('reports a loop between files', () => {
+  it('reports a loop between files, type-only imports included', () => {
     expect(found).toContain('no-circular: src/mesh/p.ts → src/mesh/q.ts')
+    expect(found).toContain('no-circular: src/mesh/r.ts → src/mesh/s.ts')
   })
 
   it('reports the executor reaching up into invoke, type-only imports included', () => {

@@ -11,7 +11,6 @@ import { ORIGINAL_NAMES } from '../../scheduler/registry.js'
 import { closest } from '../../suggest.js'
 import { expectedCount } from '../bench/arrivals.js'
 import { LIMITS } from '../bench/options.js'
-import { offeredRates } from './workload.js'
 import { experimentSchema, SPEC_LIMITS, type RawExperiment, type RawPolicy, type ServiceTime } from './spec-schema.js'
 import type { z } from 'zod'
 
@@ -214,4 +213,13 @@ export async function readExperimentSpec (file: string): Promise<ExperimentSpec>
   if (!info.isFile()) throw new ExperimentSpecError([`${file} is not a file`])
   if (info.size > MAX_SPEC_BYTES) throw new ExperimentSpecError([`${file} is ${info.size} bytes; at most ${MAX_SPEC_BYTES}`])
   return await parseExperimentSpec(await readFile(file, 'utf8'), file)
+}
+
+/**
+ * Calls per second to each node. With ρ: λ_i = ρ · weight_i · slots_i · speed_i / E[S], so node i is
+ * offered ρ·weight_i of its own capacity (ρ = λ·E[S]/slots at nominal speed). With rates: as given.
+ */
+export function offeredRates (spec: ExperimentSpec, rho: number | null): number[] {
+  const meanS = spec.meanServiceMs / 1000
+  return spec.nodes.map(n => rho == null ? n.rate ?? 0 : rho * n.weight * n.slots * n.speed / meanS)
 }

@@ -1,6 +1,9 @@
 import { seededRng } from '../../scheduler/seeded.js'
 import { poissonSchedule, type Arrival } from '../bench/arrivals.js'
-import type { ExperimentSpec, ServiceTime, TaskType } from './spec.js'
+import { offeredRates, type ExperimentSpec, type ServiceTime, type TaskType } from './spec.js'
+
+// The offered rates are the spec's own arithmetic (spec.ts checks a spec with them); callers find them here too.
+export { offeredRates }
 
 /**
  * What one run sends: each node's Poisson arrivals (the bench's own generator), and for each call
@@ -17,15 +20,6 @@ export interface ExperimentArrival extends Arrival {
   task: number
   /** Work at nominal speed, ms: the executing node divides it by its speed. */
   workMs: number
-}
-
-/**
- * Calls per second to each node. With ρ: λ_i = ρ · weight_i · slots_i · speed_i / E[S], so node i is
- * offered ρ·weight_i of its own capacity (ρ = λ·E[S]/slots at nominal speed). With rates: as given.
- */
-export function offeredRates (spec: ExperimentSpec, rho: number | null): number[] {
-  const meanS = spec.meanServiceMs / 1000
-  return spec.nodes.map(n => rho == null ? n.rate ?? 0 : rho * n.weight * n.slots * n.speed / meanS)
 }
 
 /** The mesh's offered load: the work offered per second over the work its slots can do per second. */
