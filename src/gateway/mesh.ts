@@ -1,6 +1,5 @@
 import { readOptions, type AdminGuard } from './auth.js'
-import type { NodeLoad } from '../mesh/load.js'
-import type { NodeState } from '../observe/node-state.js'
+import type { NodeState, PeerEntry } from '../observe/node-state.js'
 import type { FastifyInstance } from 'fastify'
 
 export interface MeshRouteDeps {
@@ -14,36 +13,13 @@ export interface MeshRouteDeps {
 export interface MeshResponse {
   /** `digest`: of the live members and their record versions; nodes that agree on the mesh show the same. */
   self: { peerId: string, addrs: string[], digest?: string }
-  peers: Array<{
-    peerId: string
-    addrs: string[]
-    connected: boolean
-    /** One of this node's overlay neighbours: its load is fresh. */
-    link: boolean
-    /** Milliseconds since this node last heard from or of it. */
-    lastSeenMs: number
-    /** Milliseconds since its load was reported to this node; null when unknown (not a neighbour). */
-    loadAgeMs: number | null
-    functions: string[]
-    load: NodeLoad
-  }>
+  /** Members as every reader shows them (observe/node-state.ts). */
+  peers: PeerEntry[]
 }
 
 export function meshSnapshot (deps: MeshRouteDeps): MeshResponse {
   const { peerId, addrs, digest } = deps.state.self()
-  return {
-    self: { peerId, addrs, digest },
-    peers: deps.state.peers().map(p => ({
-      peerId: p.peerId,
-      addrs: p.addrs,
-      connected: p.connected,
-      link: p.link,
-      lastSeenMs: p.lastSeenMs,
-      loadAgeMs: p.loadAgeMs,
-      functions: p.functions,
-      load: p.load
-    }))
-  }
+  return { self: { peerId, addrs, digest }, peers: deps.state.peers() }
 }
 
 export function registerMeshRoutes (app: FastifyInstance, deps: MeshRouteDeps): void {
