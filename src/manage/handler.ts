@@ -1,9 +1,9 @@
-import { lpStream } from '@libp2p/utils'
 import { refusalMessage, type PeerAccess } from '../access.js'
 import { FunctionSpecError, parseDeployBody } from '../functions/openfaas.js'
 import { parseStackYaml } from '../functions/stack.js'
 import { deployAll } from '../registry/deploy-all.js'
-import { decodeJson, encodeJson, MANAGE_PROTOCOL, ManageRequestSchema, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, MAX_STREAMS, PRIVATE_READ_OPS, PRIVILEGED_OPS, READ_TIMEOUT_MS, type ManageRequest, type ManageResponse, type ManageResults, type PeerView } from './protocol.js'
+import { FrameRefusal, readJsonRequest, serveOneFrame, type FrameReader } from '../json-frame.js'
+import { MANAGE_PROTOCOL, ManageRequestSchema, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, MAX_STREAMS, PRIVATE_READ_OPS, PRIVILEGED_OPS, READ_TIMEOUT_MS, type ManageRequest, type ManageResults, type PeerView } from './protocol.js'
 import type { Executor } from '../executor/executor.js'
 import type { FunctionRegistry } from '../registry/registry.js'
 import type { FunctionSpec } from '../functions/types.js'
@@ -40,10 +40,6 @@ export interface ManageHandlerComponents {
   limiter?: PeerLimiter
 }
 
-class ManageError extends Error {
-  constructor (readonly code: string, message: string, readonly deployed?: string[]) { super(message) }
-}
-
 type Ops = { [Op in ManageRequest['op']]: (req: Extract<ManageRequest, { op: Op }>, from: Connection) => Promise<ManageResults[Op]> }
 
 /**
@@ -74,7 +70,7 @@ export class ManageHandler implements Startable {
       },
       deploy: async (req) => await this.deploy(req),
       remove: async (req) => {
-        if (!await this.c.registry.remove(req.name)) throw new ManageError('FUNCTION_NOT_FOUND', `function ${req.name} is not deployed on this node`)
+        if (!await this.c.registry.remove(req.name)) throw new FrameRefusal('FUNCTION_NOT_FOUND', `function ${req.name} is not deployed on this node`)
         this.log.info({ function: req.name }, 'removed over the management protocol')
         return { removed: req.name }
       }
@@ -148,11 +144,11 @@ export class ManageHandler implements Startable {
     try {
       specs = req.stack != null ? parseStackYaml(req.stack) : req.functions!.map(parseDeployBody)
     } catch (err) {
-      if (err instanceof FunctionSpecError) throw new ManageError('BAD_REQUEST', err.message)
+      if (err instanceof FunctionSpecError) throw new FrameRefusal('BAD_REQUEST', err.message)
       throw err
     }
     const result = await deployAll(this.c.registry, specs)
-    if (!result.ok) throw new ManageError(result.code, result.message, result.deployed)
+    if (!result.ok) throw new FrameRefusal(result.code, result.message, result.deployed != null ? { deployed: result.deployed } : {})
     this.log.info({ functions: result.deployed }, 'deployed over the management protocol')
     return { deployed: result.deployed }
   }
@@ -169,51 +165,33 @@ export class ManageHandler implements Startable {
     return true
   }
 
-  /** The request, read, checked and authorised: a refusal (ManageError) otherwise. */
-  private async request (lp: ReturnType<typeof lpStream>, peer: string): Promise<ManageRequest> {
+  /** The request, read, checked and authorised: a refusal (FrameRefusal) otherwise. */
+  private async request (lp: FrameReader, peer: string): Promise<ManageRequest> {
     // Before the request is read: a flood costs this node the answer, not up to a stack.yml each.
     if (this.c.limiter?.take(peer) === false) {
       const rate = this.c.limiter.rate()
       this.warn(peer, 'throttled manage', { rate }, 'a peer sends more management requests than --peer-manage-rate: refusing them with THROTTLED')
-      throw new ManageError('THROTTLED', `node ${this.node} takes at most ${rate} management requests/s from one peer (--peer-manage-rate); slow down`)
+      throw new FrameRefusal('THROTTLED', `node ${this.node} takes at most ${rate} management requests/s from one peer (--peer-manage-rate); slow down`)
     }
-    let raw: unknown
-    try {
-      raw = decodeJson((await lp.read({ signal: AbortSignal.timeout(this.readTimeoutMs) })).subarray())
-    } catch (err: any) {
-      throw new ManageError('BAD_REQUEST', `unreadable request: ${err.message}`)
-    }
-    const parsed = ManageRequestSchema.safeParse(raw)
-    if (!parsed.success) throw new ManageError('BAD_REQUEST', parsed.error.issues.map(i => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '))
-    const req = parsed.data
+    const req = await readJsonRequest(lp, ManageRequestSchema, this.readTimeoutMs)
     if (!this.mayDo(req, peer)) {
       this.warn(peer, 'unauthorised', { op: req.op }, 'refused an unauthorised management request')
-      throw new ManageError('UNAUTHORIZED', refusalMessage(this.node, peer, req.op, PRIVILEGED_OPS.has(req.op)))
+      throw new FrameRefusal('UNAUTHORIZED', refusalMessage(this.node, peer, req.op, PRIVILEGED_OPS.has(req.op)))
     }
     return req
   }
 
   private async onStream (stream: Stream, connection: Connection): Promise<void> {
-    const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
     const peer = connection.remotePeer.toString()
-    let response: ManageResponse
-    try {
-      const req = await this.request(lp, peer)
-      const result = await (this.ops[req.op] as (r: ManageRequest, from: Connection) => Promise<unknown>)(req, connection)
-      response = { ok: true, result } as ManageResponse
-    } catch (err: any) {
-      response = err instanceof ManageError
-        ? { ok: false, code: err.code, message: err.message, ...(err.deployed != null ? { deployed: err.deployed } : {}) }
-        : { ok: false, code: 'INTERNAL', message: err?.message ?? String(err) }
-      if (!(err instanceof ManageError)) this.warnError(peer, 'internal', { err: err?.message }, 'management request failed')
-    }
-    try {
-      const bytes = encodeJson(response)
-      await lp.write(bytes.length <= MAX_RESPONSE_BYTES ? bytes : encodeJson({ ok: false, code: 'INTERNAL', message: 'the answer is too large' }))
-      await stream.close()
-    } catch (err: any) {
-      stream.abort(err instanceof Error ? err : new Error(String(err)))
-    }
+    await serveOneFrame(stream, {
+      maxRequestBytes: MAX_REQUEST_BYTES,
+      maxResponseBytes: MAX_RESPONSE_BYTES,
+      answer: async lp => {
+        const req = await this.request(lp, peer)
+        return await (this.ops[req.op] as (r: ManageRequest, from: Connection) => Promise<unknown>)(req, connection)
+      },
+      onInternal: err => { this.warnError(peer, 'internal', { err: err?.message }, 'management request failed') }
+    })
   }
 }
 

@@ -1,8 +1,7 @@
-import { lpStream } from '@libp2p/utils'
 import { refusalMessage, type PeerAccess } from '../access.js'
-import { decodeJson, encodeJson } from '../json-frame.js'
+import { FrameRefusal, readJsonRequest, serveOneFrame, type FrameReader } from '../json-frame.js'
 import { createRemoteWarn, type Logger, type RemoteWarn } from '../log.js'
-import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, MAX_STREAMS, OBSERVE_PROTOCOL, ObserveRequestSchema, READ_TIMEOUT_MS, type ObserveRequest, type ObserveResponse, type ObserveResult } from './protocol.js'
+import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, MAX_STREAMS, OBSERVE_PROTOCOL, ObserveRequestSchema, READ_TIMEOUT_MS, type ObserveRequest, type ObserveResult } from './protocol.js'
 import type { CallRecorder } from './recorder.js'
 import type { PeerLimiter } from '../mesh/peer-limiter.js'
 import type { Connection, Libp2p, Startable, Stream } from '@libp2p/interface'
@@ -25,10 +24,6 @@ export interface ObserveHandlerComponents {
   log: Logger
   /** Requests one peer may send; none: no limit. The node shares the management protocol's. */
   limiter?: PeerLimiter
-}
-
-class ObserveError extends Error {
-  constructor (readonly code: string, message: string) { super(message) }
 }
 
 /**
@@ -72,49 +67,31 @@ export class ObserveHandler implements Startable {
     }
   }
 
-  /** The request, read and checked: a refusal (ObserveError) when the peer may not have the answer. */
-  private async request (lp: ReturnType<typeof lpStream>, peer: string): Promise<ObserveRequest> {
+  /** The request, read and checked: a refusal (FrameRefusal) when the peer may not have the answer. */
+  private async request (lp: FrameReader, peer: string): Promise<ObserveRequest> {
     const self = this.c.libp2p.peerId.toString()
     // Before the request is read: a flood costs this node the answer, not the parsing.
     if (this.c.limiter?.take(peer) === false) {
       const rate = this.c.limiter.rate()
       this.warn(peer, 'throttled observe', { rate }, 'a peer sends more observe and management requests than --peer-manage-rate: refusing them with THROTTLED')
-      throw new ObserveError('THROTTLED', `node ${self} takes at most ${rate} management and observe requests/s from one peer (--peer-manage-rate); slow down`)
+      throw new FrameRefusal('THROTTLED', `node ${self} takes at most ${rate} management and observe requests/s from one peer (--peer-manage-rate); slow down`)
     }
-    let raw: unknown
-    try {
-      raw = decodeJson((await lp.read({ signal: AbortSignal.timeout(this.readTimeoutMs) })).subarray())
-    } catch (err: any) {
-      throw new ObserveError('BAD_REQUEST', `unreadable request: ${err.message}`)
-    }
-    const parsed = ObserveRequestSchema.safeParse(raw)
-    if (!parsed.success) throw new ObserveError('BAD_REQUEST', parsed.error.issues.map(i => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '))
-    if (!this.c.access.mayRead(peer, parsed.data.secret)) {
+    const req = await readJsonRequest(lp, ObserveRequestSchema, this.readTimeoutMs)
+    if (!this.c.access.mayRead(peer, req.secret)) {
       this.warn(peer, 'unauthorised', { op: 'observe' }, 'refused an unauthorised observe request')
-      throw new ObserveError('UNAUTHORIZED', refusalMessage(self, peer, 'observe', false))
+      throw new FrameRefusal('UNAUTHORIZED', refusalMessage(self, peer, 'observe', false))
     }
-    return parsed.data
+    return req
   }
 
   private async onStream (stream: Stream, connection: Connection): Promise<void> {
-    const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
     const peer = connection.remotePeer.toString()
-    let response: ObserveResponse
-    try {
-      response = { ok: true, result: this.answer(await this.request(lp, peer)) }
-    } catch (err: any) {
-      response = err instanceof ObserveError
-        ? { ok: false, code: err.code, message: err.message }
-        : { ok: false, code: 'INTERNAL', message: err?.message ?? String(err) }
-      if (!(err instanceof ObserveError)) this.warnError(peer, 'internal', { err: err?.message }, 'observe request failed')
-    }
-    try {
-      const bytes = encodeJson(response)
-      await lp.write(bytes.length <= MAX_RESPONSE_BYTES ? bytes : encodeJson({ ok: false, code: 'INTERNAL', message: 'the answer is too large' }))
-      await stream.close()
-    } catch (err: any) {
-      stream.abort(err instanceof Error ? err : new Error(String(err)))
-    }
+    await serveOneFrame(stream, {
+      maxRequestBytes: MAX_REQUEST_BYTES,
+      maxResponseBytes: MAX_RESPONSE_BYTES,
+      answer: async lp => this.answer(await this.request(lp, peer)),
+      onInternal: err => { this.warnError(peer, 'internal', { err: err?.message }, 'observe request failed') }
+    })
   }
 }
 
