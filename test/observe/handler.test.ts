@@ -1,5 +1,4 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMeshLibp2p, type MeshLibp2p } from '../../src/mesh/libp2p.js'
@@ -7,6 +6,7 @@ import { manage, ManageClientError } from '../../src/manage/client.js'
 import { observe } from '../../src/observe/client.js'
 import { MAX_REQUEST_BYTES, OBSERVE_PROTOCOL, ObserveResultSchema } from '../../src/observe/protocol.js'
 import { startTestNode, type TestNode } from '../helpers/node.js'
+import { jsonBytes, rawFrame } from '../helpers/raw-frame.js'
 
 /** The node's end of /p2pfaas/observe/1.0.0, spoken to by a raw libp2p peer: its answer, edges and refusals. */
 
@@ -27,15 +27,8 @@ afterAll(async () => {
   await node?.stop()
 })
 
-/** Sends raw bytes as the request frame and returns the decoded answer. */
-async function raw (bytes: Uint8Array): Promise<any> {
-  const stream = await client.dialProtocol(node.node.mesh.peerId, OBSERVE_PROTOCOL)
-  const lp = lpStream(stream, { maxDataLength: 8 * 1024 * 1024 })
-  await lp.write(bytes)
-  return JSON.parse(new TextDecoder().decode((await lp.read()).subarray()))
-}
-
-const json = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v))
+const raw = async (bytes: Uint8Array): Promise<any> => await rawFrame(client, node.node.mesh.peerId, OBSERVE_PROTOCOL, bytes)
+const json = jsonBytes
 
 describe('the observe handler', () => {
   // Moved from test/manage/handler.test.ts with the protocol: the same answer, the same check.
