@@ -4,10 +4,10 @@ import { availableParallelism, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { repoPath } from '../test/helpers/cli.js'
+import { startFleet, waitForMembership, type FleetVariant, type MembershipResult } from '../test/helpers/fleet.js'
 import {
-  handOffCheck, sampleIdle, sampleStaleness, startFleet, waitForMembership, waitForQuiet,
-  type FleetVariant, type HandOffResult, type IdleSample, type MembershipResult, type StalenessSample
-} from '../test/helpers/fleet.js'
+  cpuSeconds, handOffCheck, sampleIdle, sampleStaleness, waitForQuiet, type HandOffResult, type IdleSample, type StalenessSample
+} from '../test/helpers/fleet-sample.js'
 import { startBareFleet, waitForBareMesh } from './bare-fleet.js'
 import { renderSvg, seriesPlot } from '../src/plot/vega.js'
 
@@ -22,6 +22,7 @@ import { renderSvg, seriesPlot } from '../src/plot/vega.js'
  *   npm run bench:scale                       (N = 8, 16, 32, 64; both variants)
  *   npm run bench:scale -- 8 16 --out DIR     (other sizes, 2..64; results to DIR)
  *   npm run bench:scale -- 8 --variant mdns   (one variant)
+ *   npm run bench:scale -- 32 --pace boot     (next wave as soon as the last answers /healthz)
  */
 
 const MEMBERSHIP_BOUND_MS = 120_000
@@ -37,7 +38,8 @@ const { values, positionals } = parseArgs({
     out: { type: 'string', default: repoPath('test-artifacts', 'scale') },
     variant: { type: 'string', multiple: true },
     'no-bare': { type: 'boolean', default: false },
-    wave: { type: 'string', default: '4' }
+    wave: { type: 'string', default: '4' },
+    pace: { type: 'string', default: 'join' }
   }
 })
 const sizes = positionals.length > 0 ? positionals.map(Number) : [8, 16, 32, 64]
@@ -58,6 +60,12 @@ if (!Number.isInteger(WAVE) || WAVE < 1 || WAVE > 64) {
   process.exit(2)
 }
 
+const PACE = values.pace as 'join' | 'boot'
+if (PACE !== 'join' && PACE !== 'boot') {
+  process.stderr.write('bench:scale: --pace is join (next wave once the fleet lists the last) or boot (once it answers /healthz)\n')
+  process.exit(2)
+}
+
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 const log = (line: string): void => { process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`) }
 const since = (from: number, to: number | null): number | null => to == null ? null : Math.round(to - from)
@@ -74,6 +82,8 @@ interface OursRun {
   bootMs?: number
   /** Last /healthz to full membership: joining alone. */
   healthyToFullMs?: number | null
+  /** CPU seconds each node used from its spawn to full membership: its start and its part in forming. */
+  formCpuSec?: { mean: number, max: number }
   /** Full membership to no more link or record changes. */
   settleMs?: number | null
   membership?: Omit<MembershipResult, 'fullMembersAt' | 'handOffReadyAt'>
@@ -103,11 +113,13 @@ async function runOurs (n: number, variant: FleetVariant): Promise<OursRun> {
   let fleet
   try {
     log(`N=${n} ${variant}: starting P2PFaaS nodes in waves of ${WAVE}`)
-    fleet = await startFleet({ n, variant, wave: WAVE, logLevel: process.env.BENCH_LOG_LEVEL ?? 'warn' })
+    fleet = await startFleet({ n, variant, wave: WAVE, pace: PACE, logLevel: process.env.BENCH_LOG_LEVEL ?? 'warn' })
     run.bootMs = Math.round(fleet.lastHealthyAt - fleet.lastSpawnAt)
     run.spawnMs = Math.round(fleet.lastSpawnAt - fleet.firstSpawnAt)
     log(`N=${n} ${variant}: all answer /healthz; waiting for membership (at most ${MEMBERSHIP_BOUND_MS / 1000} s after the last spawn)`)
     const m = await waitForMembership(fleet, MEMBERSHIP_BOUND_MS)
+    const cpu = fleet.nodes.map(node => cpuSeconds(node.proc)).filter(Number.isFinite)
+    run.formCpuSec = { mean: cpu.reduce((a, b) => a + b, 0) / cpu.length, max: Math.max(...cpu) }
     const { fullMembersAt, handOffReadyAt, ...rest } = m
     run.membership = rest
     run.firstSpawnToFullMs = since(fleet.firstSpawnAt, fullMembersAt)
@@ -161,8 +173,8 @@ const pair = (a: string, b: string): string => `${a} / ${b}`
 
 function tableOf (runs: Run[]): string {
   const rows = [
-    '| N | variant | load avg (1 min) at start | first spawn → full | last spawn → full (boot + join) | last spawn → hand-off ready | full → settled | bare: last spawn → connected | traffic B/s per node (ours / bare) | idle CPU % of a core per node, mean·max (ours / bare) | machine busy % (ours / bare window) | RSS MiB per node, mean·max (ours / bare) | heap MiB | staleness p50 / p99 ms | links per node, mean·max | hand-off ok / tried (not linked) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'
+    '| N | variant | load avg (1 min) at start | first spawn → full | last spawn → full (boot + join) | last spawn → hand-off ready | CPU s per node to full, mean·max | full → settled | bare: last spawn → connected | traffic B/s per node (ours / bare) | idle CPU % of a core per node, mean·max (ours / bare) | machine busy % (ours / bare window) | RSS MiB per node, mean·max (ours / bare) | heap MiB | staleness p50 / p99 ms | links per node, mean·max | hand-off ok / tried (not linked) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'
   ]
   for (const r of runs) {
     const o = r.ours
@@ -182,6 +194,7 @@ function tableOf (runs: Run[]): string {
       o.error != null && m == null ? `failed: ${o.error.split('\n')[0]!.slice(0, 80)}` : fmtMs(o.firstSpawnToFullMs),
       fmtMs(o.lastSpawnToFullMs) + (o.bootMs != null && o.healthyToFullMs != null ? ` (${fmtMs(o.bootMs)} + ${fmtMs(o.healthyToFullMs)})` : '') + notFull,
       fmtMs(o.lastSpawnToHandOffReadyMs) + notReady,
+      o.formCpuSec != null ? `${f(o.formCpuSec.mean, 2)}·${f(o.formCpuSec.max, 2)}` : '–',
       o.settleMs === undefined ? '–' : o.settleMs === null ? 'not within 60 s' : fmtMs(o.settleMs),
       b == null ? '–' : b.error != null ? `failed: ${b.error.split('\n')[0]!.slice(0, 60)}` : fmtMs(b.lastSpawnToFullMs),
       pair(f(o.idle?.bytesPerNodePerSec), f(b?.idle?.bytesPerNodePerSec)),
@@ -236,7 +249,7 @@ const header = [
   '',
   `Node ${process.version}, ${availableParallelism()} cores, load average at start ${loadavg().map(l => l.toFixed(2)).join(' ')}.`,
   `Each node deploys one emulated function only it has; mdns = mDNS only (interval 5 s); bootstrap = no mDNS, every node given node 1's address.`,
-  `Nodes started in waves of ${WAVE} (next wave once the last answers /healthz). Membership bound ${MEMBERSHIP_BOUND_MS / 1000} s after the last spawn, polled every ~0.5 s;`,
+  `Nodes started in waves of ${WAVE}, ${PACE === 'join' ? 'the next wave once every node started lists every other ready to hand off to (a rolling start: the last wave joins a formed fleet)' : 'the next wave once the last answers /healthz'}. Membership bound ${MEMBERSHIP_BOUND_MS / 1000} s after the last spawn, polled every ~0.5 s;`,
   `"boot" = last spawn to its /healthz, "join" = the rest; settled = no link made or lost and no record taken for 4 s (bare floors: ${SETTLE_MS / 1000} s after connecting);`,
   `idle window ${IDLE_SECONDS} s with nobody polling, once settled; staleness = age of link peers' load, ${STALENESS_SECONDS} s from 4 nodes at a time every 250 ms;`,
   `hand-off check: from every node, ${HANDOFF_PER_NODE} calls to functions of other nodes (i+1, i+N/2, i-1), "not linked" = calls to a node the caller had no direct link to.`,

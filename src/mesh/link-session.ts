@@ -90,6 +90,12 @@ export interface LinkSessionInit {
  * neighbour are sent in batches, so a flood of changes costs one frame, not one each. It knows
  * nothing of what the frames mean.
  */
+/** Versions remembered per neighbour as announced by it; more than a forming fleet sends in a few batches. */
+const MAX_THEY_HAVE = 4096
+
+const versionKey = (e: LinkFrame['have'][number]): string =>
+  `${Buffer.from(e.peerId.buffer, e.peerId.byteOffset, e.peerId.byteLength).toString('latin1')}/${e.incarnation}/${e.seq}`
+
 export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
   readonly peer: string
   readonly initiator: boolean
@@ -111,6 +117,8 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
   private writing: Promise<void> = Promise.resolve()
   private outbox: Uint8Array[] = []
   private outHave: LinkFrame['have'] = []
+  /** Versions this neighbour announced to us lately: it has them, so they are not announced back. */
+  private readonly theyHave = new Set<string>()
   private outPulse?: LinkFrame['pulse']
   private flushing = false
   private haveTimer?: ReturnType<typeof setTimeout>
@@ -185,6 +193,15 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
   }
 
   /** Queues announcements of versions this node has; they leave with this turn's records. */
+  /**
+   * The neighbour announced these versions: it has them. While a change floods the mesh, most
+   * neighbours hear of it from someone else before this node's batch leaves; those are not told again.
+   */
+  noteTheyHave (entries: LinkFrame['have']): void {
+    if (this.theyHave.size + entries.length > MAX_THEY_HAVE) this.theyHave.clear()
+    for (const e of entries) this.theyHave.add(versionKey(e))
+  }
+
   pushHave (entries: LinkFrame['have']): void {
     if (this.closed) return
     this.outHave.push(...entries)
@@ -215,6 +232,8 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
     setImmediate(() => {
       this.flushing = false
       if (this.closed) return
+      if (this.outHave.length > 0 && this.theyHave.size > 0) this.outHave = this.outHave.filter(e => !this.theyHave.has(versionKey(e)))
+      if (this.outbox.length === 0 && this.outHave.length === 0 && this.outPulse == null) return
       do {
         const records = this.outbox.splice(0, RECORDS_PER_FRAME)
         const have = this.outHave.splice(0, HAVE_PER_FRAME)

@@ -39,6 +39,12 @@ const OVERFLOW_LINKS = 4
 /** How many members, on average, take a stranger heard on the LAN into the mesh; and after how long (ms, to twice that). */
 const STRANGER_DIALERS = 2
 const STRANGER_WAIT_MS = 2000
+/**
+ * Syncs an isolated node makes at once with peers heard on the LAN. One member's answer is the
+ * whole table; two cover a peer that turns out to be another newcomer. Each costs the peer a
+ * handshake and a copy of its table.
+ */
+const JOIN_SYNCS = 2
 
 export interface LinkManagerInit {
   /** Pulse interval on every link (ms): the liveness clock and the idle load refresh. */
@@ -209,6 +215,8 @@ export class LinkManager {
     this.c.membership.sessionEnded(s.peer)
     if (error != null) this.log.debug({ peer: s.peer, role: s.role, error }, 'session ended')
     if (s.role === 'link') this.linkDown(s.peer)
+    // A joiner's sync brought it the membership: it links now rather than at the next heartbeat.
+    else if (s.role === 'sync' && s.initiator && this.started && this.seeking()) this.dialLinks()
   }
 
   private readonly onFrame = async (s: LinkSession, frame: LinkFrame): Promise<void> => {
@@ -218,6 +226,7 @@ export class LinkManager {
     if (frame.records.length > 0) await this.c.membership.receive(frame.records, s.peer)
     if (frame.pulse != null) this.onPulse(s, frame.pulse)
     if (frame.have.length > 0) {
+      s.noteTheyHave(frame.have)
       const want = this.c.membership.wantsFrom(frame.have, s.peer)
       if (want.length > 0) s.send({ want })
     }
@@ -338,9 +347,10 @@ export class LinkManager {
     best.close()
   }
 
-  private linkCount (): number {
+  /** Live links; with `opened`, only those this node opened. */
+  private linkCount (opened = false): number {
     let n = 0
-    for (const s of this.sessions.values()) if (s.role === 'link') n++
+    for (const s of this.sessions.values()) if (s.role === 'link' && (!opened || s.initiator)) n++
     return n
   }
 
@@ -416,7 +426,7 @@ export class LinkManager {
     if (!this.heard.has(peer) && this.c.membership.table.get(peer) == null) this.log.info({ peer, addrs: addrs.map(String) }, 'discovered peer')
     this.heard.set(peer, { addrs, at: this.now() })
     if (this.c.membership.table.get(peer)?.reachable === true) return
-    if (this.isolated()) { this.joinThrough(peer, addrs); return }
+    if (this.seeking()) { this.joinThrough(peer, addrs); return }
     // A member hearing a stranger: it is new (it dials in itself and its record then reaches
     // everyone within a second) or from a mesh that formed apart. Every member hears it, so only
     // about two of them, chosen at random, check again later and bring it in if nobody has: were
@@ -547,39 +557,67 @@ export class LinkManager {
   }
 
   private dial (now: number): void {
+    this.dialLinks()
+    if (this.seeking()) this.dialSeeds(now)
+  }
+
+  /**
+   * Not (yet) in the mesh: no link, or none beyond an island of newcomers that found each other
+   * first (everyone it reaches is a neighbour of its own). Such a node keeps asking seeds and peers
+   * heard on the LAN that it cannot reach; a member of a formed mesh reaches all of those already.
+   */
+  private seeking (): boolean {
+    return this.isolated() || this.c.membership.table.reachableSize <= this.linkCount() + 1
+  }
+
+  private dialLinks (): void {
     const table = this.c.membership.table
     const plan: DialPlan = chooseDials({
       links: this.linkCount(),
+      outbound: this.linkCount(true),
       pending: this.dialing.size,
       targetLinks: this.init.links,
       reachable: table.reachable().map(m => m.info.peerId),
       unreachable: table.unreachable().map(m => m.info.peerId),
       busy: peer => this.sessions.has(peer) || this.dialing.has(peer) || this.backingOff(peer) || this.isBanned(peer) || this.foreign.has(peer),
-      reachableCount: table.reachableSize
+      reachableCount: table.reachableSize,
+      linksOf: peer => table.get(peer)?.info.links.length ?? 0,
+      maxLinks: this.maxLinks
     }, this.rng)
     for (const peer of plan.links) void this.open({ peer, addrs: this.addrsOf(peer) }, true)
     if (plan.redial != null) void this.open({ peer: plan.redial, addrs: this.addrsOf(plan.redial) }, this.linkCount() < this.maxLinks)
-    if (!this.isolated()) return
-    // No mesh: ask the seeds and anyone heard on the LAN.
+  }
+
+  /**
+   * No mesh: ask the seeds and anyone heard on the LAN for the membership, by a sync, not a link.
+   * The node then links to members of its choosing (with room to spare): a link to the seed would
+   * make every seed take a link from every joiner and give another back, two more record versions
+   * per join for every member to check.
+   */
+  private dialSeeds (now: number): void {
+    const table = this.c.membership.table
+    const isolated = this.isolated()
     for (const addr of this.init.bootstrap) {
       const key = addr.toString()
       const peer = peerIdIn(addr)
       if (peer === table.self || this.backingOff(peer ?? key) || this.backingOff(key)) continue
-      void this.open({ peer, addrs: [peer != null ? addr.decapsulateCode(421) : addr] }, true)
+      // Past the first link, only seeds it knows it cannot reach (an island of newcomers).
+      if (!isolated && (peer == null || table.get(peer)?.reachable === true)) continue
+      void this.open({ peer, addrs: [peer != null ? addr.decapsulateCode(421) : addr] }, false)
     }
     for (const [peer, h] of this.heard) if (now - h.at > 60_000) this.heard.delete(peer)
     // In random order, so that a fleet starting together does not all dial the first node it heard.
-    for (const [peer, h] of shuffled([...this.heard], this.rng)) this.joinThrough(peer, h.addrs)
+    for (const [peer, h] of shuffled([...this.heard], this.rng)) if (table.get(peer)?.reachable !== true) this.joinThrough(peer, h.addrs)
   }
 
   /**
-   * An isolated node dials peers heard on the LAN to join, but no more at once than the links it
-   * wants: one link brings it the whole membership, and a fleet of N starting together that dialled
-   * everyone it heard would make N^2 handshakes (at N=64, seconds of every node's CPU).
+   * An isolated node syncs with peers heard on the LAN to join, a few at once: one sync brings it
+   * the whole membership, and a fleet of N starting together that dialled everyone it heard would
+   * make N^2 handshakes (at N=64, seconds of every node's CPU).
    */
   private joinThrough (peer: string, addrs: Multiaddr[]): void {
-    if (this.dialing.size >= this.init.links || this.backingOff(peer) || this.isBanned(peer)) return
-    void this.open({ peer, addrs }, true)
+    if (this.dialing.size >= JOIN_SYNCS || this.backingOff(peer) || this.isBanned(peer)) return
+    void this.open({ peer, addrs }, false)
   }
 
   private addrsOf (peer: string): Multiaddr[] {

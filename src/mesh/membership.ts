@@ -227,7 +227,8 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
 
   private announceVersion (info: MemberInfo, except?: string): void {
     const entry = [versionOf(info)]
-    for (const peer of this.c.sessions()) if (peer !== except) this.c.announce(peer, entry)
+    // Not to the member itself either: it has its own record.
+    for (const peer of this.c.sessions()) if (peer !== except && peer !== info.peerId) this.c.announce(peer, entry)
   }
 
   /**

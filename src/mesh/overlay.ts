@@ -15,7 +15,15 @@ export const REDIALS_PER_HEARTBEAT = 4
 export interface OverlayState {
   /** Live overlay links and dials in flight. */
   links: number
+  /** Of the live links, those this node opened; omitted: it opens links up to the whole target. */
+  outbound?: number
   pending: number
+  /**
+   * The degree a node aims at. It opens half of it itself (ownLinks) and gets the rest from nodes that open
+   * theirs to it: were every node to open the whole target, the mean degree would be twice the
+   * target, every member would sit at its maximum, and each link a joiner opens would make a member
+   * give another back (two more record versions per link for every member to check).
+   */
   targetLinks: number
   /** Reachable members, this node excluded. */
   reachable: readonly string[]
@@ -25,6 +33,10 @@ export interface OverlayState {
   reachableCount: number
   /** Already in a session, being dialled, backing off or banned. */
   busy: (peer: string) => boolean
+  /** How many links a member's record lists; omitted: all alike. */
+  linksOf?: (peer: string) => number
+  /** The most links a member keeps before it gives one back (this node's own maximum, taken as everyone's). */
+  maxLinks?: number
 }
 
 export interface DialPlan {
@@ -35,14 +47,15 @@ export interface DialPlan {
 }
 
 export function chooseDials (s: OverlayState, rng: () => number): DialPlan {
-  const want = Math.min(s.targetLinks - s.links - s.pending, MAX_PARALLEL_DIALS - s.pending)
+  const own = s.outbound == null ? s.targetLinks : ownLinks(s.targetLinks) - s.outbound
+  const want = Math.min(s.targetLinks - s.links - s.pending, own - s.pending, MAX_PARALLEL_DIALS - s.pending)
   let links: string[] = []
   if (want > 0) {
     // Reachable members first (the mesh is there, this node just needs more neighbours); with
     // nobody reachable, anyone the table remembers (a node that has only synced with a seed).
     let pool = s.reachable.filter(p => !s.busy(p))
     if (pool.length === 0) pool = s.unreachable.filter(p => !s.busy(p))
-    links = sample(pool, want, rng)
+    links = sampleRoomyFirst(pool, want, s, rng)
   }
   let redial: string | undefined
   if (s.links > 0 && s.unreachable.length > 0 && rng() < Math.min(1, REDIALS_PER_HEARTBEAT / Math.max(1, s.reachableCount))) {
@@ -50,6 +63,27 @@ export function chooseDials (s: OverlayState, rng: () => number): DialPlan {
     if (pool.length > 0) redial = pool[Math.floor(rng() * pool.length)]
   }
   return { links, redial }
+}
+
+/** How many links a node opens itself for a target degree: half, and at least two (or the target), so one lost link never leaves it hanging by the other alone. */
+export function ownLinks (targetLinks: number): number {
+  return Math.min(targetLinks, Math.max(2, Math.ceil(targetLinks / 2)))
+}
+
+/**
+ * Up to k members at random, those with room below the maximum first, then any. A full member
+ * still takes a link from a node below the target, but then gives one back: two more versions of
+ * two records that every member must check, for nothing. (Preferring members below the *target*
+ * instead herds every dialler onto the newest members, which then overflow.)
+ */
+function sampleRoomyFirst (pool: readonly string[], k: number, s: OverlayState, rng: () => number): string[] {
+  const { linksOf, maxLinks } = s
+  if (linksOf == null || maxLinks == null) return sample(pool, k, rng)
+  const roomy: string[] = []
+  const full: string[] = []
+  for (const p of pool) (linksOf(p) < maxLinks ? roomy : full).push(p)
+  const out = sample(roomy, k, rng)
+  return out.length < k ? [...out, ...sample(full, k - out.length, rng)] : out
 }
 
 /** Up to k distinct elements, uniformly. */

@@ -153,8 +153,8 @@ export const NODE_FLAGS = {
     env: 'P2PFAAS_LINKS',
     schema: count('--links', 1, 32),
     default: String(DEFAULT_LINKS),
-    help: 'overlay links (neighbours with fresh load) to keep',
-    doc: 'overlay links to keep: the neighbours whose load is always fresh'
+    help: 'overlay links (neighbours with fresh load) to aim at; a node opens half of them itself',
+    doc: 'overlay links to aim at: the neighbours whose load is always fresh (a node opens half of them itself, the rest are opened to it)'
   },
   maxConnections: {
     kind: 'value',

@@ -1,16 +1,16 @@
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CLI } from './cli.js'
-import { createLan, type Host, type HostProcess, type Lan, type LanAnswer } from './lan.js'
+import { createLan, type Host, type HostProcess, type Lan } from './lan.js'
+import { machineTicks } from './proc.js'
 
 /**
  * A fleet of P2PFaaS node processes, one per host of a LAN of network namespaces, and the
  * measurements a scale experiment takes of it: how soon every node knows every other, whether each
  * can hand a call to any other, what an idle fleet costs (traffic, CPU, memory) and how old the
- * load each node holds of its overlay neighbours is. Used by `npm run bench:scale` and by
- * test/lan/fleet-lan.test.ts.
+ * load each node holds of its overlay neighbours is (those in fleet-sample.ts). Used by
+ * `npm run bench:scale` and by test/lan/fleet-lan.test.ts.
  *
  * Times are `performance.now()` values of this process. Everything is read from inside the LAN
  * through the LAN's probe host, gently: 64 nodes may share 2 cores with this process.
@@ -28,7 +28,15 @@ export interface FleetInit {
   extraArgs?: string[]
   /** The nodes' --log-level (default warn). */
   logLevel?: string
-  /** How long one wave may take to answer /healthz (default 120 s). */
+  /**
+   * When the next wave starts: `boot`, once this wave answers /healthz (default); `join`, as in a
+   * rolling start, once every node started so far lists every other ready to hand off to and the
+   * machine has caught up (under half its CPU busy for a second, waited for at most 30 s). On a
+   * machine whose few cores run the whole fleet, `join` keeps a wave's boot from waiting for the CPU
+   * the earlier waves use to form, which on real hardware (a computer per node) is their own.
+   */
+  pace?: 'boot' | 'join'
+  /** How long one wave may take to answer /healthz, and with `pace: 'join'` to join (default 120 s). */
   waveTimeoutMs?: number
   /** More functions for every node's stack file, as YAML lines under `functions:` (indented two spaces). */
   extraFunctions?: string[]
@@ -107,51 +115,17 @@ export interface MembershipResult {
   exited: number[]
 }
 
-export interface IdleSample {
-  seconds: number
-  /** rx+tx on each node's link, per second: mean over nodes, and the busiest node. */
-  bytesPerNodePerSec: number
-  bytesPerNodePerSecMax: number
-  /** Per node, in % of one core. */
-  cpuPctPerNode: { mean: number, max: number }
-  /** The whole machine (every process, not only the fleet's), in % of all its cores. */
-  machineBusyPct: number
-  cores: number
-  rssMiB: { mean: number, max: number }
-  /** From `nodejs_heap_size_used_bytes` on /metrics, when the nodes export it. */
-  heapUsedMiB?: { mean: number, max: number }
-}
-
-export interface StalenessSample {
-  /** Age in ms of link peers' load; null when there was no sample. */
-  p50: number | null
-  p99: number | null
-  max: number | null
-  samples: number
-  /** /mesh reads tried, and how many got no answer (a node too busy to answer within 5 s). */
-  reads: number
-  unanswered: number
-}
-
-export interface HandOffResult {
-  tried: number
-  ok: number
-  /** Answered 200 but run by a node other than the one that has the function. */
-  wrongExecutor: number
-  /** How many of the calls went to a node the caller had no direct link to, when it was asked. */
-  notLinked: number
-  errors: string[]
-}
-
 const HTTP_PORT = 18080
 const P2P_PORT = 4001
 /** At most this many requests in flight through the probe host. */
-const IN_FLIGHT = 8
+export const IN_FLIGHT = 8
 const POLL_MS = 500
+/** With `pace: 'join'`, the machine counts as caught up under this share of its CPU busy, waited for at most this long. */
+const CALM_BUSY = 0.5
+const CALM_BOUND_MS = 30_000
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 const mean = (xs: number[]): number => xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length
-const lastOctet = (host: Host): string => host.ip.split('.').pop()!
 const tail = (p: HostProcess, lines = 15): string => p.output.slice(-lines).join('\n')
 
 /** Like Promise.all over `items`, with at most `limit` calls of `fn` running at once. */
@@ -193,7 +167,7 @@ export async function readMesh (lan: Lan, url: string, timeoutMs = 5000): Promis
   }
 }
 
-const isLink = (p: FleetMeshPeer): boolean => p.link ?? p.connected
+export const isLink = (p: FleetMeshPeer): boolean => p.link ?? p.connected
 
 /**
  * Starts n nodes, in waves, each waiting for the previous wave's /healthz; with the bootstrap
@@ -268,12 +242,35 @@ export async function startFleet (init: FleetInit): Promise<Fleet> {
       bootstrap = `/ip4/${lan.hosts[0]!.ip}/tcp/${P2P_PORT}/p2p/${peerIds[0]!}`
       rest = all.slice(1)
     }
+    const waitJoined = async (upTo: number): Promise<void> => {
+      const started = all.slice(0, upTo).map(j => ({ url: `http://${lan.hosts[j - 1]!.ip}:${HTTP_PORT}`, peerId: peerIds[j - 1]!, fn: `fn-${j}` }))
+      const deadline = performance.now() + (init.waveTimeoutMs ?? 120_000)
+      for (;;) {
+        const round = await membershipRound(lan, started)
+        if (round.nodesReady === started.length) return
+        if (performance.now() > deadline) throw new Error(`nodes 1 to ${upTo} did not all list each other within ${init.waveTimeoutMs ?? 120_000} ms (fewest listed: ${round.minListed} of ${upTo - 1})`)
+        // Gentler than the measurement's polling: this only paces the start.
+        await sleep(2 * POLL_MS)
+      }
+    }
+    const waitCalm = async (): Promise<void> => {
+      const deadline = performance.now() + CALM_BOUND_MS
+      while (performance.now() < deadline) {
+        const a = machineTicks()
+        await sleep(1000)
+        const b = machineTicks()
+        if ((b.busy - a.busy) / Math.max(1, b.total - a.total) < CALM_BUSY) return
+      }
+    }
     for (let k = 0; k < rest.length; k += wave) {
       const js = rest.slice(k, k + wave)
       for (const j of js) spawn(j, bootstrap)
       const w0 = performance.now()
       await waitHealthy(js)
-      if (process.env.FLEET_DEBUG != null) process.stderr.write(`wave ${js.join(',')}: healthy in ${Math.round(performance.now() - w0)} ms\n`)
+      const healthy = performance.now() - w0
+      const last = k + wave >= rest.length
+      if (init.pace === 'join' && !last) { await waitJoined(js.at(-1)!); await waitCalm() }
+      if (process.env.FLEET_DEBUG != null) process.stderr.write(`wave ${js.join(',')}: healthy in ${Math.round(healthy)} ms, next after ${Math.round(performance.now() - w0)} ms\n`)
     }
 
     const nodes: FleetNode[] = all.map(j => ({
@@ -301,7 +298,6 @@ export async function startFleet (init: FleetInit): Promise<Fleet> {
 export async function waitForMembership (fleet: Fleet, timeoutMs: number): Promise<MembershipResult> {
   const { lan, nodes } = fleet
   const n = nodes.length
-  const fnOf = new Map(nodes.map(node => [node.peerId, node.fn]))
   const result: MembershipResult = {
     fullMembersAt: null,
     handOffReadyAt: null,
@@ -311,35 +307,11 @@ export async function waitForMembership (fleet: Fleet, timeoutMs: number): Promi
   }
   for (;;) {
     const roundStart = performance.now()
-    const views = await mapLimited(nodes, IN_FLIGHT, async node => await readMesh(lan, node.url))
+    result.last = await membershipRound(lan, nodes)
     const at = performance.now()
     result.rounds++
-    const listed: number[] = []
-    const links: number[] = []
-    let nodesFull = 0
-    let nodesReady = 0
-    views.forEach((view, i) => {
-      if (view == null) return
-      const self = nodes[i]!.peerId
-      const others = view.peers.filter(p => p.peerId !== self && fnOf.has(p.peerId))
-      const count = new Set(others.map(p => p.peerId)).size
-      listed.push(count)
-      links.push(others.filter(isLink).length)
-      if (count === n - 1) nodesFull++
-      const ready = others.filter(p => p.addrs.length > 0 && p.functions.includes(fnOf.get(p.peerId)!))
-      if (new Set(ready.map(p => p.peerId)).size === n - 1) nodesReady++
-    })
-    result.last = {
-      answering: listed.length,
-      minListed: listed.length > 0 ? Math.min(...listed) : 0,
-      meanListed: mean(listed),
-      nodesFull,
-      nodesReady,
-      meanLinks: mean(links),
-      maxLinks: links.length > 0 ? Math.max(...links) : 0
-    }
-    if (result.fullMembersAt == null && nodesFull === n) result.fullMembersAt = at
-    if (result.handOffReadyAt == null && nodesReady === n) result.handOffReadyAt = at
+    if (result.fullMembersAt == null && result.last.nodesFull === n) result.fullMembersAt = at
+    if (result.handOffReadyAt == null && result.last.nodesReady === n) result.handOffReadyAt = at
     result.exited = nodes.filter(node => node.proc.proc.exitCode != null || node.proc.proc.signalCode != null).map(node => node.index)
     if (result.fullMembersAt != null && result.handOffReadyAt != null) return result
     if (result.exited.length > 0 || at - fleet.lastSpawnAt > timeoutMs) return result
@@ -347,225 +319,35 @@ export async function waitForMembership (fleet: Fleet, timeoutMs: number): Promi
   }
 }
 
-let clockTicks: number | undefined
-function ticksPerSecond (): number {
-  try {
-    clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
-  } catch {
-    clockTicks = 100
-  }
-  return clockTicks
-}
+type RoundNode = Pick<FleetNode, 'url' | 'peerId' | 'fn'>
 
-/**
- * The pid of the program a host runs: `ip netns exec` execs it in place today, but if a version
- * of ip forks instead, the program is its only child.
- */
-export function programPid (proc: HostProcess): number | undefined {
-  const pid = proc.proc.pid
-  if (pid == null) return undefined
-  try {
-    if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'ip') return pid
-    const child = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0]
-    return child != null && child !== '' ? Number(child) : pid
-  } catch {
-    return undefined
-  }
-}
-
-/** utime + stime of a process, in clock ticks (NaN once it is gone). */
-function cpuTicks (pid: number | undefined): number {
-  if (pid == null) return NaN
-  try {
-    // The command name is in parentheses and may hold spaces: count fields after the last ')'.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return Number(fields[11]) + Number(fields[12])
-  } catch {
-    return NaN
-  }
-}
-
-/** Busy and total jiffies of the whole machine. */
-function machineTicks (): { busy: number, total: number, cores: number } {
-  const lines = readFileSync('/proc/stat', 'utf8').split('\n')
-  const cpu = lines[0]!.trim().split(/\s+/).slice(1).map(Number)
-  // user nice system idle iowait irq softirq steal (guest time is already inside user).
-  const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0)
-  const idle = cpu[3]! + (cpu[4] ?? 0)
-  return { busy: total - idle, total, cores: lines.filter(l => /^cpu\d+ /.test(l)).length }
-}
-
-function rssMiB (pid: number | undefined): number {
-  if (pid == null) return NaN
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024
-  } catch {
-    return NaN
-  }
-}
-
-/** rx+tx of every host's link, read on the bridge side: one `ip` call for the whole LAN. */
-function linkBytes (lan: Lan): Map<string, number> {
-  const links = JSON.parse(execFileSync('ip', ['-n', `pf${lan.id}br`, '-s', '-j', 'link']).toString()) as Array<{ ifname: string, stats64?: { rx: { bytes: number }, tx: { bytes: number } } }>
-  return new Map(links.map(l => [l.ifname, (l.stats64?.rx.bytes ?? 0) + (l.stats64?.tx.bytes ?? 0)]))
-}
-
-const stats = (xs: number[]): { mean: number, max: number } => {
-  const ok = xs.filter(Number.isFinite)
-  return { mean: mean(ok), max: ok.length > 0 ? Math.max(...ok) : NaN }
-}
-
-/**
- * What the fleet costs while nobody asks it anything: nothing is sent to the nodes during the
- * window, so only what they send each other (and mDNS) crosses their links. Memory and heap are
- * read after the window.
- */
-/**
- * Waits until the mesh has stopped forming: no link made or lost and no member record taken by any
- * node (their /metrics counters) between two reads `quietMs` apart. Idle figures mean something
- * only after this. Returns how long it took, or null when it did not settle within `timeoutMs`.
- */
-export async function waitForQuiet (fleet: Fleet, quietMs = 4000, timeoutMs = 60_000): Promise<number | null> {
-  const t0 = performance.now()
-  const read = async (): Promise<number[]> => await mapLimited(fleet.nodes, IN_FLIGHT, async node => {
-    const res = await fleet.lan.get(`${node.url}/metrics`, 3000)
-    if (res.status !== 200) return NaN
-    let sum = 0
-    for (const m of res.body.matchAll(/^p2pfaas_(?:link_events|member_records)_total\{[^}]*\} (\d+)/gm)) sum += Number(m[1])
-    return sum
+/** One read of every node's /mesh: how many of the others each lists, and lists ready to hand off to. */
+async function membershipRound (lan: Lan, nodes: readonly RoundNode[]): Promise<MembershipResult['last']> {
+  const n = nodes.length
+  const fnOf = new Map(nodes.map(node => [node.peerId, node.fn]))
+  const views = await mapLimited(nodes, IN_FLIGHT, async node => await readMesh(lan, node.url))
+  const listed: number[] = []
+  const links: number[] = []
+  let nodesFull = 0
+  let nodesReady = 0
+  views.forEach((view, i) => {
+    if (view == null) return
+    const self = nodes[i]!.peerId
+    const others = view.peers.filter(p => p.peerId !== self && fnOf.has(p.peerId))
+    const count = new Set(others.map(p => p.peerId)).size
+    listed.push(count)
+    links.push(others.filter(isLink).length)
+    if (count === n - 1) nodesFull++
+    const ready = others.filter(p => p.addrs.length > 0 && p.functions.includes(fnOf.get(p.peerId)!))
+    if (new Set(ready.map(p => p.peerId)).size === n - 1) nodesReady++
   })
-  let last = await read()
-  while (performance.now() - t0 < timeoutMs) {
-    await sleep(quietMs)
-    const now = await read()
-    if (now.every((x, i) => x === last[i] && !Number.isNaN(x))) return performance.now() - t0
-    last = now
+  return {
+    answering: listed.length,
+    minListed: listed.length > 0 ? Math.min(...listed) : 0,
+    meanListed: mean(listed),
+    nodesFull,
+    nodesReady,
+    meanLinks: mean(links),
+    maxLinks: links.length > 0 ? Math.max(...links) : 0
   }
-  return null
-}
-
-export async function sampleIdle (fleet: { lan: Lan, nodes: FleetProcess[] }, seconds: number): Promise<IdleSample> {
-  const { lan, nodes } = fleet
-  const veths = nodes.map(node => `pf${lan.id}p${lastOctet(node.host)}`)
-  const pids = nodes.map(node => programPid(node.proc))
-  const hz = ticksPerSecond()
-
-  const bytesBefore = linkBytes(lan)
-  const cpuBefore = pids.map(cpuTicks)
-  const machineBefore = machineTicks()
-  const t0 = performance.now()
-  await sleep(seconds * 1000)
-  const bytesAfter = linkBytes(lan)
-  const cpuAfter = pids.map(cpuTicks)
-  const machineAfter = machineTicks()
-  const secs = (performance.now() - t0) / 1000
-
-  const bytes = veths.map(v => ((bytesAfter.get(v) ?? NaN) - (bytesBefore.get(v) ?? NaN)) / secs)
-  const cpu = pids.map((_, i) => (cpuAfter[i]! - cpuBefore[i]!) / hz / secs * 100)
-  const sample: IdleSample = {
-    seconds: secs,
-    bytesPerNodePerSec: stats(bytes).mean,
-    bytesPerNodePerSecMax: stats(bytes).max,
-    cpuPctPerNode: stats(cpu),
-    machineBusyPct: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total) * 100,
-    cores: machineAfter.cores,
-    rssMiB: stats(pids.map(rssMiB))
-  }
-  const withHttp = nodes.filter(node => node.url != null)
-  if (withHttp.length > 0) {
-    const heaps = await mapLimited(withHttp, IN_FLIGHT, async node => heapUsedMiB(await lan.get(`${node.url!}/metrics`, 3000)))
-    const known = heaps.filter((h): h is number => h != null)
-    if (known.length > 0) sample.heapUsedMiB = stats(known)
-  }
-  return sample
-}
-
-function heapUsedMiB (res: LanAnswer): number | undefined {
-  if (res.status !== 200) return undefined
-  const m = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})?\s+(\S+)/m.exec(res.body)
-  return m != null ? Number(m[1]) / 1024 / 1024 : undefined
-}
-
-const percentile = (sorted: number[], p: number): number | null =>
-  sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(p / 100 * sorted.length))]!
-
-/**
- * How old the load a node holds of each direct overlay neighbour is: loadAgeMs of its link peers
- * (lastSeenMs of its connected peers today), read from a few nodes at a time every ~250 ms.
- */
-export async function sampleStaleness (fleet: Fleet, seconds: number, opts: { everyMs?: number, perTick?: number } = {}): Promise<StalenessSample> {
-  const everyMs = opts.everyMs ?? 250
-  const perTick = Math.min(opts.perTick ?? 4, fleet.nodes.length)
-  const ages: number[] = []
-  const started = performance.now()
-  let reads = 0
-  let unanswered = 0
-  let cursor = 0
-  while (performance.now() - started < seconds * 1000) {
-    const tick = performance.now()
-    const batch = Array.from({ length: perTick }, (_, k) => fleet.nodes[(cursor + k) % fleet.nodes.length]!)
-    cursor = (cursor + perTick) % fleet.nodes.length
-    const views = await Promise.all(batch.map(async node => await readMesh(fleet.lan, node.url)))
-    reads += views.length
-    unanswered += views.filter(v => v == null).length
-    for (const view of views) {
-      for (const p of view?.peers ?? []) {
-        if (!isLink(p)) continue
-        const age = p.loadAgeMs !== undefined ? p.loadAgeMs : p.lastSeenMs
-        if (typeof age === 'number' && Number.isFinite(age)) ages.push(age)
-      }
-    }
-    await sleep(Math.max(0, everyMs - (performance.now() - tick)))
-  }
-  ages.sort((a, b) => a - b)
-  return { p50: percentile(ages, 50), p99: percentile(ages, 99), max: ages.at(-1) ?? null, samples: ages.length, reads, unanswered }
-}
-
-/**
- * The targets of node i (0-based) in a fleet of n: its ring neighbours and the node opposite,
- * which an overlay of a few links per node is unlikely to connect it to directly.
- */
-export function handOffTargets (i: number, n: number, perNode: number): number[] {
-  const offsets = [1, Math.floor(n / 2), n - 1]
-  for (let d = 2; d < n; d++) offsets.push(d, n - d)
-  const targets: number[] = []
-  for (const off of offsets) {
-    const j = (i + off) % n
-    if (j !== i && !targets.includes(j)) targets.push(j)
-    if (targets.length >= perNode) break
-  }
-  return targets
-}
-
-/**
- * From every node i, calls `/function/fn-<j>` for `perNode` targets j; fn-<j> exists only on node j,
- * so a call is right when it answers 200 and its path (`X-P2pfaas-Peers-List-Id`) ends at node j.
- */
-export async function handOffCheck (fleet: Fleet, perNode = 3, timeoutMs = 10_000): Promise<HandOffResult> {
-  const { lan, nodes } = fleet
-  const pairs = nodes.flatMap((_, i) => handOffTargets(i, nodes.length, perNode).map(j => ({ from: nodes[i]!, to: nodes[j]! })))
-  // Who each caller is directly linked to, to tell how many calls had to cross the overlay.
-  const linked = await mapLimited(nodes, IN_FLIGHT, async node => new Set((await readMesh(lan, node.url))?.peers.filter(isLink).map(p => p.peerId) ?? []))
-  const result: HandOffResult = { tried: pairs.length, ok: 0, wrongExecutor: 0, notLinked: 0, errors: [] }
-  for (const { from, to } of pairs) if (!linked[from.index - 1]!.has(to.peerId)) result.notLinked++
-  await mapLimited(pairs, IN_FLIGHT, async ({ from, to }) => {
-    const what = `node ${from.index} → ${to.fn}`
-    const res = await lan.get(`${from.url}/function/${to.fn}`, timeoutMs)
-    if (res.status !== 200) {
-      result.errors.push(`${what}: ${res.status === 0 ? res.error ?? 'no answer' : `${res.status} ${res.body.slice(0, 160)}`}`)
-      return
-    }
-    let path: unknown
-    try { path = JSON.parse(res.headers?.['x-p2pfaas-peers-list-id'] ?? '') } catch {}
-    if (!Array.isArray(path) || path.length === 0) {
-      result.errors.push(`${what}: 200 without a peers list (${res.headers?.['x-p2pfaas-peers-list-id'] ?? 'no header'})`)
-    } else if (path.at(-1) === to.peerId) {
-      result.ok++
-    } else {
-      result.wrongExecutor++
-      result.errors.push(`${what}: run by ${String(path.at(-1))}, not node ${to.index} (${to.peerId})`)
-    }
-  })
-  return result
 }

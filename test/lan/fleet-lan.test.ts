@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { handOffCheck, programPid, startFleet, waitForMembership, type Fleet, type FleetVariant } from '../helpers/fleet.js'
+import { startFleet, waitForMembership, type Fleet, type FleetVariant } from '../helpers/fleet.js'
+import { handOffCheck, programPid } from '../helpers/fleet-sample.js'
 
 /**
  * Eight node processes on eight hosts, in the two ways a fleet finds itself: mDNS alone, or no mDNS

@@ -1,0 +1,218 @@
+import { execFileSync } from 'node:child_process'
+import { IN_FLIGHT, isLink, mapLimited, readMesh, type Fleet, type FleetProcess } from './fleet.js'
+import type { Host, Lan, LanAnswer } from './lan.js'
+import { cpuTicks, machineTicks, programPid, rssMiB, ticksPerSecond } from './proc.js'
+
+export { cpuSeconds, programPid } from './proc.js'
+
+/**
+ * What a running fleet (test/helpers/fleet.ts) costs and whether it works: idle traffic, CPU and
+ * memory per node, how old the load each node holds of its neighbours is, and a hand-off from every
+ * node. Read from /proc, the LAN bridge and each node's HTTP API, gently: 64 nodes may share
+ * 2 cores with this process.
+ */
+
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+const mean = (xs: number[]): number => xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length
+const lastOctet = (host: Host): string => host.ip.split('.').pop()!
+
+export interface IdleSample {
+  seconds: number
+  /** rx+tx on each node's link, per second: mean over nodes, and the busiest node. */
+  bytesPerNodePerSec: number
+  bytesPerNodePerSecMax: number
+  /** Per node, in % of one core. */
+  cpuPctPerNode: { mean: number, max: number }
+  /** The whole machine (every process, not only the fleet's), in % of all its cores. */
+  machineBusyPct: number
+  cores: number
+  rssMiB: { mean: number, max: number }
+  /** From `nodejs_heap_size_used_bytes` on /metrics, when the nodes export it. */
+  heapUsedMiB?: { mean: number, max: number }
+}
+
+export interface StalenessSample {
+  /** Age in ms of link peers' load; null when there was no sample. */
+  p50: number | null
+  p99: number | null
+  max: number | null
+  samples: number
+  /** /mesh reads tried, and how many got no answer (a node too busy to answer within 5 s). */
+  reads: number
+  unanswered: number
+}
+
+export interface HandOffResult {
+  tried: number
+  ok: number
+  /** Answered 200 but run by a node other than the one that has the function. */
+  wrongExecutor: number
+  /** How many of the calls went to a node the caller had no direct link to, when it was asked. */
+  notLinked: number
+  errors: string[]
+}
+
+/** rx+tx of every host's link, read on the bridge side: one `ip` call for the whole LAN. */
+function linkBytes (lan: Lan): Map<string, number> {
+  const links = JSON.parse(execFileSync('ip', ['-n', `pf${lan.id}br`, '-s', '-j', 'link']).toString()) as Array<{ ifname: string, stats64?: { rx: { bytes: number }, tx: { bytes: number } } }>
+  return new Map(links.map(l => [l.ifname, (l.stats64?.rx.bytes ?? 0) + (l.stats64?.tx.bytes ?? 0)]))
+}
+
+const stats = (xs: number[]): { mean: number, max: number } => {
+  const ok = xs.filter(Number.isFinite)
+  return { mean: mean(ok), max: ok.length > 0 ? Math.max(...ok) : NaN }
+}
+
+/**
+ * What the fleet costs while nobody asks it anything: nothing is sent to the nodes during the
+ * window, so only what they send each other (and mDNS) crosses their links. Memory and heap are
+ * read after the window.
+ */
+/**
+ * Waits until the mesh has stopped forming: no link made or lost and no member record taken by any
+ * node (their /metrics counters) between two reads `quietMs` apart. Idle figures mean something
+ * only after this. Returns how long it took, or null when it did not settle within `timeoutMs`.
+ */
+export async function waitForQuiet (fleet: Fleet, quietMs = 4000, timeoutMs = 60_000): Promise<number | null> {
+  const t0 = performance.now()
+  const read = async (): Promise<number[]> => await mapLimited(fleet.nodes, IN_FLIGHT, async node => {
+    const res = await fleet.lan.get(`${node.url}/metrics`, 3000)
+    if (res.status !== 200) return NaN
+    let sum = 0
+    for (const m of res.body.matchAll(/^p2pfaas_(?:link_events|member_records)_total\{[^}]*\} (\d+)/gm)) sum += Number(m[1])
+    return sum
+  })
+  let last = await read()
+  while (performance.now() - t0 < timeoutMs) {
+    await sleep(quietMs)
+    const now = await read()
+    if (now.every((x, i) => x === last[i] && !Number.isNaN(x))) return performance.now() - t0
+    last = now
+  }
+  return null
+}
+
+export async function sampleIdle (fleet: { lan: Lan, nodes: FleetProcess[] }, seconds: number): Promise<IdleSample> {
+  const { lan, nodes } = fleet
+  const veths = nodes.map(node => `pf${lan.id}p${lastOctet(node.host)}`)
+  const pids = nodes.map(node => programPid(node.proc))
+  const hz = ticksPerSecond()
+
+  const bytesBefore = linkBytes(lan)
+  const cpuBefore = pids.map(cpuTicks)
+  const machineBefore = machineTicks()
+  const t0 = performance.now()
+  await sleep(seconds * 1000)
+  const bytesAfter = linkBytes(lan)
+  const cpuAfter = pids.map(cpuTicks)
+  const machineAfter = machineTicks()
+  const secs = (performance.now() - t0) / 1000
+
+  const bytes = veths.map(v => ((bytesAfter.get(v) ?? NaN) - (bytesBefore.get(v) ?? NaN)) / secs)
+  const cpu = pids.map((_, i) => (cpuAfter[i]! - cpuBefore[i]!) / hz / secs * 100)
+  const sample: IdleSample = {
+    seconds: secs,
+    bytesPerNodePerSec: stats(bytes).mean,
+    bytesPerNodePerSecMax: stats(bytes).max,
+    cpuPctPerNode: stats(cpu),
+    machineBusyPct: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total) * 100,
+    cores: machineAfter.cores,
+    rssMiB: stats(pids.map(rssMiB))
+  }
+  const withHttp = nodes.filter(node => node.url != null)
+  if (withHttp.length > 0) {
+    const heaps = await mapLimited(withHttp, IN_FLIGHT, async node => heapUsedMiB(await lan.get(`${node.url!}/metrics`, 3000)))
+    const known = heaps.filter((h): h is number => h != null)
+    if (known.length > 0) sample.heapUsedMiB = stats(known)
+  }
+  return sample
+}
+
+function heapUsedMiB (res: LanAnswer): number | undefined {
+  if (res.status !== 200) return undefined
+  const m = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})?\s+(\S+)/m.exec(res.body)
+  return m != null ? Number(m[1]) / 1024 / 1024 : undefined
+}
+
+const percentile = (sorted: number[], p: number): number | null =>
+  sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(p / 100 * sorted.length))]!
+
+/**
+ * How old the load a node holds of each direct overlay neighbour is: loadAgeMs of its link peers
+ * (lastSeenMs of its connected peers today), read from a few nodes at a time every ~250 ms.
+ */
+export async function sampleStaleness (fleet: Fleet, seconds: number, opts: { everyMs?: number, perTick?: number } = {}): Promise<StalenessSample> {
+  const everyMs = opts.everyMs ?? 250
+  const perTick = Math.min(opts.perTick ?? 4, fleet.nodes.length)
+  const ages: number[] = []
+  const started = performance.now()
+  let reads = 0
+  let unanswered = 0
+  let cursor = 0
+  while (performance.now() - started < seconds * 1000) {
+    const tick = performance.now()
+    const batch = Array.from({ length: perTick }, (_, k) => fleet.nodes[(cursor + k) % fleet.nodes.length]!)
+    cursor = (cursor + perTick) % fleet.nodes.length
+    const views = await Promise.all(batch.map(async node => await readMesh(fleet.lan, node.url)))
+    reads += views.length
+    unanswered += views.filter(v => v == null).length
+    for (const view of views) {
+      for (const p of view?.peers ?? []) {
+        if (!isLink(p)) continue
+        const age = p.loadAgeMs !== undefined ? p.loadAgeMs : p.lastSeenMs
+        if (typeof age === 'number' && Number.isFinite(age)) ages.push(age)
+      }
+    }
+    await sleep(Math.max(0, everyMs - (performance.now() - tick)))
+  }
+  ages.sort((a, b) => a - b)
+  return { p50: percentile(ages, 50), p99: percentile(ages, 99), max: ages.at(-1) ?? null, samples: ages.length, reads, unanswered }
+}
+
+/**
+ * The targets of node i (0-based) in a fleet of n: its ring neighbours and the node opposite,
+ * which an overlay of a few links per node is unlikely to connect it to directly.
+ */
+export function handOffTargets (i: number, n: number, perNode: number): number[] {
+  const offsets = [1, Math.floor(n / 2), n - 1]
+  for (let d = 2; d < n; d++) offsets.push(d, n - d)
+  const targets: number[] = []
+  for (const off of offsets) {
+    const j = (i + off) % n
+    if (j !== i && !targets.includes(j)) targets.push(j)
+    if (targets.length >= perNode) break
+  }
+  return targets
+}
+
+/**
+ * From every node i, calls `/function/fn-<j>` for `perNode` targets j; fn-<j> exists only on node j,
+ * so a call is right when it answers 200 and its path (`X-P2pfaas-Peers-List-Id`) ends at node j.
+ */
+export async function handOffCheck (fleet: Fleet, perNode = 3, timeoutMs = 10_000): Promise<HandOffResult> {
+  const { lan, nodes } = fleet
+  const pairs = nodes.flatMap((_, i) => handOffTargets(i, nodes.length, perNode).map(j => ({ from: nodes[i]!, to: nodes[j]! })))
+  // Who each caller is directly linked to, to tell how many calls had to cross the overlay.
+  const linked = await mapLimited(nodes, IN_FLIGHT, async node => new Set((await readMesh(lan, node.url))?.peers.filter(isLink).map(p => p.peerId) ?? []))
+  const result: HandOffResult = { tried: pairs.length, ok: 0, wrongExecutor: 0, notLinked: 0, errors: [] }
+  for (const { from, to } of pairs) if (!linked[from.index - 1]!.has(to.peerId)) result.notLinked++
+  await mapLimited(pairs, IN_FLIGHT, async ({ from, to }) => {
+    const what = `node ${from.index} → ${to.fn}`
+    const res = await lan.get(`${from.url}/function/${to.fn}`, timeoutMs)
+    if (res.status !== 200) {
+      result.errors.push(`${what}: ${res.status === 0 ? res.error ?? 'no answer' : `${res.status} ${res.body.slice(0, 160)}`}`)
+      return
+    }
+    let path: unknown
+    try { path = JSON.parse(res.headers?.['x-p2pfaas-peers-list-id'] ?? '') } catch {}
+    if (!Array.isArray(path) || path.length === 0) {
+      result.errors.push(`${what}: 200 without a peers list (${res.headers?.['x-p2pfaas-peers-list-id'] ?? 'no header'})`)
+    } else if (path.at(-1) === to.peerId) {
+      result.ok++
+    } else {
+      result.wrongExecutor++
+      result.errors.push(`${what}: run by ${String(path.at(-1))}, not node ${to.index} (${to.peerId})`)
+    }
+  })
+  return result
+}

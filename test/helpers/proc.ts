@@ -1,0 +1,68 @@
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import type { HostProcess } from './lan.js'
+
+/** What the fleet helpers read of processes and of the machine, from /proc. */
+
+let clockTicks: number | undefined
+export function ticksPerSecond (): number {
+  try {
+    clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
+  } catch {
+    clockTicks = 100
+  }
+  return clockTicks
+}
+
+/**
+ * The pid of the program a host runs: `ip netns exec` execs it in place today, but if a version
+ * of ip forks instead, the program is its only child.
+ */
+export function programPid (proc: HostProcess): number | undefined {
+  const pid = proc.proc.pid
+  if (pid == null) return undefined
+  try {
+    if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'ip') return pid
+    const child = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0]
+    return child != null && child !== '' ? Number(child) : pid
+  } catch {
+    return undefined
+  }
+}
+
+/** CPU seconds (user + system) a host's program has used since it started; NaN once it is gone. */
+export function cpuSeconds (proc: HostProcess): number {
+  return cpuTicks(programPid(proc)) / ticksPerSecond()
+}
+
+/** utime + stime of a process, in clock ticks (NaN once it is gone). */
+export function cpuTicks (pid: number | undefined): number {
+  if (pid == null) return NaN
+  try {
+    // The command name is in parentheses and may hold spaces: count fields after the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return Number(fields[11]) + Number(fields[12])
+  } catch {
+    return NaN
+  }
+}
+
+/** Busy and total jiffies of the whole machine. */
+export function machineTicks (): { busy: number, total: number, cores: number } {
+  const lines = readFileSync('/proc/stat', 'utf8').split('\n')
+  const cpu = lines[0]!.trim().split(/\s+/).slice(1).map(Number)
+  // user nice system idle iowait irq softirq steal (guest time is already inside user).
+  const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0)
+  const idle = cpu[3]! + (cpu[4] ?? 0)
+  return { busy: total - idle, total, cores: lines.filter(l => /^cpu\d+ /.test(l)).length }
+}
+
+export function rssMiB (pid: number | undefined): number {
+  if (pid == null) return NaN
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024
+  } catch {
+    return NaN
+  }
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest'
+import { chooseDials, ownLinks, type OverlayState } from '../../src/mesh/overlay.js'
+
+/** A seeded generator, so a failing case can be replayed. */
+function rng (seed = 1): () => number {
+  let x = seed
+  return () => { x = (x * 1103515245 + 12345) % 2 ** 31; return x / 2 ** 31 }
+}
+
+const members = (n: number): string[] => Array.from({ length: n }, (_, i) => `m${i}`)
+const state = (over: Partial<OverlayState> = {}): OverlayState => ({
+  links: 0, outbound: 0, pending: 0, targetLinks: 8, reachable: members(40), unreachable: [], reachableCount: 41, busy: () => false, ...over
+})
+
+describe('overlay: whom a node dials', () => {
+  it('opens half its target itself (at least two) and leaves the rest to nodes that dial it', () => {
+    expect([1, 2, 3, 4, 8, 12].map(ownLinks)).toEqual([1, 2, 2, 2, 4, 6])
+    // A joiner: 4 of its own, no more than the dials allowed in flight.
+    expect(chooseDials(state(), rng()).links).toHaveLength(4)
+    // Its own 4 are up: nothing more, though it has fewer links than the target.
+    expect(chooseDials(state({ links: 4, outbound: 4 }), rng()).links).toHaveLength(0)
+    // It lost two of its own and has plenty taken from others: it is at the target, nothing.
+    expect(chooseDials(state({ links: 9, outbound: 2 }), rng()).links).toHaveLength(0)
+    // It lost two of its own and has few others: it replaces them.
+    expect(chooseDials(state({ links: 3, outbound: 2 }), rng()).links).toHaveLength(2)
+    // Without the count of its own (older callers), it opens up to the whole target.
+    expect(chooseDials(state({ links: 4, outbound: undefined, pending: 0 }), rng()).links).toHaveLength(4)
+  })
+
+  it('prefers members with room below the maximum, so nobody has to give a link back', () => {
+    const linksOf = (p: string): number => Number(p.slice(1)) % 4 === 0 ? 5 : 12
+    for (let seed = 1; seed <= 50; seed++) {
+      const { links } = chooseDials(state({ linksOf, maxLinks: 12 }), rng(seed))
+      expect(links).toHaveLength(4)
+      expect(links.every(p => linksOf(p) < 12)).toBe(true)
+    }
+    // Too few with room: the rest are full members, still at random.
+    const one = (p: string): number => p === 'm7' ? 3 : 12
+    const { links } = chooseDials(state({ linksOf: one, maxLinks: 12 }), rng(3))
+    expect(links).toHaveLength(4)
+    expect(links).toContain('m7')
+    expect(new Set(links).size).toBe(4)
+  })
+
+  it('with nobody reachable, links to members it remembers (a node that only synced with a seed)', () => {
+    const { links } = chooseDials(state({ reachable: [], unreachable: ['a', 'b', 'c'], reachableCount: 1 }), rng())
+    expect(links.sort()).toEqual(['a', 'b', 'c'])
+  })
+})
