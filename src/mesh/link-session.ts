@@ -101,6 +101,8 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
   readonly initiator: boolean
   readonly connection: Connection
   role: SessionRole = 'hello'
+  /** This node opened the session asking for a link (not a sync). */
+  asksLink = false
   /** When any frame last arrived (monotonic ms): the link's liveness. */
   lastHeard: number
   /**

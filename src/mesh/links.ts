@@ -347,6 +347,13 @@ export class LinkManager {
     best.close()
   }
 
+  /** Links this node asked for whose answer has not come yet: dialled, but not counted as links. */
+  private linksAsked (): number {
+    let n = 0
+    for (const s of this.sessions.values()) if (s.role === 'hello' && s.initiator && s.asksLink) n++
+    return n
+  }
+
   /** Live links; with `opened`, only those this node opened. */
   private linkCount (opened = false): number {
     let n = 0
@@ -380,6 +387,7 @@ export class LinkManager {
       if (peer === this.c.membership.self || this.sessions.has(peer) || this.isBanned(peer) || this.foreign.has(peer)) return
       const stream = await conn.newStream(LINK_PROTOCOL, { signal })
       const s = this.attach(stream, conn, true)
+      s.asksLink = link
       s.send({ hello: { record: this.c.membership.ownRecord().bytes, link, digest: this.c.membership.table.digest() } })
     } catch (err: any) {
       this.stats.dialFailures++
@@ -575,7 +583,7 @@ export class LinkManager {
     const plan: DialPlan = chooseDials({
       links: this.linkCount(),
       outbound: this.linkCount(true),
-      pending: this.dialing.size,
+      pending: this.dialing.size + this.linksAsked(),
       targetLinks: this.init.links,
       reachable: table.reachable().map(m => m.info.peerId),
       unreachable: table.unreachable().map(m => m.info.peerId),
