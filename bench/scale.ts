@@ -22,7 +22,7 @@ import { renderSvg, seriesPlot } from '../src/plot/vega.js'
  *   npm run bench:scale                       (N = 8, 16, 32, 64; both variants)
  *   npm run bench:scale -- 8 16 --out DIR     (other sizes, 2..64; results to DIR)
  *   npm run bench:scale -- 8 --variant mdns   (one variant)
- *   npm run bench:scale -- 32 --pace boot     (next wave as soon as the last answers /healthz)
+ *   npm run bench:scale -- 32 --pace join     (next wave once the fleet lists the last and the CPU caught up)
  */
 
 const MEMBERSHIP_BOUND_MS = 120_000
@@ -39,7 +39,7 @@ const { values, positionals } = parseArgs({
     variant: { type: 'string', multiple: true },
     'no-bare': { type: 'boolean', default: false },
     wave: { type: 'string', default: '4' },
-    pace: { type: 'string', default: 'join' }
+    pace: { type: 'string', default: 'boot' }
   }
 })
 const sizes = positionals.length > 0 ? positionals.map(Number) : [8, 16, 32, 64]

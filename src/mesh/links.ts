@@ -428,12 +428,13 @@ export class LinkManager {
   private readonly onDiscovered = (evt: CustomEvent<PeerInfo>): void => {
     const peer = evt.detail.id.toString()
     if (peer === this.c.membership.self || this.foreign.has(peer) || this.isBanned(peer)) return
+    // Every member's re-announcement reaches every node: one already reachable needs nothing more.
+    if (this.c.membership.table.get(peer)?.reachable === true) { this.heard.delete(peer); return }
     const addrs = evt.detail.multiaddrs.filter(a => isDialable(a, this.c.libp2p))
     if (addrs.length === 0) return
     if (this.heard.size >= MAX_REMEMBERED) this.heard.clear()
     if (!this.heard.has(peer) && this.c.membership.table.get(peer) == null) this.log.info({ peer, addrs: addrs.map(String) }, 'discovered peer')
     this.heard.set(peer, { addrs, at: this.now() })
-    if (this.c.membership.table.get(peer)?.reachable === true) return
     if (this.seeking()) { this.joinThrough(peer, addrs); return }
     // A member hearing a stranger: it is new (it dials in itself and its record then reaches
     // everyone within a second) or from a mesh that formed apart. Every member hears it, so only
@@ -674,9 +675,11 @@ export class LinkManager {
  * Another host's loopback (or link-local) address is our own: dialling it reaches ourselves or a
  * stranger. Loopback stays dialable when this node itself only has loopback (tests on one machine).
  */
-function isDialable (addr: Multiaddr, libp2p: MeshLibp2p, own = libp2p.getMultiaddrs()): boolean {
+function isDialable (addr: Multiaddr, libp2p: MeshLibp2p, ownAddrs?: Multiaddr[]): boolean {
   const host = addr.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value ?? ''
   const local = host.startsWith('127.') || host === '::1' || host.startsWith('fe80:')
   if (!local) return true
+  // Only now: listing this node's own addresses is not free, and most addresses are not local.
+  const own = ownAddrs ?? libp2p.getMultiaddrs()
   return own.every(a => { const h = a.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value ?? ''; return h.startsWith('127.') || h === '::1' })
 }
