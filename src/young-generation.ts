@@ -5,8 +5,9 @@ import { setFlagsFromString } from 'node:v8'
  * loading a few hundred modules at start is exactly that, so a node used to begin its idle life
  * with a 32 MiB new space on a large host (8 MiB on a 1 GiB board), some 20 MiB of RSS that only
  * V8's memory reducer gave back, tens of seconds later or not at all. Holding the growth while
- * modules load and services start, and releasing it once the node is up, starts the node with the
- * smallest new space (1 MiB semi-spaces); real load grows it as before, so throughput is the same.
+ * modules load and services start, and releasing it at the node's first call, keeps a node that
+ * only does the mesh's upkeep at the smallest new space (1 MiB semi-spaces; a grown one is 8 MiB
+ * more of RSS); calls grow it as before, so throughput is the same.
  *
  * `--semi-space-growth-factor` is read each time V8 grows the space, so setting it at run time
  * works (checked on Node 20 / V8 11.3; a V8 that stopped reading it would merely grow as before).
