@@ -84,18 +84,18 @@ export interface LinkSessionInit {
   handle: (session: LinkSession, frame: LinkFrame) => void | Promise<void>
 }
 
-/**
- * One stream to one neighbour, framed: frames out go through one queue (never interleaved, in
- * order), frames in are decoded with bounds and handled one at a time. Records queued for the
- * neighbour are sent in batches, so a flood of changes costs one frame, not one each. It knows
- * nothing of what the frames mean.
- */
 /** Versions remembered per neighbour as announced by it; more than a forming fleet sends in a few batches. */
 const MAX_THEY_HAVE = 4096
 
 const versionKey = (e: LinkFrame['have'][number]): string =>
   `${Buffer.from(e.peerId.buffer, e.peerId.byteOffset, e.peerId.byteLength).toString('latin1')}/${e.incarnation}/${e.seq}`
 
+/**
+ * One stream to one neighbour, framed: frames out go through one queue (never interleaved, in
+ * order), frames in are decoded with bounds and handled one at a time. Records queued for the
+ * neighbour are sent in batches, so a flood of changes costs one frame, not one each. It knows
+ * nothing of what the frames mean.
+ */
 export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
   readonly peer: string
   readonly initiator: boolean
@@ -194,7 +194,6 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
     this.scheduleFlush()
   }
 
-  /** Queues announcements of versions this node has; they leave with this turn's records. */
   /**
    * The neighbour announced these versions: it has them. While a change floods the mesh, most
    * neighbours hear of it from someone else before this node's batch leaves; those are not told again.
@@ -204,6 +203,7 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
     for (const e of entries) this.theyHave.add(versionKey(e))
   }
 
+  /** Queues announcements of versions this node has; they leave with this turn's records. */
   pushHave (entries: LinkFrame['have']): void {
     if (this.closed) return
     this.outHave.push(...entries)
