@@ -631,8 +631,7 @@ export class LinkManager {
 
   private addrsOf (peer: string): Multiaddr[] {
     const info = this.c.membership.table.get(peer)?.info
-    const own = this.c.libp2p.getMultiaddrs()
-    return (info?.addrs ?? []).map(a => multiaddr(a)).filter(a => isDialable(a, this.c.libp2p, own))
+    return (info?.addrs ?? []).map(a => multiaddr(a)).filter(a => isDialable(a, this.c.libp2p))
   }
 
   /** Hand-off connections to members live while used; idle ones close, and the busiest stay under the cap. */
@@ -675,11 +674,10 @@ export class LinkManager {
  * Another host's loopback (or link-local) address is our own: dialling it reaches ourselves or a
  * stranger. Loopback stays dialable when this node itself only has loopback (tests on one machine).
  */
-function isDialable (addr: Multiaddr, libp2p: MeshLibp2p, ownAddrs?: Multiaddr[]): boolean {
+function isDialable (addr: Multiaddr, libp2p: MeshLibp2p): boolean {
   const host = addr.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value ?? ''
   const local = host.startsWith('127.') || host === '::1' || host.startsWith('fe80:')
   if (!local) return true
   // Only now: listing this node's own addresses is not free, and most addresses are not local.
-  const own = ownAddrs ?? libp2p.getMultiaddrs()
-  return own.every(a => { const h = a.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value ?? ''; return h.startsWith('127.') || h === '::1' })
+  return libp2p.getMultiaddrs().every(a => { const h = a.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value ?? ''; return h.startsWith('127.') || h === '::1' })
 }
