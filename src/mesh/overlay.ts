@@ -15,8 +15,8 @@ export const REDIALS_PER_HEARTBEAT = 4
 export interface OverlayState {
   /** Live overlay links and dials in flight. */
   links: number
-  /** Of the live links, those this node opened; omitted: it opens links up to the whole target. */
-  outbound?: number
+  /** Of the live links, those this node opened. */
+  outbound: number
   pending: number
   /**
    * The degree a node aims at. It opens half of it itself (ownLinks) and gets the rest from nodes that open
@@ -33,10 +33,10 @@ export interface OverlayState {
   reachableCount: number
   /** Already in a session, being dialled, backing off or banned. */
   busy: (peer: string) => boolean
-  /** How many links a member's record lists; omitted: all alike. */
-  linksOf?: (peer: string) => number
+  /** How many links a member's record lists. */
+  linksOf: (peer: string) => number
   /** The most links a member keeps before it gives one back (this node's own maximum, taken as everyone's). */
-  maxLinks?: number
+  maxLinks: number
 }
 
 export interface DialPlan {
@@ -47,7 +47,7 @@ export interface DialPlan {
 }
 
 export function chooseDials (s: OverlayState, rng: () => number): DialPlan {
-  const own = s.outbound == null ? s.targetLinks : ownLinks(s.targetLinks) - s.outbound
+  const own = ownLinks(s.targetLinks) - s.outbound
   const want = Math.min(s.targetLinks - s.links - s.pending, own - s.pending, MAX_PARALLEL_DIALS - s.pending)
   let links: string[] = []
   if (want > 0) {
@@ -78,7 +78,6 @@ export function ownLinks (targetLinks: number): number {
  */
 function sampleRoomyFirst (pool: readonly string[], k: number, s: OverlayState, rng: () => number): string[] {
   const { linksOf, maxLinks } = s
-  if (linksOf == null || maxLinks == null) return sample(pool, k, rng)
   const roomy: string[] = []
   const full: string[] = []
   for (const p of pool) (linksOf(p) < maxLinks ? roomy : full).push(p)
