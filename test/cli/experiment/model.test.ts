@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { erlangB, mmck, mmckMeanResponse, modelAt, modelCurve } from '../../../src/cli/experiment/model.js'
+import { erlangB, mmck, mmckMeanResponse, modelAt, modelCurve, pooledLossOnArrivals } from '../../../src/cli/experiment/model.js'
+import { seededRng } from '../../../src/scheduler/seeded.js'
 import { parseExperimentSpec } from '../../../src/cli/experiment/spec.js'
 import { estimate, sampleSd, tQuantile975 } from '../../../src/cli/experiment/stats.js'
 import { offeredRates } from '../../../src/cli/experiment/workload.js'
@@ -16,6 +17,37 @@ describe('Erlang B', () => {
     // The classic table value B(10, 5) = 0.018385
     expect(erlangB(10, 5)).toBeCloseTo(0.018385, 6)
     expect(erlangB(5, 0)).toBe(0)
+  })
+})
+
+describe('the pooled loss system on given arrivals', () => {
+  /** A Poisson stream: exponential gaps at `rate` calls per ms. */
+  const poisson = (rate: number, count: number, seed: number): number[] => {
+    const rng = seededRng(seed)
+    const out: number[] = []
+    let t = 0
+    for (let i = 0; i < count; i++) { t += -Math.log(1 - rng()) / rate; out.push(t) }
+    return out
+  }
+
+  it('on a long Poisson stream is Erlang B', () => {
+    // 24 slots, 16.5 Erlangs (82.5 calls/s, 200 ms): B = 1.88 %.
+    const arrivals = poisson(0.0825, 400_000, 7)
+    const b = pooledLossOnArrivals(arrivals, 24, 200, { rng: seededRng(8), replications: 2 })
+    expect(b / erlangB(24, 16.5)).toBeGreaterThan(0.93)
+    expect(b / erlangB(24, 16.5)).toBeLessThan(1.07)
+  })
+
+  it('follows the arrivals it is given, not the nominal rate', () => {
+    // 30 calls at once on 24 idle slots: 6 lost, whatever the service times.
+    const burst = Array<number>(30).fill(1000)
+    expect(pooledLossOnArrivals(burst, 24, 200, { rng: seededRng(1), replications: 10 })).toBeCloseTo(6 / 30, 12)
+    // Arrivals before countFromMs fill slots but are not counted: 24 warm-up calls, then 6 counted, all lost.
+    const warm = [...Array<number>(24).fill(0), ...Array<number>(6).fill(1)]
+    expect(pooledLossOnArrivals(warm, 24, 1e9, { rng: seededRng(1), countFromMs: 1, replications: 3 })).toBe(1)
+    // A stream 4 % above the rate blocks more than Erlang B at the nominal rate.
+    const hot = pooledLossOnArrivals(poisson(0.0825 * 1.04, 200_000, 3), 24, 200, { rng: seededRng(4), replications: 2 })
+    expect(hot).toBeGreaterThan(erlangB(24, 16.5) * 1.1)
   })
 })
 
