@@ -1,19 +1,18 @@
 import { peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { peerIdIn } from './addr.js'
 import { sparseWindowUpdates } from './coalesce.js'
-import { shuffled } from '../scheduler/sampling.js'
+import { ConnectionTrimmer } from './connection-trim.js'
+import { Dialer } from './dialer.js'
 import { AGENT_PREFIX, type MeshLibp2p } from './libp2p.js'
-import { decodeLoad, encodeLoad, LoadVersions } from './link-load.js'
+import { LoadRelay } from './link-load.js'
 import { LINK_PROTOCOL, LinkSession, type LinkTraffic } from './link-session.js'
-import { chooseDials, type DialPlan } from './overlay.js'
 import { BAN_SCORE, type Membership } from './membership.js'
+import { BAN_MS, PeerGates } from './peer-gates.js'
 import type { LoadSource } from './load.js'
 import type { MeshView } from './view.js'
 import { createRemoteWarn, type Logger, type RemoteWarn } from '../log.js'
-import type { DigestEntry, LinkFrame, LoadUpdate } from '../wire/mesh.js'
-import type { Member } from './members.js'
+import type { DigestEntry, LinkFrame } from '../wire/mesh.js'
 import type { Connection, IdentifyResult, PeerInfo, Stream } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { TypedEventEmitter } from 'main-event'
 
 /**
@@ -27,24 +26,10 @@ import type { TypedEventEmitter } from 'main-event'
 export const PING_EVERY = 2
 const SUSPECT_AFTER = 2
 export const SILENT_HEARTBEATS = 3
-const DEFAULT_IDLE_CONNECTION_MS = 30_000
-const DEFAULT_DIAL_TIMEOUT_MS = 4000
-const DEFAULT_LOAD_COALESCE_MS = 100
 /** A hello or a sync that has not finished in this long is abandoned. */
 const SESSION_SETUP_MS = 10_000
-const BAN_MS = 5 * 60_000
-const MAX_REMEMBERED = 1024
 /** Links a full node may take beyond its maximum from nodes below the target, before it has shed others. */
 const OVERFLOW_LINKS = 4
-/** How many members, on average, take a stranger heard on the LAN into the mesh; and after how long (ms, to twice that). */
-const STRANGER_DIALERS = 2
-const STRANGER_WAIT_MS = 2000
-/**
- * Syncs an isolated node makes at once with peers heard on the LAN. One member's answer is the
- * whole table; two cover a peer that turns out to be another newcomer. Each costs the peer a
- * handshake and a copy of its table.
- */
-const JOIN_SYNCS = 2
 
 export interface LinkManagerInit {
   /** Pulse interval on every link (ms): the liveness clock and the idle load refresh. */
@@ -95,32 +80,52 @@ export class LinkManager {
     sent: { hello: 0, pulse: 0, load: 0, records: 0, digest: 0, want: 0, have: 0 }
   }
   private readonly sessions = new Map<string, LinkSession>()
-  private readonly dialing = new Set<string>()
-  private readonly backoff = new Map<string, { until: number, ms: number }>()
-  private readonly banned = new Map<string, number>()
-  private readonly foreign = new Set<string>()
-  private readonly heard = new Map<string, { addrs: Multiaddr[], at: number }>()
-  private readonly idleSince = new Map<string, number>()
-  private readonly loads = new LoadVersions()
-  private readonly pendingLoad = new Map<string, LoadUpdate>()
+  private readonly gates: PeerGates
+  private readonly load: LoadRelay
+  private readonly dialer: Dialer
+  private readonly trimmer: ConnectionTrimmer
   private readonly log: Logger
   private readonly warn: RemoteWarn
-  private readonly rng: () => number
   private readonly now: () => number
   private readonly maxLinks: number
   private tickTimer?: ReturnType<typeof setTimeout>
-  private loadTimer?: ReturnType<typeof setTimeout>
   private lastTick = 0
-  private lastLoadSent = -Infinity
   private started = false
 
   constructor (private readonly init: LinkManagerInit, private readonly c: LinkManagerComponents) {
     this.log = c.log.child({ component: 'links' })
     this.warn = createRemoteWarn(this.log, { everyMs: init.warnEveryMs })
-    this.rng = c.rng ?? Math.random
+    const rng = c.rng ?? Math.random
     this.now = c.now ?? (() => performance.now())
     // Links are connections too: never more of them than the cap on connections allows.
     this.maxLinks = Math.min(init.maxLinks ?? init.links + Math.ceil(init.links / 2), init.maxConnections)
+    this.gates = new PeerGates({ now: this.now, rng })
+    const { libp2p, membership, view, loadSource } = c
+    this.load = new LoadRelay(init, { membership, view, loadSource, sessions: () => this.sessions.values(), now: this.now })
+    this.dialer = new Dialer({ ...init, maxLinks: this.maxLinks }, {
+      libp2p,
+      membership,
+      gates: this.gates,
+      links: {
+        started: () => this.started,
+        hasSession: peer => this.sessions.has(peer),
+        attach: (stream, connection) => this.attach(stream, connection, true),
+        isolated: () => this.isolated(),
+        linkCount: opened => this.linkCount(opened),
+        linksAsked: () => this.linksAsked()
+      },
+      discovery: c.discovery,
+      stats: this.stats,
+      log: this.log,
+      rng,
+      now: this.now
+    })
+    this.trimmer = new ConnectionTrimmer(init, {
+      libp2p,
+      self: membership.self,
+      isMember: peer => membership.table.get(peer) != null,
+      carriesSession: conn => this.sessions.get(conn.remotePeer.toString())?.connection === conn
+    })
   }
 
   /** Peers this node has a live overlay link with. */
@@ -155,12 +160,9 @@ export class LinkManager {
     const { libp2p } = this.c
     await libp2p.handle(LINK_PROTOCOL, (stream, connection) => { this.onInbound(stream, connection) }, { maxInboundStreams: 4, maxOutboundStreams: 4 })
     libp2p.addEventListener('peer:identify', this.onIdentify)
-    this.c.loadSource.addEventListener('change', this.onLoadChange)
     this.c.membership.addEventListener('ban', this.onBan)
-    this.c.membership.addEventListener('own:sealed', this.onOwnSealed)
-    this.c.membership.addEventListener('member:update', this.onMemberRecord)
-    this.c.membership.addEventListener('member:join', this.onMemberRecord)
-    this.c.discovery?.addEventListener('peer', this.onDiscovered)
+    this.load.start()
+    this.dialer.start()
     this.lastTick = this.now()
     this.tick()
     this.scheduleTick()
@@ -170,16 +172,12 @@ export class LinkManager {
     if (!this.started) return
     this.started = false
     if (this.tickTimer != null) clearTimeout(this.tickTimer)
-    if (this.loadTimer != null) clearTimeout(this.loadTimer)
-    this.tickTimer = this.loadTimer = undefined
+    this.tickTimer = undefined
+    this.load.stop()
     const { libp2p } = this.c
     libp2p.removeEventListener('peer:identify', this.onIdentify)
-    this.c.loadSource.removeEventListener('change', this.onLoadChange)
     this.c.membership.removeEventListener('ban', this.onBan)
-    this.c.membership.removeEventListener('own:sealed', this.onOwnSealed)
-    this.c.membership.removeEventListener('member:update', this.onMemberRecord)
-    this.c.membership.removeEventListener('member:join', this.onMemberRecord)
-    this.c.discovery?.removeEventListener('peer', this.onDiscovered)
+    this.dialer.stop()
     for (const s of [...this.sessions.values()]) s.close()
     await libp2p.unhandle(LINK_PROTOCOL)
   }
@@ -188,7 +186,7 @@ export class LinkManager {
 
   private onInbound (stream: Stream, connection: Connection): void {
     const peer = connection.remotePeer.toString()
-    if (!this.started || this.isBanned(peer) || this.foreign.has(peer)) { stream.abort(new Error('refused')); return }
+    if (!this.started || this.gates.isBanned(peer) || this.gates.isForeign(peer)) { stream.abort(new Error('refused')); return }
     const existing = this.sessions.get(peer)
     if (existing != null) {
       // Both ends opened a session at once: the one opened by the smaller PeerId survives, at both ends.
@@ -210,13 +208,13 @@ export class LinkManager {
 
   private onClose (s: LinkSession, error: string | undefined, violation: boolean): void {
     if (this.sessions.get(s.peer) === s) this.sessions.delete(s.peer)
-    this.pendingLoad.delete(s.peer)
+    this.load.sessionEnded(s.peer)
     if (violation) this.c.membership.penalise(s.peer, 'bad frame', BAN_SCORE, `link protocol violation: ${error ?? 'a bad frame'}`)
     this.c.membership.sessionEnded(s.peer)
     if (error != null) this.log.debug({ peer: s.peer, role: s.role, error }, 'session ended')
     if (s.role === 'link') this.linkDown(s.peer)
     // A joiner's sync brought it the membership: it links now rather than at the next heartbeat.
-    else if (s.role === 'sync' && s.initiator && this.started && this.seeking()) this.dialLinks()
+    else if (s.role === 'sync' && s.initiator && this.started && this.dialer.seeking()) this.dialer.dialLinks()
   }
 
   private readonly onFrame = async (s: LinkSession, frame: LinkFrame): Promise<void> => {
@@ -263,17 +261,8 @@ export class LinkManager {
   }
 
   private onPulse (s: LinkSession, pulse: NonNullable<LinkFrame['pulse']>): void {
-    if (pulse.ping) s.send({ pulse: this.pulse(s, false) })
-    if (pulse.load != null) {
-      this.pendingLoad.delete(s.peer)
-      const member = this.c.membership.table.get(s.peer)
-      const load = member != null ? decodeLoad(pulse.load, member.info) : undefined
-      if (load != null) this.c.view.applyLoad(s.peer, load, s.lastHeard)
-      // It follows a record still on its way (a sync): applied when the record arrives.
-      else if (member != null && pulse.load.recordSeq > member.info.seq) this.pendingLoad.set(s.peer, pulse.load)
-    } else {
-      this.c.view.touch(s.peer, s.lastHeard)
-    }
+    if (pulse.ping) s.send({ pulse: this.load.pulse(s, false) })
+    this.load.received(s, pulse.load)
     s.theirDigest = pulse.digest
     s.digestMismatches = s.theirDigest === this.c.membership.table.digest() ? 0 : s.digestMismatches + 1
     // Views that stay apart for two pulses are compared; the opener asks, so a pair never syncs twice at once.
@@ -296,24 +285,19 @@ export class LinkManager {
     for (let i = 0; i < records.length; i += 64) s.send({ records: records.slice(i, i + 64) })
   }
 
-  private pulse (s: LinkSession, ping: boolean): NonNullable<LinkFrame['pulse']> {
-    const load = this.loads.takeFor(s.peer, this.c.membership.ownRecord().info, this.c.loadSource)
-    return { ping, digest: this.c.membership.table.digest(), load: load != null ? encodeLoad(load) : undefined }
-  }
-
   private linkUp (s: LinkSession): void {
     this.stats.linksUp++
-    this.loads.forget(s.peer)
-    this.backoff.delete(s.peer)
+    this.load.forget(s.peer)
+    this.gates.clearBackoff(s.peer)
     this.c.view.setLink(s.peer, true)
     this.c.membership.update({ links: this.linkPeers().sort() })
     // The new neighbour gets this node's load at once, not at the next change.
-    s.send({ pulse: this.pulse(s, false) })
+    s.send({ pulse: this.load.pulse(s, false) })
   }
 
   private linkDown (peer: string): void {
     this.stats.linksDown++
-    this.loads.forget(peer)
+    this.load.forget(peer)
     this.c.view.setLink(peer, false)
     this.c.membership.update({ links: this.linkPeers().sort() })
   }
@@ -366,157 +350,23 @@ export class LinkManager {
     s.abort(what)
   }
 
-  // --- dialling -------------------------------------------------------------------------------
-
-  /** Opens a session to a member (or a seed address): a link when `link`, else a one-off sync. */
-  private async open (target: { peer?: string, addrs: Multiaddr[] }, link: boolean): Promise<void> {
-    const key = target.peer ?? target.addrs.map(String).join(',')
-    if (this.dialing.has(key) || (target.peer != null && this.sessions.has(target.peer))) return
-    this.dialing.add(key)
-    this.stats.dials++
-    try {
-      const signal = AbortSignal.timeout(this.init.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS)
-      const peerId = target.peer != null ? peerIdFromString(target.peer) : undefined
-      let conn = peerId != null ? this.c.libp2p.getConnections(peerId).find(c => c.status === 'open') : undefined
-      if (conn == null) {
-        const addrs = target.addrs.map(a => peerId != null && !a.toString().includes('/p2p/') ? a.encapsulate(`/p2p/${target.peer}`) : a)
-        conn = await this.c.libp2p.dial(addrs.length > 0 ? addrs : peerId!, { signal })
-      }
-      const peer = conn.remotePeer.toString()
-      if (conn.direction === 'outbound') this.c.membership.table.confirmAddress(conn.remoteAddr.decapsulateCode(421).toString(), peer)
-      if (peer === this.c.membership.self || this.sessions.has(peer) || this.isBanned(peer) || this.foreign.has(peer)) return
-      const stream = await conn.newStream(LINK_PROTOCOL, { signal })
-      const s = this.attach(stream, conn, true)
-      s.asksLink = link
-      s.send({ hello: { record: this.c.membership.ownRecord().bytes, link, digest: this.c.membership.table.digest() } })
-    } catch (err: any) {
-      this.stats.dialFailures++
-      this.noteFailure(key)
-      this.log.debug({ target: key, err: err?.message }, 'could not open a session')
-    } finally {
-      this.dialing.delete(key)
-    }
-  }
-
-  private noteFailure (key: string): void {
-    const ms = Math.min(8000, (this.backoff.get(key)?.ms ?? 500) * 2)
-    if (this.backoff.size >= MAX_REMEMBERED) this.backoff.clear()
-    this.backoff.set(key, { until: this.now() + ms * (0.75 + this.rng() / 2), ms })
-  }
-
-  private backingOff (key: string): boolean {
-    return (this.backoff.get(key)?.until ?? 0) > this.now()
-  }
-
-  private isBanned (peer: string): boolean {
-    const until = this.banned.get(peer)
-    if (until == null) return false
-    if (until > this.now()) return true
-    this.banned.delete(peer)
-    return false
-  }
+  // --- peers cut off ------------------------------------------------------------------------
 
   private readonly onBan = (evt: CustomEvent<{ peer: string, reason: string }>): void => {
     const { peer, reason } = evt.detail
-    if (this.banned.size >= MAX_REMEMBERED) this.banned.clear()
-    this.banned.set(peer, this.now() + BAN_MS)
+    this.gates.ban(peer)
     this.warn(peer, 'banned', { why: reason, minutes: BAN_MS / 60_000 }, 'cut off a misbehaving peer')
     this.sessions.get(peer)?.abort(`banned: ${reason}`)
     void this.c.libp2p.hangUp(peerIdFromString(peer)).catch(() => {})
-  }
-
-  private readonly onDiscovered = (evt: CustomEvent<PeerInfo>): void => {
-    const peer = evt.detail.id.toString()
-    if (peer === this.c.membership.self || this.foreign.has(peer) || this.isBanned(peer)) return
-    // Every member's re-announcement reaches every node: one already reachable needs nothing more.
-    if (this.c.membership.table.get(peer)?.reachable === true) { this.heard.delete(peer); return }
-    const addrs = evt.detail.multiaddrs.filter(a => isDialable(a, this.c.libp2p))
-    if (addrs.length === 0) return
-    if (this.heard.size >= MAX_REMEMBERED) this.heard.clear()
-    if (!this.heard.has(peer) && this.c.membership.table.get(peer) == null) this.log.info({ peer, addrs: addrs.map(String) }, 'discovered peer')
-    this.heard.set(peer, { addrs, at: this.now() })
-    if (this.seeking()) { this.joinThrough(peer, addrs); return }
-    // A member hearing a stranger: it is new (it dials in itself and its record then reaches
-    // everyone within a second) or from a mesh that formed apart. Every member hears it, so only
-    // about two of them, chosen at random, check again later and bring it in if nobody has: were
-    // all N to dial it, each node joining an N-node LAN would cost N handshakes.
-    if (this.rng() * Math.max(1, this.c.membership.table.reachableSize) >= STRANGER_DIALERS) return
-    setTimeout(() => {
-      if (this.started && this.c.membership.table.get(peer)?.reachable !== true) void this.open({ peer, addrs }, this.linkCount() < this.maxLinks)
-    }, STRANGER_WAIT_MS * (1 + this.rng())).unref?.()
-  }
-
-  /** Of two connections between a pair, both ends keep the one the smaller PeerId opened. */
-  private keptDirection (peer: string): 'inbound' | 'outbound' {
-    return this.c.membership.self < peer ? 'outbound' : 'inbound'
-  }
-
-  /** The duplicate of a kept connection to the same peer, and nothing is using it: closing it loses nothing. */
-  private isSpareDuplicate (c: Connection): boolean {
-    if (c.streams.length > 0 || this.carriesSession(c)) return false
-    const keep = this.keptDirection(c.remotePeer.toString())
-    return c.direction !== keep && this.c.libp2p.getConnections(c.remotePeer).some(o => o !== c && o.status === 'open' && o.direction === keep)
-  }
-
-  private carriesSession (conn: Connection): boolean {
-    return this.sessions.get(conn.remotePeer.toString())?.connection === conn
   }
 
   private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
     const { peerId, agentVersion } = evt.detail
     if (agentVersion?.startsWith(AGENT_PREFIX) === true) return
     const id = peerId.toString()
-    if (this.foreign.size >= MAX_REMEMBERED) this.foreign.clear()
-    if (!this.foreign.has(id)) this.log.info({ peer: id, agentVersion }, 'not a P2PFaaS node: hanging up')
-    this.foreign.add(id)
+    if (this.gates.markForeign(id)) this.log.info({ peer: id, agentVersion }, 'not a P2PFaaS node: hanging up')
     this.sessions.get(id)?.abort('not a P2PFaaS node')
     void this.c.libp2p.hangUp(peerId).catch(() => {})
-  }
-
-  // --- load -----------------------------------------------------------------------------------
-
-  private readonly onMemberRecord = (evt: CustomEvent<Member>): void => {
-    const peer = evt.detail.info.peerId
-    const pending = this.pendingLoad.get(peer)
-    if (pending == null) return
-    const load = decodeLoad(pending, evt.detail.info)
-    if (load == null) return
-    this.pendingLoad.delete(peer)
-    this.c.view.applyLoad(peer, load, this.now())
-  }
-
-  /** A new own record reorders or renames the load's functions: neighbours get the load with it, in one frame. */
-  private readonly onOwnSealed = (): void => {
-    for (const s of this.sessions.values()) {
-      if (s.role !== 'link') continue
-      const p = this.pulse(s, false)
-      if (p.load != null) s.pushPulse(p)
-    }
-  }
-
-  private readonly onLoadChange = (): void => {
-    this.syncOwnFunctions()
-    this.scheduleLoad()
-  }
-
-  private scheduleLoad (): void {
-    if (this.loadTimer != null || !this.started) return
-    const wait = Math.max(0, this.lastLoadSent + (this.init.loadCoalesceMs ?? DEFAULT_LOAD_COALESCE_MS) - this.now())
-    this.loadTimer = setTimeout(() => {
-      this.loadTimer = undefined
-      this.lastLoadSent = this.now()
-      for (const s of this.sessions.values()) {
-        if (s.role !== 'link') continue
-        const p = this.pulse(s, false)
-        if (p.load != null) s.send({ pulse: p })
-      }
-    }, wait)
-  }
-
-  /** The record lists the functions and their slots; a change there is a new record. */
-  private syncOwnFunctions (): void {
-    const functions = this.c.loadSource.snapshot().functions.map(f => ({ name: f.name, capacity: f.capacity }))
-    this.c.membership.update({ functions })
   }
 
   // --- the heartbeat --------------------------------------------------------------------------
@@ -553,7 +403,7 @@ export class LinkManager {
           void s.connection.close().catch(() => { s.connection.abort(new Error('silent link')) })
           continue
         }
-        if ((s.initiator && pingTick) || s.quietTicks >= SUSPECT_AFTER) s.send({ pulse: this.pulse(s, true) })
+        if ((s.initiator && pingTick) || s.quietTicks >= SUSPECT_AFTER) s.send({ pulse: this.load.pulse(s, true) })
       } else if (now - s.openedAt > SESSION_SETUP_MS) {
         s.abort(`${s.role} did not finish`)
       }
@@ -561,123 +411,7 @@ export class LinkManager {
     this.c.membership.tick(elapsed)
     // Links taken beyond the maximum (from nodes that had too few) are given back one a heartbeat.
     if (this.linkCount() > this.maxLinks) this.shedLink()
-    this.dial(now)
-    this.trimConnections(now)
+    this.dialer.dial(now)
+    this.trimmer.trim(now)
   }
-
-  private dial (now: number): void {
-    this.dialLinks()
-    if (this.seeking()) this.dialSeeds(now)
-  }
-
-  /**
-   * Not (yet) in the mesh: no link, or none beyond an island of newcomers that found each other
-   * first (everyone it reaches is a neighbour of its own). Such a node keeps asking seeds and peers
-   * heard on the LAN that it cannot reach; a member of a formed mesh reaches all of those already.
-   */
-  private seeking (): boolean {
-    return this.isolated() || this.c.membership.table.reachableSize <= this.linkCount() + 1
-  }
-
-  private dialLinks (): void {
-    const table = this.c.membership.table
-    const plan: DialPlan = chooseDials({
-      links: this.linkCount(),
-      outbound: this.linkCount(true),
-      pending: this.dialing.size + this.linksAsked(),
-      targetLinks: this.init.links,
-      reachable: table.reachable().map(m => m.info.peerId),
-      unreachable: table.unreachable().map(m => m.info.peerId),
-      busy: peer => this.sessions.has(peer) || this.dialing.has(peer) || this.backingOff(peer) || this.isBanned(peer) || this.foreign.has(peer),
-      reachableCount: table.reachableSize,
-      linksOf: peer => table.get(peer)?.info.links.length ?? 0,
-      maxLinks: this.maxLinks
-    }, this.rng)
-    for (const peer of plan.links) void this.open({ peer, addrs: this.addrsOf(peer) }, true)
-    if (plan.redial != null) void this.open({ peer: plan.redial, addrs: this.addrsOf(plan.redial) }, this.linkCount() < this.maxLinks)
-  }
-
-  /**
-   * No mesh: ask the seeds and anyone heard on the LAN for the membership, by a sync, not a link.
-   * The node then links to members of its choosing (with room to spare): a link to the seed would
-   * make every seed take a link from every joiner and give another back, two more record versions
-   * per join for every member to check.
-   */
-  private dialSeeds (now: number): void {
-    const table = this.c.membership.table
-    const isolated = this.isolated()
-    for (const addr of this.init.bootstrap) {
-      const key = addr.toString()
-      const peer = peerIdIn(addr)
-      if (peer === table.self || this.backingOff(peer ?? key) || this.backingOff(key)) continue
-      // Past the first link, only seeds it knows it cannot reach (an island of newcomers).
-      if (!isolated && (peer == null || table.get(peer)?.reachable === true)) continue
-      void this.open({ peer, addrs: [peer != null ? addr.decapsulateCode(421) : addr] }, false)
-    }
-    for (const [peer, h] of this.heard) if (now - h.at > 60_000) this.heard.delete(peer)
-    // In random order, so that a fleet starting together does not all dial the first node it heard.
-    for (const [peer, h] of shuffled([...this.heard], this.rng)) if (table.get(peer)?.reachable !== true) this.joinThrough(peer, h.addrs)
-  }
-
-  /**
-   * An isolated node syncs with peers heard on the LAN to join, a few at once: one sync brings it
-   * the whole membership, and a fleet of N starting together that dialled everyone it heard would
-   * make N^2 handshakes (at N=64, seconds of every node's CPU).
-   */
-  private joinThrough (peer: string, addrs: Multiaddr[]): void {
-    if (this.dialing.size >= JOIN_SYNCS || this.backingOff(peer) || this.isBanned(peer)) return
-    void this.open({ peer, addrs }, false)
-  }
-
-  private addrsOf (peer: string): Multiaddr[] {
-    const info = this.c.membership.table.get(peer)?.info
-    return (info?.addrs ?? []).map(a => multiaddr(a)).filter(a => isDialable(a, this.c.libp2p))
-  }
-
-  /** Hand-off connections to members live while used; idle ones close, and the busiest stay under the cap. */
-  private trimConnections (now: number): void {
-    const table = this.c.membership.table
-    const idleMs = this.init.idleConnectionMs ?? DEFAULT_IDLE_CONNECTION_MS
-    const spare: Array<{ conn: Connection, idle: number }> = []
-    let members = 0
-    const open = new Set<string>()
-    for (const conn of this.c.libp2p.getConnections()) {
-      const peer = conn.remotePeer.toString()
-      if (conn.status !== 'open' || table.get(peer) == null) continue
-      members++
-      open.add(conn.id)
-      if (this.carriesSession(conn)) continue
-      if (conn.streams.length > 0) { this.idleSince.delete(conn.id); continue }
-      const since = this.idleSince.get(conn.id) ?? now
-      this.idleSince.set(conn.id, since)
-      // Both ends dialled at once (two hand-offs crossing): the spare one goes once it has been
-      // idle a heartbeat, so a call about to open a stream on it is not cut off.
-      if (this.isSpareDuplicate(conn) && now - since >= this.init.heartbeatMs) {
-        void conn.close().catch(() => { conn.abort(new Error('duplicate connection')) })
-        continue
-      }
-      spare.push({ conn, idle: now - since })
-    }
-    for (const id of this.idleSince.keys()) if (!open.has(id)) this.idleSince.delete(id)
-    spare.sort((a, b) => b.idle - a.idle)
-    let over = members - this.init.maxConnections
-    for (const { conn, idle } of spare) {
-      if (idle < idleMs && over <= 0) break
-      over--
-      this.idleSince.delete(conn.id)
-      void conn.close().catch(() => { conn.abort(new Error('idle')) })
-    }
-  }
-}
-
-/**
- * Another host's loopback (or link-local) address is our own: dialling it reaches ourselves or a
- * stranger. Loopback stays dialable when this node itself only has loopback (tests on one machine).
- */
-function isDialable (addr: Multiaddr, libp2p: MeshLibp2p): boolean {
-  const host = addr.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value ?? ''
-  const local = host.startsWith('127.') || host === '::1' || host.startsWith('fe80:')
-  if (!local) return true
-  // Only now: listing this node's own addresses is not free, and most addresses are not local.
-  return libp2p.getMultiaddrs().every(a => { const h = a.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value ?? ''; return h.startsWith('127.') || h === '::1' })
 }

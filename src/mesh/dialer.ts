@@ -1,0 +1,203 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { dialableAddrs, isDialable, peerIdIn } from './addr.js'
+import { shuffled } from '../scheduler/sampling.js'
+import { LINK_PROTOCOL, type LinkSession } from './link-session.js'
+import { chooseDials, type DialPlan } from './overlay.js'
+import { MAX_REMEMBERED, type PeerGates } from './peer-gates.js'
+import type { MeshLibp2p } from './libp2p.js'
+import type { Membership } from './membership.js'
+import type { Logger } from '../log.js'
+import type { Connection, PeerInfo, Stream } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { TypedEventEmitter } from 'main-event'
+
+const DEFAULT_DIAL_TIMEOUT_MS = 4000
+/** How many members, on average, take a stranger heard on the LAN into the mesh; and after how long (ms, to twice that). */
+const STRANGER_DIALERS = 2
+const STRANGER_WAIT_MS = 2000
+/**
+ * Syncs an isolated node makes at once with peers heard on the LAN. One member's answer is the
+ * whole table; two cover a peer that turns out to be another newcomer. Each costs the peer a
+ * handshake and a copy of its table.
+ */
+const JOIN_SYNCS = 2
+
+export interface DialerInit {
+  /** Overlay links a node aims for. */
+  links: number
+  /** Links a node accepts before refusing. */
+  maxLinks: number
+  /** Seeds: dialled at start and whenever this node has no link. */
+  bootstrap: Multiaddr[]
+  dialTimeoutMs?: number
+}
+
+/** What the dialer asks of the link manager, whose sessions it opens. */
+export interface DialerLinks {
+  /** Whether the link manager runs: a dial decided before it stopped is not made. */
+  started: () => boolean
+  hasSession: (peer: string) => boolean
+  /** Starts a session on a stream this node opened. */
+  attach: (stream: Stream, connection: Connection) => LinkSession
+  /** No link at all. */
+  isolated: () => boolean
+  /** Live links; with `opened`, only those this node opened. */
+  linkCount: (opened?: boolean) => number
+  /** Links this node asked for whose answer has not come yet. */
+  linksAsked: () => number
+}
+
+export interface DialerComponents {
+  libp2p: MeshLibp2p
+  membership: Membership
+  gates: PeerGates
+  links: DialerLinks
+  /** Peers heard of on the LAN (mDNS), if any. */
+  discovery?: TypedEventEmitter<{ peer: CustomEvent<PeerInfo> }>
+  /** The link manager's counters of dials and of failed ones. */
+  stats: { dials: number, dialFailures: number }
+  log: Logger
+  rng: () => number
+  now: () => number
+}
+
+/**
+ * Whom the node dials, and the dialling: links to members the overlay chooses, redials of members
+ * lost in a partition, syncs with seeds and with peers heard on the LAN while the node is not in a
+ * mesh, and strangers heard on the LAN brought into the mesh.
+ */
+export class Dialer {
+  private readonly dialing = new Set<string>()
+  private readonly heard = new Map<string, { addrs: Multiaddr[], at: number }>()
+
+  constructor (private readonly init: DialerInit, private readonly c: DialerComponents) {}
+
+  start (): void {
+    this.c.discovery?.addEventListener('peer', this.onDiscovered)
+  }
+
+  stop (): void {
+    this.c.discovery?.removeEventListener('peer', this.onDiscovered)
+  }
+
+  dial (now: number): void {
+    this.dialLinks()
+    if (this.seeking()) this.dialSeeds(now)
+  }
+
+  /**
+   * Not (yet) in the mesh: no link, or none beyond an island of newcomers that found each other
+   * first (everyone it reaches is a neighbour of its own). Such a node keeps asking seeds and peers
+   * heard on the LAN that it cannot reach; a member of a formed mesh reaches all of those already.
+   */
+  seeking (): boolean {
+    return this.c.links.isolated() || this.c.membership.table.reachableSize <= this.c.links.linkCount() + 1
+  }
+
+  dialLinks (): void {
+    const table = this.c.membership.table
+    const { links, gates } = this.c
+    const plan: DialPlan = chooseDials({
+      links: links.linkCount(),
+      outbound: links.linkCount(true),
+      pending: this.dialing.size + links.linksAsked(),
+      targetLinks: this.init.links,
+      reachable: table.reachable().map(m => m.info.peerId),
+      unreachable: table.unreachable().map(m => m.info.peerId),
+      busy: peer => links.hasSession(peer) || this.dialing.has(peer) || gates.backingOff(peer) || gates.isBanned(peer) || gates.isForeign(peer),
+      reachableCount: table.reachableSize,
+      linksOf: peer => table.get(peer)?.info.links.length ?? 0,
+      maxLinks: this.init.maxLinks
+    }, this.c.rng)
+    for (const peer of plan.links) void this.open({ peer, addrs: this.addrsOf(peer) }, true)
+    if (plan.redial != null) void this.open({ peer: plan.redial, addrs: this.addrsOf(plan.redial) }, links.linkCount() < this.init.maxLinks)
+  }
+
+  /**
+   * No mesh: ask the seeds and anyone heard on the LAN for the membership, by a sync, not a link.
+   * The node then links to members of its choosing (with room to spare): a link to the seed would
+   * make every seed take a link from every joiner and give another back, two more record versions
+   * per join for every member to check.
+   */
+  private dialSeeds (now: number): void {
+    const table = this.c.membership.table
+    const isolated = this.c.links.isolated()
+    for (const addr of this.init.bootstrap) {
+      const key = addr.toString()
+      const peer = peerIdIn(addr)
+      if (peer === table.self || this.c.gates.backingOff(peer ?? key) || this.c.gates.backingOff(key)) continue
+      // Past the first link, only seeds it knows it cannot reach (an island of newcomers).
+      if (!isolated && (peer == null || table.get(peer)?.reachable === true)) continue
+      void this.open({ peer, addrs: [peer != null ? addr.decapsulateCode(421) : addr] }, false)
+    }
+    for (const [peer, h] of this.heard) if (now - h.at > 60_000) this.heard.delete(peer)
+    // In random order, so that a fleet starting together does not all dial the first node it heard.
+    for (const [peer, h] of shuffled([...this.heard], this.c.rng)) if (table.get(peer)?.reachable !== true) this.joinThrough(peer, h.addrs)
+  }
+
+  /**
+   * An isolated node syncs with peers heard on the LAN to join, a few at once: one sync brings it
+   * the whole membership, and a fleet of N starting together that dialled everyone it heard would
+   * make N^2 handshakes (at N=64, seconds of every node's CPU).
+   */
+  private joinThrough (peer: string, addrs: Multiaddr[]): void {
+    if (this.dialing.size >= JOIN_SYNCS || this.c.gates.backingOff(peer) || this.c.gates.isBanned(peer)) return
+    void this.open({ peer, addrs }, false)
+  }
+
+  private addrsOf (peer: string): Multiaddr[] {
+    return dialableAddrs(this.c.membership.table.get(peer)?.info.addrs ?? [], this.c.libp2p)
+  }
+
+  private readonly onDiscovered = (evt: CustomEvent<PeerInfo>): void => {
+    const peer = evt.detail.id.toString()
+    const table = this.c.membership.table
+    if (peer === this.c.membership.self || this.c.gates.isForeign(peer) || this.c.gates.isBanned(peer)) return
+    // Every member's re-announcement reaches every node: one already reachable needs nothing more.
+    if (table.get(peer)?.reachable === true) { this.heard.delete(peer); return }
+    const addrs = evt.detail.multiaddrs.filter(a => isDialable(a, this.c.libp2p))
+    if (addrs.length === 0) return
+    if (this.heard.size >= MAX_REMEMBERED) this.heard.clear()
+    if (!this.heard.has(peer) && table.get(peer) == null) this.c.log.info({ peer, addrs: addrs.map(String) }, 'discovered peer')
+    this.heard.set(peer, { addrs, at: this.c.now() })
+    if (this.seeking()) { this.joinThrough(peer, addrs); return }
+    // A member hearing a stranger: it is new (it dials in itself and its record then reaches
+    // everyone within a second) or from a mesh that formed apart. Every member hears it, so only
+    // about two of them, chosen at random, check again later and bring it in if nobody has: were
+    // all N to dial it, each node joining an N-node LAN would cost N handshakes.
+    if (this.c.rng() * Math.max(1, table.reachableSize) >= STRANGER_DIALERS) return
+    setTimeout(() => {
+      if (this.c.links.started() && table.get(peer)?.reachable !== true) void this.open({ peer, addrs }, this.c.links.linkCount() < this.init.maxLinks)
+    }, STRANGER_WAIT_MS * (1 + this.c.rng())).unref?.()
+  }
+
+  /** Opens a session to a member (or a seed address): a link when `link`, else a one-off sync. */
+  private async open (target: { peer?: string, addrs: Multiaddr[] }, link: boolean): Promise<void> {
+    const key = target.peer ?? target.addrs.map(String).join(',')
+    if (this.dialing.has(key) || (target.peer != null && this.c.links.hasSession(target.peer))) return
+    this.dialing.add(key)
+    this.c.stats.dials++
+    try {
+      const signal = AbortSignal.timeout(this.init.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS)
+      const peerId = target.peer != null ? peerIdFromString(target.peer) : undefined
+      let conn = peerId != null ? this.c.libp2p.getConnections(peerId).find(c => c.status === 'open') : undefined
+      if (conn == null) {
+        const addrs = target.addrs.map(a => peerId != null && !a.toString().includes('/p2p/') ? a.encapsulate(`/p2p/${target.peer}`) : a)
+        conn = await this.c.libp2p.dial(addrs.length > 0 ? addrs : peerId!, { signal })
+      }
+      const peer = conn.remotePeer.toString()
+      if (conn.direction === 'outbound') this.c.membership.table.confirmAddress(conn.remoteAddr.decapsulateCode(421).toString(), peer)
+      if (peer === this.c.membership.self || this.c.links.hasSession(peer) || this.c.gates.isBanned(peer) || this.c.gates.isForeign(peer)) return
+      const stream = await conn.newStream(LINK_PROTOCOL, { signal })
+      const s = this.c.links.attach(stream, conn)
+      s.asksLink = link
+      s.send({ hello: { record: this.c.membership.ownRecord().bytes, link, digest: this.c.membership.table.digest() } })
+    } catch (err: any) {
+      this.c.stats.dialFailures++
+      this.c.gates.noteFailure(key)
+      this.c.log.debug({ target: key, err: err?.message }, 'could not open a session')
+    } finally {
+      this.dialing.delete(key)
+    }
+  }
+}
