@@ -5,6 +5,7 @@ import { Dialer } from './dialer.js'
 import { AGENT_PREFIX, type MeshLibp2p } from './libp2p.js'
 import { LoadRelay } from './link-load.js'
 import { LINK_PROTOCOL, LinkSession, type LinkTraffic } from './link-session.js'
+import { RecordSync } from './link-sync.js'
 import { BAN_SCORE, type Membership } from './membership.js'
 import { BAN_MS, PeerGates } from './peer-gates.js'
 import type { LoadSource } from './load.js'
@@ -82,6 +83,7 @@ export class LinkManager {
   private readonly sessions = new Map<string, LinkSession>()
   private readonly gates: PeerGates
   private readonly load: LoadRelay
+  private readonly sync: RecordSync
   private readonly dialer: Dialer
   private readonly trimmer: ConnectionTrimmer
   private readonly log: Logger
@@ -102,6 +104,7 @@ export class LinkManager {
     this.gates = new PeerGates({ now: this.now, rng })
     const { libp2p, membership, view, loadSource } = c
     this.load = new LoadRelay(init, { membership, view, loadSource, sessions: () => this.sessions.values(), now: this.now })
+    this.sync = new RecordSync(init, { membership, now: this.now })
     this.dialer = new Dialer({ ...init, maxLinks: this.maxLinks }, {
       libp2p,
       membership,
@@ -223,13 +226,7 @@ export class LinkManager {
     // Records first: a pulse in the same frame may carry load that follows the new record.
     if (frame.records.length > 0) await this.c.membership.receive(frame.records, s.peer)
     if (frame.pulse != null) this.onPulse(s, frame.pulse)
-    if (frame.have.length > 0) {
-      s.noteTheyHave(frame.have)
-      const want = this.c.membership.wantsFrom(frame.have, s.peer)
-      if (want.length > 0) s.send({ want })
-    }
-    if (frame.digest.length > 0) this.answerDigest(s, frame)
-    else if (frame.want.length > 0) this.sendRecords(s, this.c.membership.wanted(frame.want, s.peer))
+    this.sync.onFrame(s, frame)
     if (frame.synced) {
       s.lastSyncAt = this.now()
       if (s.role === 'sync') s.close()
@@ -256,33 +253,14 @@ export class LinkManager {
     }
     s.role = hello.link ? 'link' : 'sync'
     if (hello.link) this.linkUp(s)
-    if (hello.digest !== digest) this.sendDigest(s)
+    if (hello.digest !== digest) this.sync.sendDigest(s)
     else if (s.role === 'sync') s.close()
   }
 
   private onPulse (s: LinkSession, pulse: NonNullable<LinkFrame['pulse']>): void {
     if (pulse.ping) s.send({ pulse: this.load.pulse(s, false) })
     this.load.received(s, pulse.load)
-    s.theirDigest = pulse.digest
-    s.digestMismatches = s.theirDigest === this.c.membership.table.digest() ? 0 : s.digestMismatches + 1
-    // Views that stay apart for two pulses are compared; the opener asks, so a pair never syncs twice at once.
-    if (s.initiator && s.digestMismatches >= 2 && this.now() - s.lastSyncAt > 3 * this.init.heartbeatMs) this.sendDigest(s)
-  }
-
-  private sendDigest (s: LinkSession): void {
-    s.lastSyncAt = this.now()
-    s.digestMismatches = 0
-    s.send({ digest: this.c.membership.digestEntries() })
-  }
-
-  private answerDigest (s: LinkSession, frame: LinkFrame): void {
-    const answer = this.c.membership.answerDigest(frame.digest, s.peer)
-    this.sendRecords(s, answer.records)
-    s.send({ want: answer.want, synced: true })
-  }
-
-  private sendRecords (s: LinkSession, records: Uint8Array[]): void {
-    for (let i = 0; i < records.length; i += 64) s.send({ records: records.slice(i, i + 64) })
+    this.sync.onPulseDigest(s, pulse.digest)
   }
 
   private linkUp (s: LinkSession): void {

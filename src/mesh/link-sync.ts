@@ -1,0 +1,56 @@
+import type { LinkSession } from './link-session.js'
+import type { Membership } from './membership.js'
+import type { LinkFrame } from '../wire/mesh.js'
+
+export interface RecordSyncInit {
+  /** Pulse interval on every link (ms). */
+  heartbeatMs: number
+}
+
+export interface RecordSyncComponents {
+  membership: Membership
+  now: () => number
+}
+
+/**
+ * Members' records over a session: versions a neighbour announces are asked for, a digest is
+ * answered with the records the other end lacks, and views that stay apart are compared.
+ */
+export class RecordSync {
+  constructor (private readonly init: RecordSyncInit, private readonly c: RecordSyncComponents) {}
+
+  /** The have, digest and want of a frame (its records and its pulse come first). */
+  onFrame (s: LinkSession, frame: LinkFrame): void {
+    if (frame.have.length > 0) {
+      s.noteTheyHave(frame.have)
+      const want = this.c.membership.wantsFrom(frame.have, s.peer)
+      if (want.length > 0) s.send({ want })
+    }
+    if (frame.digest.length > 0) this.answerDigest(s, frame)
+    else if (frame.want.length > 0) this.sendRecords(s, this.c.membership.wanted(frame.want, s.peer))
+  }
+
+  /** The digest a neighbour's pulse carries. */
+  onPulseDigest (s: LinkSession, digest: bigint): void {
+    s.theirDigest = digest
+    s.digestMismatches = s.theirDigest === this.c.membership.table.digest() ? 0 : s.digestMismatches + 1
+    // Views that stay apart for two pulses are compared; the opener asks, so a pair never syncs twice at once.
+    if (s.initiator && s.digestMismatches >= 2 && this.c.now() - s.lastSyncAt > 3 * this.init.heartbeatMs) this.sendDigest(s)
+  }
+
+  sendDigest (s: LinkSession): void {
+    s.lastSyncAt = this.c.now()
+    s.digestMismatches = 0
+    s.send({ digest: this.c.membership.digestEntries() })
+  }
+
+  private answerDigest (s: LinkSession, frame: LinkFrame): void {
+    const answer = this.c.membership.answerDigest(frame.digest, s.peer)
+    this.sendRecords(s, answer.records)
+    s.send({ want: answer.want, synced: true })
+  }
+
+  private sendRecords (s: LinkSession, records: Uint8Array[]): void {
+    for (let i = 0; i < records.length; i += 64) s.send({ records: records.slice(i, i + 64) })
+  }
+}
