@@ -4,6 +4,7 @@ import { defaultText, nodeFlagSpecs, type FlagSpec, type NodeFlags } from '../no
 import { createLogger } from '../log.js'
 import { PolicyError } from '../scheduler/errors.js'
 import { holdYoungGeneration, releaseYoungGeneration } from '../young-generation.js'
+import { createHeapTrim } from '../heap-trim.js'
 import { collect } from './session.js'
 
 /** A flag's line in --help: its text, its default in brackets, and its env name. */
@@ -13,6 +14,8 @@ export function optionHelp (spec: FlagSpec): string {
   const env = spec.kind === 'value' ? spec.env : spec.kind === 'list' ? `${spec.env}, comma-separated` : `${spec.env}=1`
   return `${spec.help}${repeatable}${shown == null ? '' : ` [${shown}]`} (${env})`
 }
+
+const mib = (bytes: number): number => Math.round(bytes / 1048576 * 10) / 10
 
 export function registerNodeCommand (program: Command): void {
   const command = program.command('node')
@@ -69,11 +72,22 @@ Examples:
       }
       started.invoke.addEventListener('call:started', release)
       started.executor.addEventListener('call:end', release)
+      // A node idle after a burst (a fleet joining through it) gives the heap's spare pages back.
+      let lastCall = -Infinity
+      const noteCall = (): void => { lastCall = performance.now() }
+      started.invoke.addEventListener('call:started', noteCall)
+      started.executor.addEventListener('call:end', noteCall)
+      const heapTrim = createHeapTrim({
+        busySince: at => lastCall >= at,
+        onTrim: (before, after, ms) => { log.debug({ usedMiB: mib(after.used), totalMiB: mib(after.total), wasMiB: mib(before.total), ms: Math.round(ms) }, 'gave spare heap pages back') }
+      })
+      heapTrim.start()
       let stopping = false
       const shutdown = (signal: string): void => {
         if (stopping) process.exit(1)
         stopping = true
         log.info({ signal }, 'stopping')
+        heapTrim.stop()
         // The grace is for calls; stopping the services after it gets 10 s more.
         const force = setTimeout(() => { log.warn('stop took too long; exiting'); process.exit(1) }, config.stopGraceMs + 10_000)
         force.unref()
