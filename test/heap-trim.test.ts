@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { describe, expect, it } from 'vitest'
+import { Session } from 'node:inspector/promises'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { createHeapTrim, heapFigures } from '../src/heap-trim.js'
 
 const MiB = 1024 * 1024
@@ -20,11 +21,20 @@ function burst (collected = true): void {
 }
 
 describe('heap trim', () => {
+  // Each case starts from a compact heap, whatever the one before left.
+  beforeEach(async () => {
+    const session = new Session()
+    session.connect()
+    await session.post('HeapProfiler.collectGarbage')
+    session.disconnect()
+  })
+
   it.each([
     ['free pages an ordinary collection kept', true],
     ['garbage not collected yet', false]
   ])('gives a burst\'s heap back once the node is idle, and only once (%s)', async (_, collected) => {
-    const trim = createHeapTrim({ busySince: () => false, slackBytes: 8 * MiB })
+    // The burst itself keeps this process busy; the CPU rule has its own test below.
+    const trim = createHeapTrim({ busySince: () => false, slackBytes: 8 * MiB, quietCpu: Infinity })
     // Nothing grew since it was made: no collection.
     await trim.check()
     expect(trim.trims).toBe(0)
@@ -40,10 +50,26 @@ describe('heap trim', () => {
   })
 
   it('leaves a busy node alone: its heap is for its calls', async () => {
-    const trim = createHeapTrim({ busySince: () => true, slackBytes: 8 * MiB })
+    const trim = createHeapTrim({ busySince: () => true, slackBytes: 8 * MiB, quietCpu: Infinity })
     burst()
     await trim.check()
     expect(trim.trims).toBe(0)
+  })
+
+  it('waits while the process is busy without calls (a fleet forming), then trims', async () => {
+    // The process's CPU clock and the wall clock are the edge here, stepped by hand; the heap is real.
+    let t = 0
+    let cpuUs = 0
+    const trim = createHeapTrim({ busySince: () => false, slackBytes: 8 * MiB, now: () => t, cpuMicros: () => cpuUs })
+    burst()
+    // 10 s, of which 1 s on the CPU: 10 % of a core, busier than the 3 % an idle node stays under.
+    t += 10_000; cpuUs += 1_000_000
+    await trim.check()
+    expect(trim.trims).toBe(0)
+    // The next 10 s at 0.5 %: idle, and the heap still holds the burst.
+    t += 10_000; cpuUs += 50_000
+    await trim.check()
+    expect(trim.trims).toBe(1)
   })
 
   it('looks on its own timer, and stops', async () => {

@@ -21,6 +21,8 @@ const STRANGER_WAIT_MS = 2000
  * handshake and a copy of its table.
  */
 const JOIN_SYNCS = 2
+/** A peer heard on the LAN is forgotten after this long unless heard again (a node re-announces itself about once a minute, and answers queries). */
+const HEARD_FOR_MS = 60_000
 
 export interface DialerInit {
   /** Overlay links a node aims for. */
@@ -130,7 +132,7 @@ export class Dialer {
       if (!isolated && (peer == null || table.get(peer)?.reachable === true)) continue
       void this.open({ peer, addrs: [peer != null ? addr.decapsulateCode(421) : addr] }, false)
     }
-    for (const [peer, h] of this.heard) if (now - h.at > 60_000) this.heard.delete(peer)
+    for (const [peer, h] of this.heard) if (now - h.at > HEARD_FOR_MS) this.heard.delete(peer)
     // In random order, so that a fleet starting together does not all dial the first node it heard.
     for (const [peer, h] of shuffled([...this.heard], this.c.rng)) if (table.get(peer)?.reachable !== true) this.joinThrough(peer, h.addrs)
   }
