@@ -44,10 +44,11 @@ const DEFAULT_EVERY_MS = 10_000
 /** An idle member uses 0.3 to 1.5 % of a core (bench:scale, 8 to 64 nodes); a forming one far more. */
 const DEFAULT_QUIET_CPU = 0.03
 /**
- * A node's heap grows 8 to 10 MiB past its start while an 8-node fleet forms; the 64-node seed's,
- * about 20. At a 4 MiB mark the nodes of an 8-node fleet trimmed inside bench:scale's idle window
- * (idle CPU per node 0.7 % of a core on average, 2.1 % at most, against 0.4 and 0.5), and at 8 MiB
- * some still did (0.6 and 1.9). At 12 MiB: 0.4 and 0.5, and the seed still trims (94 MiB of RSS).
+ * While an 8-node fleet forms, some nodes' heaps grow 8 MiB or more past their start, but under
+ * 12; the 64-node seed's grows more than 12. At a 4 MiB mark the nodes of an 8-node fleet trimmed
+ * inside bench:scale's idle window (idle CPU per node 0.7 % of a core on average, 2.1 % at most,
+ * against 0.4 and 0.5), and at 8 MiB some still did (0.6 and 1.9). At 12 MiB: 0.4 and 0.5, and the
+ * seed still trims (94 MiB of RSS).
  */
 const DEFAULT_SLACK_BYTES = 12 * 1024 * 1024
 
