@@ -64,19 +64,16 @@ Examples:
       }
       // The mesh's upkeep allocates little and briefly: a node that takes no calls keeps the small
       // young generation. Its first call lets it grow as V8 likes, so call throughput is as before.
+      // And a node idle after a burst (a fleet joining through it) gives the heap's spare pages back:
+      // both follow the same two call events, through one listener.
       const started = node
-      const release = (): void => {
-        releaseYoungGeneration()
-        started.invoke.removeEventListener('call:started', release)
-        started.executor.removeEventListener('call:end', release)
-      }
-      started.invoke.addEventListener('call:started', release)
-      started.executor.addEventListener('call:end', release)
-      // A node idle after a burst (a fleet joining through it) gives the heap's spare pages back.
       let lastCall = -Infinity
-      const noteCall = (): void => { lastCall = performance.now() }
-      started.invoke.addEventListener('call:started', noteCall)
-      started.executor.addEventListener('call:end', noteCall)
+      const onCall = (): void => {
+        if (lastCall === -Infinity) releaseYoungGeneration()
+        lastCall = performance.now()
+      }
+      started.invoke.addEventListener('call:started', onCall)
+      started.executor.addEventListener('call:end', onCall)
       const heapTrim = createHeapTrim({
         busySince: at => lastCall >= at,
         onTrim: (before, after, ms) => { log.debug({ usedMiB: mib(after.used), totalMiB: mib(after.total), wasMiB: mib(before.total), ms: Math.round(ms) }, 'gave spare heap pages back') }
