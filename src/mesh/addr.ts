@@ -5,6 +5,11 @@ export function peerIdIn (addr: Multiaddr): string | undefined {
   return addr.getComponents().findLast(c => c.name === 'p2p')?.value
 }
 
+/** The IP host a multiaddr names ('' when it has none). */
+export function hostOf (addr: Multiaddr): string {
+  return addr.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value ?? ''
+}
+
 /** This node, as far as telling a dialable address goes: the addresses it listens on. */
 export interface OwnAddrs {
   getMultiaddrs: () => Multiaddr[]
@@ -20,9 +25,9 @@ export function dialableAddrs (addrs: readonly string[], self: OwnAddrs): Multia
  * stranger. Loopback stays dialable when this node itself only has loopback (tests on one machine).
  */
 export function isDialable (addr: Multiaddr, self: OwnAddrs): boolean {
-  const host = addr.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value ?? ''
+  const host = hostOf(addr)
   const local = host.startsWith('127.') || host === '::1' || host.startsWith('fe80:')
   if (!local) return true
   // Only now: listing this node's own addresses is not free, and most addresses are not local.
-  return self.getMultiaddrs().every(a => { const h = a.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value ?? ''; return h.startsWith('127.') || h === '::1' })
+  return self.getMultiaddrs().every(a => { const h = hostOf(a); return h.startsWith('127.') || h === '::1' })
 }

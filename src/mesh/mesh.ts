@@ -1,3 +1,4 @@
+import { hostOf } from './addr.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createMeshLibp2p, MDNS_SERVICE_TAG, type MeshLibp2p } from './libp2p.js'
@@ -191,8 +192,7 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
  */
 function recordAddrs (libp2p: MeshLibp2p): string[] {
   const all = libp2p.getMultiaddrs().map(a => a.decapsulateCode(421))
-  const host = (a: Multiaddr): string => a.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value ?? ''
-  const usable = all.filter(a => host(a) !== '0.0.0.0' && host(a) !== '::')
-  const lan = usable.filter(a => !host(a).startsWith('127.') && host(a) !== '::1')
+  const usable = all.filter(a => hostOf(a) !== '0.0.0.0' && hostOf(a) !== '::')
+  const lan = usable.filter(a => !hostOf(a).startsWith('127.') && hostOf(a) !== '::1')
   return [...new Set((lan.length > 0 ? lan : usable).map(String))].slice(0, 8)
 }
