@@ -220,6 +220,11 @@ function notesOf (runs: Run[]): string {
       lines.push(`- N=${r.n} ${r.variant}: ${o.handOff.errors.length} hand-off failures (${o.handOff.wrongExecutor} run by the wrong node), e.g.:`)
       for (const e of o.handOff.errors.slice(0, 4)) lines.push(`  - ${e}`)
     }
+    const big = o.idle?.largest
+    if (big != null) {
+      const heap = big.heapUsedMiB != null ? `, V8 heap ${f(big.heapUsedMiB)} MiB used of ${f(big.heapTotalMiB)}` : ''
+      lines.push(`- N=${r.n} ${r.variant}: largest node is node ${big.node + 1}${big.node === 0 ? ' (the one every node bootstraps to)' : ''}: RSS ${f(big.rssMiB)} MiB${heap}`)
+    }
     if (r.bare?.error != null) lines.push(`- N=${r.n} ${r.variant} bare floor: ${r.bare.error.split('\n')[0]!}`)
   }
   return lines.join('\n')

@@ -29,6 +29,8 @@ export interface IdleSample {
   rssMiB: { mean: number, max: number }
   /** From `nodejs_heap_size_used_bytes` on /metrics, when the nodes export it. */
   heapUsedMiB?: { mean: number, max: number }
+  /** The node with the largest RSS (its index in the fleet) and its V8 heap, to tell a kept heap from other memory. */
+  largest?: { node: number, rssMiB: number, heapUsedMiB?: number, heapTotalMiB?: number }
 }
 
 export interface StalenessSample {
@@ -64,11 +66,6 @@ const stats = (xs: number[]): { mean: number, max: number } => {
 }
 
 /**
- * What the fleet costs while nobody asks it anything: nothing is sent to the nodes during the
- * window, so only what they send each other (and mDNS) crosses their links. Memory and heap are
- * read after the window.
- */
-/**
  * Waits until the mesh has stopped forming: no link made or lost and no member record taken by any
  * node (their /metrics counters) between two reads `quietMs` apart. Idle figures mean something
  * only after this. Returns how long it took, or null when it did not settle within `timeoutMs`.
@@ -92,6 +89,11 @@ export async function waitForQuiet (fleet: Fleet, quietMs = 4000, timeoutMs = 60
   return null
 }
 
+/**
+ * What the fleet costs while nobody asks it anything: nothing is sent to the nodes during the
+ * window, so only what they send each other (and mDNS) crosses their links. Memory and heap are
+ * read after the window.
+ */
 export async function sampleIdle (fleet: { lan: Lan, nodes: FleetProcess[] }, seconds: number): Promise<IdleSample> {
   const { lan, nodes } = fleet
   const veths = nodes.map(node => `pf${lan.id}p${lastOctet(node.host)}`)
@@ -110,6 +112,7 @@ export async function sampleIdle (fleet: { lan: Lan, nodes: FleetProcess[] }, se
 
   const bytes = veths.map(v => ((bytesAfter.get(v) ?? NaN) - (bytesBefore.get(v) ?? NaN)) / secs)
   const cpu = pids.map((_, i) => (cpuAfter[i]! - cpuBefore[i]!) / hz / secs * 100)
+  const rss = pids.map(rssMiB)
   const sample: IdleSample = {
     seconds: secs,
     bytesPerNodePerSec: stats(bytes).mean,
@@ -117,21 +120,26 @@ export async function sampleIdle (fleet: { lan: Lan, nodes: FleetProcess[] }, se
     cpuPctPerNode: stats(cpu),
     machineBusyPct: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total) * 100,
     cores: machineAfter.cores,
-    rssMiB: stats(pids.map(rssMiB))
+    rssMiB: stats(rss)
   }
-  const withHttp = nodes.filter(node => node.url != null)
-  if (withHttp.length > 0) {
-    const heaps = await mapLimited(withHttp, IN_FLIGHT, async node => heapUsedMiB(await lan.get(`${node.url!}/metrics`, 3000)))
-    const known = heaps.filter((h): h is number => h != null)
+  const largest = rss.reduce((best, x, i) => Number.isFinite(x) && (best < 0 || x > rss[best]!) ? i : best, -1)
+  if (largest >= 0) sample.largest = { node: largest, rssMiB: rss[largest]! }
+  if (nodes.some(node => node.url != null)) {
+    const heaps = await mapLimited(nodes, IN_FLIGHT, async node => node.url == null ? undefined : heapOf(await lan.get(`${node.url}/metrics`, 3000)))
+    const known = heaps.flatMap(h => h?.used != null ? [h.used] : [])
     if (known.length > 0) sample.heapUsedMiB = stats(known)
+    if (sample.largest != null) sample.largest = { ...sample.largest, heapUsedMiB: heaps[largest]?.used, heapTotalMiB: heaps[largest]?.total }
   }
   return sample
 }
 
-function heapUsedMiB (res: LanAnswer): number | undefined {
+function heapOf (res: LanAnswer): { used?: number, total?: number } | undefined {
   if (res.status !== 200) return undefined
-  const m = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})?\s+(\S+)/m.exec(res.body)
-  return m != null ? Number(m[1]) / 1024 / 1024 : undefined
+  const read = (name: string): number | undefined => {
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+(\\S+)`, 'm').exec(res.body)
+    return m != null ? Number(m[1]) / 1024 / 1024 : undefined
+  }
+  return { used: read('nodejs_heap_size_used_bytes'), total: read('nodejs_heap_size_total_bytes') }
 }
 
 const percentile = (sorted: number[], p: number): number | null =>
