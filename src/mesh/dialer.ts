@@ -71,6 +71,8 @@ export interface DialerComponents {
 export class Dialer {
   private readonly dialing = new Set<string>()
   private readonly heard = new Map<string, { addrs: Multiaddr[], at: number }>()
+  /** Later looks at strangers (at most about two per stranger heard), cancelled on stop. */
+  private readonly strangerChecks = new Set<ReturnType<typeof setTimeout>>()
 
   constructor (private readonly init: DialerInit, private readonly c: DialerComponents) {}
 
@@ -80,6 +82,8 @@ export class Dialer {
 
   stop (): void {
     this.c.discovery?.removeEventListener('peer', this.onDiscovered)
+    for (const timer of this.strangerChecks) clearTimeout(timer)
+    this.strangerChecks.clear()
   }
 
   dial (now: number): void {
@@ -167,10 +171,13 @@ export class Dialer {
     // everyone within a second) or from a mesh that formed apart. Every member hears it, so only
     // about two of them, chosen at random, check again later and bring it in if nobody has: were
     // all N to dial it, each node joining an N-node LAN would cost N handshakes.
-    if (this.c.rng() * Math.max(1, table.reachableSize) >= STRANGER_DIALERS) return
-    setTimeout(() => {
+    if (this.c.rng() * Math.max(1, table.reachableSize) >= STRANGER_DIALERS || this.strangerChecks.size >= MAX_REMEMBERED) return
+    const timer = setTimeout(() => {
+      this.strangerChecks.delete(timer)
       if (this.c.links.started() && table.get(peer)?.reachable !== true) void this.open({ peer, addrs }, this.c.links.linkCount() < this.init.maxLinks)
-    }, STRANGER_WAIT_MS * (1 + this.c.rng())).unref?.()
+    }, STRANGER_WAIT_MS * (1 + this.c.rng()))
+    timer.unref?.()
+    this.strangerChecks.add(timer)
   }
 
   /** Opens a session to a member (or a seed address): a link when `link`, else a one-off sync. */
