@@ -2,6 +2,7 @@ import { TypedEventEmitter } from 'main-event'
 import { DEFAULT_MAX_MEMBERS } from './defaults.js'
 import { MemberTable, type Member } from './members.js'
 import { certifyRecord, peekRecord, peerIdString, RecordError, sealRecord, type FunctionSlots, type MemberInfo, type SignedRecord } from './record.js'
+import { NeighbourScores, PENALTY } from './neighbour-scores.js'
 import { createRemoteWarn, type RemoteWarn } from '../log.js'
 import type { Logger } from '../log.js'
 import type { DigestEntry } from '../wire/mesh.js'
@@ -14,17 +15,8 @@ export const DEFAULT_RETAIN_MS = 10 * 60_000
 const OWN_RECORD_COALESCE_MS = 20
 /** A version that only adds links between reachable members waits until this long after the previous one. */
 const GAINED_LINKS_INTERVAL_MS = 1000
-/** Penalty points per offence; a peer at or below -BAN_SCORE is cut off. Scores decay towards 0. */
-const PENALTY = { small: 10, severe: 50 } as const
-export const BAN_SCORE = 50
-/** A member an honest neighbour introduces is linked to within moments; one never reachable after this is suspect. */
-const UNREACHABLE_GRACE_MS = 5000
-const MAX_NEVER_REACHABLE = 32
 /** An announced version asked for and not received is asked again of the next announcer after this. */
 const ASK_AGAIN_MS = 1000
-/** New members one neighbour may introduce are counted over this window (a fleet's churn over weeks is not an attack). */
-const INTRODUCTION_WINDOW_MS = 10 * 60_000
-const SCORE_DECAY_PER_SECOND = 0.9
 
 export interface MembershipInit {
   privateKey: PrivateKey
@@ -79,13 +71,9 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   readonly table: MemberTable
   readonly self: string
   readonly stats: MembershipStats = { recordsAccepted: 0, recordsIgnored: 0, recordsRejected: 0, tableFull: 0 }
-  private readonly scores = new Map<string, number>()
-  private readonly introduced = new Map<string, number>()
-  /** Peers cut off lately: whatever only they vouched for is forgotten once it is unreachable. */
-  private readonly banned = new Map<string, number>()
+  private readonly scores: NeighbourScores
   /** Versions asked of a neighbour lately, by `peerId/incarnation/seq`. */
   private readonly asked = new Map<string, number>()
-  private introducedSince = 0
   private readonly warn: RemoteWarn
   private own: MemberInfo
   private resealTimer?: ReturnType<typeof setTimeout>
@@ -103,6 +91,15 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     this.now = init.now ?? (() => performance.now())
     this.warn = createRemoteWarn(c.log.child({ component: 'membership' }), { everyMs: init.warnEveryMs })
     this.own = { peerId: this.self, incarnation: init.incarnation, seq: 0n, addrs: [], functions: [], links: [], leaving: false }
+    this.scores = new NeighbourScores({
+      table: this.table,
+      retainMs: this.retainMs,
+      now: this.now,
+      warn: this.warn,
+      sessions: () => this.c.sessions(),
+      onBan: (peer, reason) => { this.safeDispatchEvent('ban', { detail: { peer, reason } }) },
+      onRefused: () => { this.stats.recordsRejected++ }
+    })
     for (const e of ['member:join', 'member:update', 'member:leave'] as const) {
       this.table.addEventListener(e, evt => { this.safeDispatchEvent(e, { detail: evt.detail }) })
     }
@@ -278,7 +275,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       return { result: 'ignored' }
     }
     const known = this.table.get(signed.info.peerId)
-    if (known == null && this.countIntroduction(from)) return { result: 'rejected' }
+    if (known == null && this.scores.refuseIntroduction(from)) return { result: 'rejected' }
     const result = this.table.put(signed, from)
     if (result === 'full') {
       this.stats.tableFull++
@@ -292,31 +289,6 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     if (result === 'not newer') { this.stats.recordsIgnored++; return { result: 'ignored' } }
     this.stats.recordsAccepted++
     return { result: 'accepted', accepted: { peerId: signed.info.peerId, wasReachable: known?.reachable === true } }
-  }
-
-  /**
-   * True when `from` has tried to introduce more members in one session than a table can hold: no
-   * honest neighbour knows more members than that (a fleet shares one --max-members), so it is
-   * inventing them. It is cut off, and the members only it vouched for are forgotten.
-   */
-  private countIntroduction (from: string): boolean {
-    const n = (this.introduced.get(from) ?? 0) + 1
-    this.introduced.set(from, n)
-    if (n <= this.table.maxMembers) return false
-    this.stats.recordsRejected++
-    if (n === this.table.maxMembers + 1) this.penalise(from, 'too many members', BAN_SCORE, `introduced more members than a mesh can have (${this.table.maxMembers})`)
-    return true
-  }
-
-  /**
-   * Honest neighbours only pass on members someone can reach. A neighbour whose introductions stay
-   * unreachable (never linked to by anyone) is making members up: cut it off, forget them.
-   */
-  private checkIntroductions (now: number): void {
-    for (const peer of this.c.sessions()) {
-      const made = this.table.neverReachableFrom(peer, now - UNREACHABLE_GRACE_MS)
-      if (made > MAX_NEVER_REACHABLE) this.penalise(peer, 'unreachable members', BAN_SCORE, `introduced ${made} members nobody can reach`)
-    }
   }
 
   /** A digest from a neighbour: the records it lacks or holds older, and the ones to ask it for. */
@@ -368,46 +340,20 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
 
   /** A protocol violation by a neighbour (a frame that does not decode, a hello that lies). */
   penalise (peer: string, reason: string, points: number = PENALTY.small, message?: string): void {
-    const score = (this.scores.get(peer) ?? 0) - points
-    this.scores.set(peer, score)
-    this.warn(peer, reason, { score }, message ?? reason)
-    if (score <= -BAN_SCORE) {
-      this.scores.delete(peer)
-      this.introduced.delete(peer)
-      if (this.banned.size >= 1024) this.banned.clear()
-      this.banned.set(peer, this.now() + this.retainMs)
-      this.safeDispatchEvent('ban', { detail: { peer, reason } })
-      this.table.recompute()
-      this.table.forget(this.retainMs, peer)
-    }
+    this.scores.penalise(peer, reason, points, message)
   }
 
-  scoreOf (peer: string): number { return this.scores.get(peer) ?? 0 }
+  scoreOf (peer: string): number { return this.scores.scoreOf(peer) }
 
   /** Once a heartbeat: scores heal, long-gone members are forgotten. */
   tick (elapsedMs: number): void {
-    const factor = SCORE_DECAY_PER_SECOND ** (elapsedMs / 1000)
-    for (const [peer, s] of this.scores) {
-      const next = s * factor
-      if (next > -1) this.scores.delete(peer)
-      else this.scores.set(peer, next)
-    }
     this.table.forget(this.retainMs)
-    const now = this.now()
-    this.checkIntroductions(now)
-    if (now - this.introducedSince > INTRODUCTION_WINDOW_MS) {
-      this.introduced.clear()
-      this.introducedSince = now
-    }
-    for (const [peer, until] of this.banned) {
-      if (until < now) this.banned.delete(peer)
-      else this.table.forget(this.retainMs, peer)
-    }
+    this.scores.tick(elapsedMs)
   }
 
   /** A neighbour's session ended: its count of introductions starts again with its next one. */
   sessionEnded (peer: string): void {
-    this.introduced.delete(peer)
+    this.scores.sessionEnded(peer)
   }
 
   private reject (from: string, reason: string, message: string): void {
