@@ -1,10 +1,12 @@
-import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { cpuTicks, metricValue, ticksPerSecond } from '../test/helpers/proc.js'
 
-/** What the benches read of a process they started: from /proc, and from a node's /metrics text. */
+/** What the benches read of a process they started, beyond test/helpers/proc.ts: peak memory, and CPU of a pid that must be there. */
+
+export { metricValue }
 
 /** Clock ticks per second, the unit of /proc/<pid>/stat's CPU times. */
-export const CLOCK_TICKS = ((): number => { try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) } catch { return 100 } })()
+export const CLOCK_TICKS = ticksPerSecond()
 
 /** VmRSS and VmHWM (peak RSS) in bytes. */
 export function memoryOf (pid: number): { rss: number, hwm: number } {
@@ -13,17 +15,12 @@ export function memoryOf (pid: number): { rss: number, hwm: number } {
   return { rss: kib('VmRSS'), hwm: kib('VmHWM') }
 }
 
-/** User + system CPU time in clock ticks, every thread (fields 14 and 15, after the command name's closing parenthesis). */
+/** User + system CPU time in clock ticks, every thread; throws once the process is gone. */
 export function ticksOf (pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return Number(fields[11]) + Number(fields[12])
+  const ticks = cpuTicks(pid)
+  if (Number.isNaN(ticks)) throw new Error(`process ${pid} is gone`)
+  return ticks
 }
 
 /** User + system CPU time in ms. */
 export const cpuMsOf = (pid: number): number => ticksOf(pid) * 1000 / CLOCK_TICKS
-
-/** A sample's value in Prometheus text, its labels (if any) ignored; `name` is a regular expression. NaN when absent. */
-export function metricValue (text: string, name: string): number {
-  return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN)
-}

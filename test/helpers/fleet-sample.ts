@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { IN_FLIGHT, isLink, mapLimited, readMesh, type Fleet, type FleetProcess } from './fleet.js'
 import type { Host, Lan, LanAnswer } from './lan.js'
-import { cpuTicks, machineTicks, programPid, rssMiB, ticksPerSecond } from './proc.js'
+import { cpuTicks, machineTicks, metricValue, programPid, rssMiB, ticksPerSecond } from './proc.js'
 
 export { cpuSeconds, programPid } from './proc.js'
 
@@ -126,20 +126,17 @@ export async function sampleIdle (fleet: { lan: Lan, nodes: FleetProcess[] }, se
   if (largest >= 0) sample.largest = { node: largest, rssMiB: rss[largest]! }
   if (nodes.some(node => node.url != null)) {
     const heaps = await mapLimited(nodes, IN_FLIGHT, async node => node.url == null ? undefined : heapOf(await lan.get(`${node.url}/metrics`, 3000)))
-    const known = heaps.flatMap(h => h?.used != null ? [h.used] : [])
+    const known = heaps.flatMap(h => h != null && Number.isFinite(h.used) ? [h.used] : [])
     if (known.length > 0) sample.heapUsedMiB = stats(known)
     if (sample.largest != null) sample.largest = { ...sample.largest, heapUsedMiB: heaps[largest]?.used, heapTotalMiB: heaps[largest]?.total }
   }
   return sample
 }
 
-function heapOf (res: LanAnswer): { used?: number, total?: number } | undefined {
+function heapOf (res: LanAnswer): { used: number, total: number } | undefined {
   if (res.status !== 200) return undefined
-  const read = (name: string): number | undefined => {
-    const m = new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+(\\S+)`, 'm').exec(res.body)
-    return m != null ? Number(m[1]) / 1024 / 1024 : undefined
-  }
-  return { used: read('nodejs_heap_size_used_bytes'), total: read('nodejs_heap_size_total_bytes') }
+  const mib = (name: string): number => metricValue(res.body, name) / 1024 / 1024
+  return { used: mib('nodejs_heap_size_used_bytes'), total: mib('nodejs_heap_size_total_bytes') }
 }
 
 const percentile = (sorted: number[], p: number): number | null =>

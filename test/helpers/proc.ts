@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import type { HostProcess } from './lan.js'
 
-/** What the fleet helpers read of processes and of the machine, from /proc. */
+/** What the fleet helpers and the benches read of processes and of the machine: from /proc, and from a node's /metrics text. */
 
 let clockTicks: number | undefined
 export function ticksPerSecond (): number {
@@ -65,4 +65,9 @@ export function rssMiB (pid: number | undefined): number {
   } catch {
     return NaN
   }
+}
+
+/** A sample's value in Prometheus text, its labels (if any) ignored; `name` is a regular expression. NaN when absent. */
+export function metricValue (text: string, name: string): number {
+  return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN)
 }
