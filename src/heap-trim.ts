@@ -1,4 +1,4 @@
-import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8'
+import { getHeapStatistics } from 'node:v8'
 
 /**
  * V8 keeps the heap a burst grew it to. A seed that 63 joiners synced with in a minute ends up
@@ -11,24 +11,16 @@ import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8'
  * So a node looks at its heap once per `everyMs` (one timer, whatever the fleet's size): when no
  * call has started for a whole interval, the process used under `quietCpu` of a core in it (a
  * fleet still forming keeps every node busier than that: a trim then would only delay it), and
- * the heap has grown `slackBytes` past where it stood after start (or after the last trim), or
- * has grown `freeBytes` and holds that much free in its old generation, it asks V8 for the
- * collection a heap profiler asks for (HeapProfiler.collectGarbage: it collects, compacts and
- * returns free pages). What that leaves is the new mark, so a heap that is all live costs one
- * collection per `freeBytes` it grows, no more. The session is in-process: no port opens.
- *
- * The second rule is for the first nodes of a large fleet: the rest joined through them, and at 64
- * nodes each kept 6 to 8 MiB of free old-generation pages (97 to 99 MiB of RSS, where the last
- * nodes, with 1 MiB free, sat at 89) after its heap had grown 10 or 11 MiB, under `slackBytes`.
- * Nodes of 8- and 32-node fleets hold about 1 MiB free once formed, so they do not trim (bench:scale
- * measures their idle CPU in the seconds after forming, where a trim's 150 ms would show).
+ * the heap has grown `slackBytes` past where it stood after start (or after the last trim), it
+ * asks V8 for the collection a heap profiler asks for (HeapProfiler.collectGarbage: it collects,
+ * compacts and returns free pages). What that leaves is the new mark, so a heap that is all live
+ * costs one collection per `slackBytes` it grows, no more. The session is in-process: no port opens.
  */
 export interface HeapTrimInit {
   /** Whether a call started since the last look (the node is busy: its heap is for its calls). */
   busySince: (at: number) => boolean
   everyMs?: number
   slackBytes?: number
-  freeBytes?: number
   /** Share of one core the process may have used over the interval and still count as idle. */
   quietCpu?: number
   now?: () => number
@@ -38,12 +30,7 @@ export interface HeapTrimInit {
   onTrim?: (before: HeapFigures, after: HeapFigures, ms: number) => void
 }
 
-export interface HeapFigures {
-  used: number
-  total: number
-  /** Committed but unused in the old generation (every space but the young generation's). */
-  oldFree: number
-}
+export interface HeapFigures { used: number, total: number }
 
 export interface HeapTrim {
   start: () => void
@@ -64,20 +51,15 @@ const DEFAULT_QUIET_CPU = 0.03
  * seed still trims (94 MiB of RSS).
  */
 const DEFAULT_SLACK_BYTES = 12 * 1024 * 1024
-/** See above: 5 MiB is between what formed 8- and 32-node fleets hold free (1) and what 64-node fleets' first nodes held (6 to 8). */
-const DEFAULT_FREE_BYTES = 5 * 1024 * 1024
 
 export function heapFigures (): HeapFigures {
   const h = getHeapStatistics()
-  let oldFree = 0
-  for (const s of getHeapSpaceStatistics()) if (!s.space_name.startsWith('new_')) oldFree += s.space_size - s.space_used_size
-  return { used: h.used_heap_size, total: h.total_heap_size, oldFree }
+  return { used: h.used_heap_size, total: h.total_heap_size }
 }
 
 export function createHeapTrim (init: HeapTrimInit): HeapTrim {
   const everyMs = init.everyMs ?? DEFAULT_EVERY_MS
   const slack = init.slackBytes ?? DEFAULT_SLACK_BYTES
-  const freeBytes = init.freeBytes ?? DEFAULT_FREE_BYTES
   const now = init.now ?? (() => performance.now())
   const quietCpu = init.quietCpu ?? DEFAULT_QUIET_CPU
   const cpuMicros = init.cpuMicros ?? (() => { const u = process.cpuUsage(); return u.user + u.system })
@@ -107,8 +89,7 @@ export function createHeapTrim (init: HeapTrimInit): HeapTrim {
     const cpuShare = (lastCpu - cpuBefore) / 1000 / Math.max(1, lastLook - since)
     if (running || init.busySince(since) || cpuShare > quietCpu) return
     const before = heapFigures()
-    const grown = before.total - floor
-    if (grown < slack && !(grown >= freeBytes && before.oldFree >= freeBytes)) return
+    if (before.total < floor + slack) return
     running = true
     const t0 = now()
     try {

@@ -76,7 +76,7 @@ Examples:
       started.executor.addEventListener('call:end', onCall)
       const heapTrim = createHeapTrim({
         busySince: at => lastCall >= at,
-        onTrim: (before, after, ms) => { log.debug({ usedMiB: mib(after.used), totalMiB: mib(after.total), wasMiB: mib(before.total), freeWasMiB: mib(before.oldFree), ms: Math.round(ms) }, 'gave spare heap pages back') }
+        onTrim: (before, after, ms) => { log.debug({ usedMiB: mib(after.used), totalMiB: mib(after.total), wasMiB: mib(before.total), ms: Math.round(ms) }, 'gave spare heap pages back') }
       })
       heapTrim.start()
       let stopping = false
