@@ -1,5 +1,5 @@
 import { peerIdFromString } from '@libp2p/peer-id'
-import { dialableAddrs, isDialable, peerIdIn } from './addr.js'
+import { cachedOwnAddrs, dialableAddrs, isDialable, peerIdIn, type OwnAddrs } from './addr.js'
 import { shuffled } from '../scheduler/sampling.js'
 import { LINK_PROTOCOL, type LinkSession } from './link-session.js'
 import { chooseDials, type DialPlan } from './overlay.js'
@@ -74,7 +74,12 @@ export class Dialer {
   /** Later looks at strangers (at most about two per stranger heard), cancelled on stop. */
   private readonly strangerChecks = new Set<ReturnType<typeof setTimeout>>()
 
-  constructor (private readonly init: DialerInit, private readonly c: DialerComponents) {}
+  /** Whether a loopback address is dialable depends on this node's own addresses: listed once per 5 s. */
+  private readonly self: OwnAddrs
+
+  constructor (private readonly init: DialerInit, private readonly c: DialerComponents) {
+    this.self = cachedOwnAddrs(c.libp2p)
+  }
 
   start (): void {
     this.c.discovery?.addEventListener('peer', this.onDiscovered)
@@ -152,7 +157,7 @@ export class Dialer {
   }
 
   private addrsOf (peer: string): Multiaddr[] {
-    return dialableAddrs(this.c.membership.table.get(peer)?.info.addrs ?? [], this.c.libp2p)
+    return dialableAddrs(this.c.membership.table.get(peer)?.info.addrs ?? [], this.self)
   }
 
   private readonly onDiscovered = (evt: CustomEvent<PeerInfo>): void => {
@@ -161,7 +166,7 @@ export class Dialer {
     if (peer === this.c.membership.self || this.c.gates.isForeign(peer) || this.c.gates.isBanned(peer)) return
     // Every member's re-announcement reaches every node: one already reachable needs nothing more.
     if (table.get(peer)?.reachable === true) { this.heard.delete(peer); return }
-    const addrs = evt.detail.multiaddrs.filter(a => isDialable(a, this.c.libp2p))
+    const addrs = evt.detail.multiaddrs.filter(a => isDialable(a, this.self))
     if (addrs.length === 0) return
     if (this.heard.size >= MAX_REMEMBERED) this.heard.clear()
     if (!this.heard.has(peer) && table.get(peer) == null) this.c.log.info({ peer, addrs: addrs.map(String) }, 'discovered peer')
