@@ -44,66 +44,30 @@ export function meshSeries (mesh: MeshSources, registers: Registry[]): void {
     registers,
     collect () { this.set(mesh.links.linkPeers().length) }
   })
-  new Counter({
-    name: 'p2pfaas_link_frames_total',
-    help: 'Frames on this node\'s overlay links (records, pulses, load, digests), by direction',
-    labelNames: ['direction'] as const,
-    registers,
-    collect () {
-      const s = mesh.links.stats
-      this.reset()
-      this.inc({ direction: 'in' }, s.framesIn)
-      this.inc({ direction: 'out' }, s.framesOut)
-    }
-  })
-  new Counter({
-    name: 'p2pfaas_link_frames_sent_total',
-    help: 'Frames this node sent on its links, by what they carried (pulse: liveness only; load: a pulse with load; records, digest, want: membership)',
-    labelNames: ['kind'] as const,
-    registers,
-    collect () {
-      this.reset()
-      for (const [kind, n] of Object.entries(mesh.links.stats.sent)) this.inc({ kind }, n)
-    }
-  })
-  new Counter({
-    name: 'p2pfaas_link_events_total',
-    help: 'Overlay links made and lost, and sessions dialled and failed',
-    labelNames: ['event'] as const,
-    registers,
-    collect () {
-      const s = mesh.links.stats
-      this.reset()
-      this.inc({ event: 'link_up' }, s.linksUp)
-      this.inc({ event: 'link_down' }, s.linksDown)
-      this.inc({ event: 'dial' }, s.dials)
-      this.inc({ event: 'dial_failed' }, s.dialFailures)
-    }
-  })
-  new Counter({
-    name: 'p2pfaas_link_bytes_total',
-    help: 'Bytes of frames on this node\'s overlay links, by direction',
-    labelNames: ['direction'] as const,
-    registers,
-    collect () {
-      const s = mesh.links.stats
-      this.reset()
-      this.inc({ direction: 'in' }, s.bytesIn)
-      this.inc({ direction: 'out' }, s.bytesOut)
-    }
-  })
-  new Counter({
-    name: 'p2pfaas_member_records_total',
-    help: 'Member records received from neighbours, by verdict (rejected ones cost their sender score)',
-    labelNames: ['result'] as const,
-    registers,
-    collect () {
-      const s = mesh.membership.stats
-      this.reset()
-      this.inc({ result: 'accepted' }, s.recordsAccepted)
-      this.inc({ result: 'ignored' }, s.recordsIgnored)
-      this.inc({ result: 'rejected' }, s.recordsRejected)
-      this.inc({ result: 'table_full' }, s.tableFull)
-    }
+  // Counts kept by the link manager and the membership, read whole at scrape time, one label each.
+  const countsBy = (name: string, help: string, label: string, read: () => Record<string, number>): void => {
+    new Counter<string>({
+      name,
+      help,
+      labelNames: [label],
+      registers,
+      collect () {
+        this.reset()
+        for (const [value, n] of Object.entries(read())) this.inc({ [label]: value }, n)
+      }
+    })
+  }
+  const stats = (): typeof mesh.links.stats => mesh.links.stats
+  countsBy('p2pfaas_link_frames_total', 'Frames on this node\'s overlay links (records, pulses, load, digests), by direction', 'direction',
+    () => ({ in: stats().framesIn, out: stats().framesOut }))
+  countsBy('p2pfaas_link_frames_sent_total', 'Frames this node sent on its links, by what they carried (pulse: liveness only; load: a pulse with load; records, digest, want: membership)', 'kind',
+    () => stats().sent)
+  countsBy('p2pfaas_link_events_total', 'Overlay links made and lost, and sessions dialled and failed', 'event',
+    () => ({ link_up: stats().linksUp, link_down: stats().linksDown, dial: stats().dials, dial_failed: stats().dialFailures }))
+  countsBy('p2pfaas_link_bytes_total', 'Bytes of frames on this node\'s overlay links, by direction', 'direction',
+    () => ({ in: stats().bytesIn, out: stats().bytesOut }))
+  countsBy('p2pfaas_member_records_total', 'Member records received from neighbours, by verdict (rejected ones cost their sender score)', 'result', () => {
+    const s = mesh.membership.stats
+    return { accepted: s.recordsAccepted, ignored: s.recordsIgnored, rejected: s.recordsRejected, table_full: s.tableFull }
   })
 }
