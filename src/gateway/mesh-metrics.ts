@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client'
 import type { LinkManager } from '../mesh/links.js'
 import type { Membership } from '../mesh/membership.js'
+import type { Mesh } from '../mesh/mesh.js'
 import type { MeshView } from '../mesh/view.js'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -10,6 +11,8 @@ export interface MeshSources {
   view: Pick<MeshView, 'connected' | 'size'>
   links: Pick<LinkManager, 'stats' | 'linkPeers'>
   membership: Pick<Membership, 'stats'>
+  /** Absent, or answering undefined, when the node runs without mDNS. */
+  mdnsStats?: Mesh['mdnsStats']
 }
 
 /** The mesh as this node sees it: members, connections, overlay links and what crossed them, member records. */
@@ -69,5 +72,12 @@ export function meshSeries (mesh: MeshSources, registers: Registry[]): void {
   countsBy('p2pfaas_member_records_total', 'Member records received from neighbours, by verdict (rejected ones cost their sender score)', 'result', () => {
     const s = mesh.membership.stats
     return { accepted: s.recordsAccepted, ignored: s.recordsIgnored, rejected: s.recordsRejected, table_full: s.tableFull }
+  })
+  // What mDNS costs the LAN: every packet here reaches every host, so these show suppression at work.
+  countsBy('p2pfaas_mdns_packets_total', 'mDNS packets this node sent (query, answer, announcement) and took in (query_in, response_in: from others, for our service), and answers it held back (suppressed)', 'kind', (): Record<string, number> => {
+    const s = mesh.mdnsStats?.()
+    return s == null
+      ? {}
+      : { query: s.queriesSent, answer: s.answersSent, announcement: s.announcementsSent, suppressed: s.answersSuppressed, query_in: s.queriesReceived, response_in: s.responsesReceived }
   })
 }

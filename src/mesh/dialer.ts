@@ -7,7 +7,8 @@ import { MAX_REMEMBERED, type PeerGates } from './peer-gates.js'
 import type { MeshLibp2p } from './libp2p.js'
 import type { Membership } from './membership.js'
 import type { Logger } from '../log.js'
-import type { Connection, PeerInfo, Stream } from '@libp2p/interface'
+import type { HeardPeer } from './mdns.js'
+import type { Connection, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { TypedEventEmitter } from 'main-event'
 
@@ -21,6 +22,12 @@ const STRANGER_WAIT_MS = 2000
  * handshake and a copy of its table.
  */
 const JOIN_SYNCS = 2
+/**
+ * Once a sync has brought it members beyond its neighbours, a node links to them and syncs again
+ * at most this often (ms): on a busy LAN a link takes seconds, and a node that synced again every
+ * heartbeat meanwhile cost a member a handshake and a copy of its table each time.
+ */
+const RESYNC_MS = 5000
 /** A peer heard on the LAN is forgotten after this long unless heard again (a node re-announces itself about once a minute, and answers queries). */
 const HEARD_FOR_MS = 60_000
 
@@ -55,7 +62,7 @@ export interface DialerComponents {
   gates: PeerGates
   links: DialerLinks
   /** Peers heard of on the LAN (mDNS), if any. */
-  discovery?: TypedEventEmitter<{ peer: CustomEvent<PeerInfo> }>
+  discovery?: TypedEventEmitter<{ peer: CustomEvent<HeardPeer> }>
   /** The link manager's counters of dials and of failed ones. */
   stats: { dials: number, dialFailures: number }
   log: Logger
@@ -70,9 +77,10 @@ export interface DialerComponents {
  */
 export class Dialer {
   private readonly dialing = new Set<string>()
-  private readonly heard = new Map<string, { addrs: Multiaddr[], at: number }>()
+  private readonly heard = new Map<string, { addrs: Multiaddr[], at: number, member: boolean }>()
   /** Later looks at strangers (at most about two per stranger heard), cancelled on stop. */
   private readonly strangerChecks = new Set<ReturnType<typeof setTimeout>>()
+  private lastSyncAt = -Infinity
 
   /** Whether a loopback address is dialable depends on this node's own addresses: listed once per 5 s. */
   private readonly self: OwnAddrs
@@ -133,17 +141,22 @@ export class Dialer {
   private dialSeeds (now: number): void {
     const table = this.c.membership.table
     const isolated = this.c.links.isolated()
+    if (!this.maySync(now)) return
     for (const addr of this.init.bootstrap) {
       const key = addr.toString()
       const peer = peerIdIn(addr)
       if (peer === table.self || this.c.gates.backingOff(peer ?? key) || this.c.gates.backingOff(key)) continue
       // Past the first link, only seeds it knows it cannot reach (an island of newcomers).
       if (!isolated && (peer == null || table.get(peer)?.reachable === true)) continue
+      this.lastSyncAt = now
       void this.open({ peer, addrs: [peer != null ? addr.decapsulateCode(421) : addr] }, false)
     }
     for (const [peer, h] of this.heard) if (now - h.at > HEARD_FOR_MS) this.heard.delete(peer)
-    // In random order, so that a fleet starting together does not all dial the first node it heard.
-    for (const [peer, h] of shuffled([...this.heard], this.c.rng)) if (table.get(peer)?.reachable !== true) this.joinThrough(peer, h.addrs)
+    // Members of a mesh first (another newcomer knows no one), then the rest: one that cannot be
+    // joined (another swarm key, gone) backs off and leaves its turn to the next. In random order,
+    // so that a fleet starting together does not all dial the first node it heard.
+    const candidates = shuffled([...this.heard].filter(([peer]) => table.get(peer)?.reachable !== true), this.c.rng)
+    for (const [peer, h] of [...candidates.filter(([, h]) => h.member), ...candidates.filter(([, h]) => !h.member)]) this.joinThrough(peer, h.addrs)
   }
 
   /**
@@ -152,15 +165,26 @@ export class Dialer {
    * make N^2 handshakes (at N=64, seconds of every node's CPU).
    */
   private joinThrough (peer: string, addrs: Multiaddr[]): void {
-    if (this.dialing.size >= JOIN_SYNCS || this.c.gates.backingOff(peer) || this.c.gates.isBanned(peer)) return
+    const now = this.c.now()
+    if (this.dialing.size >= JOIN_SYNCS || !this.maySync(now) || this.c.gates.backingOff(peer) || this.c.gates.isBanned(peer)) return
+    if (!this.dialing.has(peer)) this.lastSyncAt = now
     void this.open({ peer, addrs }, false)
+  }
+
+  /**
+   * A node whose table lists no one beyond its own neighbours syncs whenever it can; one that knows
+   * more is linking to them, and syncs again only if that has not brought it in after a while.
+   */
+  private maySync (now: number): boolean {
+    const table = this.c.membership.table
+    return table.size <= this.c.links.linkCount() + 1 || now - this.lastSyncAt >= RESYNC_MS
   }
 
   private addrsOf (peer: string): Multiaddr[] {
     return dialableAddrs(this.c.membership.table.get(peer)?.info.addrs ?? [], this.self)
   }
 
-  private readonly onDiscovered = (evt: CustomEvent<PeerInfo>): void => {
+  private readonly onDiscovered = (evt: CustomEvent<HeardPeer>): void => {
     const peer = evt.detail.id.toString()
     const table = this.c.membership.table
     if (peer === this.c.membership.self || this.c.gates.isForeign(peer) || this.c.gates.isBanned(peer)) return
@@ -170,8 +194,10 @@ export class Dialer {
     if (addrs.length === 0) return
     if (this.heard.size >= MAX_REMEMBERED) this.heard.clear()
     if (!this.heard.has(peer) && table.get(peer) == null) this.c.log.info({ peer, addrs: addrs.map(String) }, 'discovered peer')
-    this.heard.set(peer, { addrs, at: this.c.now() })
-    if (this.seeking()) { this.joinThrough(peer, addrs); return }
+    this.heard.set(peer, { addrs, at: this.c.now(), member: evt.detail.member })
+    // A member's answer is a way in now; another newcomer's waits for the heartbeat, by when a
+    // member may have answered too.
+    if (this.seeking()) { if (evt.detail.member) this.joinThrough(peer, addrs); return }
     // A member hearing a stranger: it is new (it dials in itself and its record then reaches
     // everyone within a second) or from a mesh that formed apart. Every member hears it, so only
     // about two of them, chosen at random, check again later and bring it in if nobody has: were

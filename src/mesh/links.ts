@@ -13,7 +13,8 @@ import type { LoadSource } from './load.js'
 import type { MeshView } from './view.js'
 import { createRemoteWarn, type Logger, type RemoteWarn } from '../log.js'
 import type { DigestEntry, LinkFrame } from '../wire/mesh.js'
-import type { Connection, IdentifyResult, PeerInfo, Stream } from '@libp2p/interface'
+import type { HeardPeer } from './mdns.js'
+import type { Connection, IdentifyResult, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { TypedEventEmitter } from 'main-event'
 
@@ -57,7 +58,7 @@ export interface LinkManagerComponents {
   view: MeshView
   loadSource: LoadSource
   /** Peers heard of on the LAN (mDNS), if any. */
-  discovery?: TypedEventEmitter<{ peer: CustomEvent<PeerInfo> }>
+  discovery?: TypedEventEmitter<{ peer: CustomEvent<HeardPeer> }>
   log: Logger
   rng?: () => number
   now?: () => number

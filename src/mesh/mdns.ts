@@ -28,6 +28,8 @@ export interface MdnsDiscoveryInit {
   answerDelayMs?: [number, number]
   /** Do not answer a query once this many responses for the tag were seen since it arrived. */
   suppressAfterAnswers?: number
+  /** Added to the answer delay while this node has no mesh: members answer first, and their answers suppress ours. */
+  isolatedAnswerDelayMs?: number
   rng?: () => number
   /** multicast-dns socket options, for tests; default 224.0.0.251:5353. */
   socket?: { port?: number, ip?: string, interface?: string }
@@ -53,7 +55,10 @@ export interface MdnsStats {
   responsesReceived: number
 }
 
-export interface MdnsDiscoveryEvents { peer: CustomEvent<PeerInfo> }
+/** A peer heard on the LAN; `member`: it said it is in a mesh (has a link), so a sync with it brings the membership. */
+export interface HeardPeer extends PeerInfo { member: boolean }
+
+export interface MdnsDiscoveryEvents { peer: CustomEvent<HeardPeer> }
 
 export interface MdnsDiscovery extends TypedEventEmitter<MdnsDiscoveryEvents> {
   start(): Promise<void>
@@ -68,8 +73,14 @@ export const MDNS_DEFAULTS = {
   maxQueryIntervalMs: 5000,
   announceIntervalMs: 60_000,
   answerDelayMs: [20, 120] as [number, number],
-  suppressAfterAnswers: 3
+  suppressAfterAnswers: 3,
+  isolatedAnswerDelayMs: 150
 }
+/**
+ * The TXT string a node in a mesh adds to its answers (@libp2p/mdns reads only `dnsaddr=` ones): a
+ * newcomer then joins through a member, not through another newcomer that knows no one.
+ */
+const MEMBER_TXT = 'p2pfaas=member'
 const START_JITTER_MS = 50
 /** RFC 6762 s8.3: announce at least twice, one second apart. */
 const ANNOUNCE_REPEAT_MS = 1000
@@ -124,7 +135,8 @@ class MdnsDiscoveryService extends TypedEventEmitter<MdnsDiscoveryEvents> implem
       maxQueryIntervalMs: init.maxQueryIntervalMs ?? d.maxQueryIntervalMs,
       announceIntervalMs: init.announceIntervalMs ?? d.announceIntervalMs,
       answerDelayMs: init.answerDelayMs ?? d.answerDelayMs,
-      suppressAfterAnswers: init.suppressAfterAnswers ?? d.suppressAfterAnswers
+      suppressAfterAnswers: init.suppressAfterAnswers ?? d.suppressAfterAnswers,
+      isolatedAnswerDelayMs: init.isolatedAnswerDelayMs ?? d.isolatedAnswerDelayMs
     }
     this.log = components.log.child({ component: 'mdns' })
   }
@@ -259,6 +271,7 @@ class MdnsDiscoveryService extends TypedEventEmitter<MdnsDiscoveryEvents> implem
       if (Buffer.byteLength(data) <= MAX_TXT_BYTES) txt.push({ name: this.fqdn, type: 'TXT', class: 'IN', ttl: RECORD_TTL_S, data })
     }
     if (txt.length === 0) return []
+    if (!this.components.isolated()) txt.push({ name: this.fqdn, type: 'TXT', class: 'IN', ttl: RECORD_TTL_S, data: MEMBER_TXT })
     return [{ name: this.tag, type: 'PTR', class: 'IN', ttl: RECORD_TTL_S, data: this.fqdn }, ...txt]
   }
 
@@ -274,7 +287,8 @@ class MdnsDiscoveryService extends TypedEventEmitter<MdnsDiscoveryEvents> implem
     if (knowsUs) { this.counters.answersSuppressed++; return }
     if (this.timers.answer != null) return // one multicast answer serves every querier waiting
     const [min, max] = this.cfg.answerDelayMs
-    this.setTimer('answer', min + this.rng() * (max - min), () => {
+    const later = this.components.isolated() ? this.cfg.isolatedAnswerDelayMs : 0
+    this.setTimer('answer', later + min + this.rng() * (max - min), () => {
       // RFC 6762 s7.4 in spirit: enough others answered already, the querier has what it needs.
       if (this.responsesSinceQuery >= this.cfg.suppressAfterAnswers) this.counters.answersSuppressed++
       else this.send('answersSent')
@@ -292,15 +306,16 @@ class MdnsDiscoveryService extends TypedEventEmitter<MdnsDiscoveryEvents> implem
       const name = (ptr.data as string).toLowerCase()
       if (name === this.fqdn) continue
       foreign = true
-      const txt = records.filter(r => r.type === 'TXT' && lower(r.name) === name)
+      const strings = records.filter(r => r.type === 'TXT' && lower(r.name) === name)
         .flatMap(r => Array.isArray(r.data) ? r.data : [r.data])
         .map(d => typeof d === 'string' ? Buffer.from(d) : d)
         .filter((d): d is Buffer => Buffer.isBuffer(d) && d.length <= MAX_TXT_BYTES)
         .map(d => d.toString())
-        .filter(s => s.startsWith('dnsaddr='))
+      const txt = strings.filter(s => s.startsWith('dnsaddr='))
       if (txt.length === 0 || txt.length > MAX_ADDRESSES) continue
-      const found = this.parsePeer(txt.map(s => s.slice('dnsaddr='.length)))
-      if (found == null) continue
+      const peer = this.parsePeer(txt.map(s => s.slice('dnsaddr='.length)))
+      if (peer == null) continue
+      const found: HeardPeer = { ...peer, member: strings.includes(MEMBER_TXT) }
       const ttl = Math.min(Math.max(Number(ptr.ttl ?? RECORD_TTL_S), 0), 4500)
       this.known.delete(name)
       if (ttl === 0) continue // a goodbye

@@ -14,7 +14,7 @@ export const DEFAULT_RETAIN_MS = 10 * 60_000
 /** Changes to this node's own record closer together than this go out as one new version. */
 const OWN_RECORD_COALESCE_MS = 20
 /** A version that only adds links between reachable members waits until this long after the previous one. */
-const GAINED_LINKS_INTERVAL_MS = 1000
+const GAINED_LINKS_INTERVAL_MS = 3000
 /** An announced version asked for and not received is asked again of the next announcer after this. */
 const ASK_AGAIN_MS = 1000
 

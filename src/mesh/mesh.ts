@@ -2,7 +2,7 @@ import { hostOf } from './addr.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createMeshLibp2p, MDNS_SERVICE_TAG, type MeshLibp2p } from './libp2p.js'
-import { createMdnsDiscovery } from './mdns.js'
+import { createMdnsDiscovery, type MdnsStats } from './mdns.js'
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_LINKS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MEMBERS } from './defaults.js'
 import { LinkManager } from './links.js'
 import { Membership } from './membership.js'
@@ -52,6 +52,8 @@ export interface Mesh {
   readonly membership: Membership
   readonly links: LinkManager
   readonly peerId: PeerId
+  /** mDNS packets this node sent and took in; undefined with mDNS off. */
+  mdnsStats(): Readonly<MdnsStats> | undefined
   /** Addresses peers can dial us on. */
   addrs(): string[]
   start(): Promise<void>
@@ -147,6 +149,7 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
     membership,
     links: linkManager,
     peerId: libp2p.peerId,
+    mdnsStats: () => mdns?.stats,
     addrs: () => libp2p.getMultiaddrs().map(String),
     async start () {
       membership.addEventListener('member:join', onJoinOrUpdate)

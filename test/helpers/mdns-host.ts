@@ -33,7 +33,7 @@ const discovery = createMdnsDiscovery(config.init, {
 discovery.addEventListener('peer', evt => {
   if (config.membership === 'on-discovery') isolated = false
   const t = now()
-  print({ ev: 'peer', t, sinceStartMs: t - startedAt, id: evt.detail.id.toString(), addrs: evt.detail.multiaddrs.map(String) })
+  print({ ev: 'peer', t, sinceStartMs: t - startedAt, id: evt.detail.id.toString(), addrs: evt.detail.multiaddrs.map(String), member: evt.detail.member })
 })
 
 const commands: Record<string, () => Promise<void> | void> = {

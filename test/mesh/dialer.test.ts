@@ -5,7 +5,7 @@ import { TypedEventEmitter } from 'main-event'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Dialer, type DialerComponents } from '../../src/mesh/dialer.js'
 import { PeerGates } from '../../src/mesh/peer-gates.js'
-import type { PeerInfo } from '@libp2p/interface'
+import type { HeardPeer } from '../../src/mesh/mdns.js'
 
 /**
  * The dialer's answer to a stranger heard on the LAN by a member of a formed mesh: a look a few
@@ -17,10 +17,10 @@ async function newPeer (): Promise<ReturnType<typeof peerIdFromPrivateKey>> {
   return peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
 }
 
-async function memberHearing (): Promise<{ dialer: Dialer, discovery: TypedEventEmitter<{ peer: CustomEvent<PeerInfo> }>, dialled: string[] }> {
+async function memberHearing (): Promise<{ dialer: Dialer, discovery: TypedEventEmitter<{ peer: CustomEvent<HeardPeer> }>, dialled: string[] }> {
   const self = (await newPeer()).toString()
   const dialled: string[] = []
-  const discovery = new TypedEventEmitter<{ peer: CustomEvent<PeerInfo> }>()
+  const discovery = new TypedEventEmitter<{ peer: CustomEvent<HeardPeer> }>()
   let started = true
   const components = {
     libp2p: {
@@ -54,10 +54,55 @@ async function memberHearing (): Promise<{ dialer: Dialer, discovery: TypedEvent
   return { dialer, discovery, dialled }
 }
 
-async function hear (discovery: TypedEventEmitter<{ peer: CustomEvent<PeerInfo> }>): Promise<string> {
+async function hear (discovery: TypedEventEmitter<{ peer: CustomEvent<HeardPeer> }>, member = false, host = 9): Promise<string> {
   const stranger = await newPeer()
-  discovery.dispatchEvent(new CustomEvent('peer', { detail: { id: stranger, multiaddrs: [multiaddr('/ip4/10.0.0.9/tcp/4001')] } }))
+  discovery.dispatchEvent(new CustomEvent('peer', { detail: { id: stranger, multiaddrs: [multiaddr(`/ip4/10.0.0.${host}/tcp/4001`)], member } }))
   return stranger.toString()
+}
+
+/**
+ * A node not in a mesh yet: no link, and a table that lists only itself until `learn` (a sync's
+ * answer) adds members it does not reach yet. Dials never connect; what the dialer tried is kept.
+ */
+async function newcomer (): Promise<{ dialer: Dialer, discovery: TypedEventEmitter<{ peer: CustomEvent<HeardPeer> }>, dialled: string[], learn: (n: number) => void, clock: { t: number } }> {
+  const self = (await newPeer()).toString()
+  const dialled: string[] = []
+  const discovery = new TypedEventEmitter<{ peer: CustomEvent<HeardPeer> }>()
+  const clock = { t: 0 }
+  let known: string[] = []
+  const table = {
+    self,
+    get: (p: string) => known.includes(p) ? { reachable: false, info: { peerId: p, addrs: [], links: [] } } : undefined,
+    get size () { return 1 + known.length },
+    reachableSize: 1,
+    reachable: () => [],
+    unreachable: () => known.map(p => ({ info: { peerId: p, addrs: [], links: [] } }))
+  }
+  const components = {
+    libp2p: {
+      getMultiaddrs: () => [multiaddr('/ip4/10.0.0.1/tcp/4001')],
+      getConnections: () => [],
+      // Host .66 refuses at once (another swarm key, say); the rest never answer within the test:
+      // each dial stays in flight, as on a busy LAN.
+      dial: async (addrs: unknown) => {
+        dialled.push(String(addrs))
+        if (String(addrs).includes('10.0.0.66/')) throw new Error('refused')
+        return await new Promise(() => {})
+      }
+    },
+    membership: { self, table },
+    gates: new PeerGates({ now: () => clock.t, rng: () => 0.5 }),
+    links: { started: () => true, hasSession: () => false, attach: () => { throw new Error('not reached') }, isolated: () => true, linkCount: () => 0, linksAsked: () => 0 },
+    discovery,
+    stats: { dials: 0, dialFailures: 0 },
+    log: { info: () => {}, debug: () => {} },
+    rng: () => 0,
+    now: () => clock.t
+  } as unknown as DialerComponents
+  const dialer = new Dialer({ links: 4, maxLinks: 8, bootstrap: [], dialTimeoutMs: 60_000 }, components)
+  dialer.start()
+  const learn = (n: number): void => { known = Array.from({ length: n }, (_, i) => `member-${i}`) }
+  return { dialer, discovery, dialled, learn, clock }
 }
 
 describe('the dialer, hearing a stranger', () => {
@@ -83,5 +128,66 @@ describe('the dialer, hearing a stranger', () => {
     expect(vi.getTimerCount()).toBe(0)
     await vi.advanceTimersByTimeAsync(4000)
     expect(dialled).toEqual([])
+  })
+})
+
+describe('the dialer, joining through peers heard on the LAN', () => {
+  it('syncs with a member it hears at once, and through members before another newcomer', async () => {
+    const { dialer, discovery, dialled, clock } = await newcomer()
+    const fellow = await hear(discovery, false, 7)
+    expect(dialled).toEqual([])
+    const member = await hear(discovery, true, 8)
+    expect(dialled).toHaveLength(1)
+    expect(dialled[0]).toContain(member)
+    // Another member is heard; the heartbeat fills the second sync with it, not the newcomer.
+    const second = await hear(discovery, true, 9)
+    clock.t = 1000
+    dialer.dial(clock.t)
+    expect(dialled).toHaveLength(2)
+    expect(dialled[1]).toContain(second)
+    expect(dialled.join(' ')).not.toContain(fellow)
+    dialer.stop()
+  })
+
+  it('a member that cannot be joined leaves its turn to another newcomer', async () => {
+    const { dialer, discovery, dialled, clock } = await newcomer()
+    const fellow = await hear(discovery, false, 7)
+    const closed = await hear(discovery, true, 66)
+    await vi.waitFor(() => { expect(dialled).toHaveLength(1) })
+    expect(dialled[0]).toContain(closed)
+    await new Promise(resolve => setImmediate(resolve))
+    clock.t = 900 // the next heartbeat, within the refused member's first back-off (1 s)
+    dialer.dial(clock.t)
+    expect(dialled.slice(1).join(' ')).toContain(fellow)
+    expect(dialled.slice(1).join(' ')).not.toContain(closed)
+    dialer.stop()
+  })
+
+  it('syncs with other newcomers when no member was heard (a LAN starting together)', async () => {
+    const { dialer, discovery, dialled, clock } = await newcomer()
+    const fellow = await hear(discovery, false, 7)
+    clock.t = 1000
+    dialer.dial(clock.t)
+    expect(dialled).toHaveLength(1)
+    expect(dialled[0]).toContain(fellow)
+    dialer.stop()
+  })
+
+  it('once it knows members beyond its neighbours, links to them and syncs again only after 5 s', async () => {
+    const { dialer, discovery, dialled, learn, clock } = await newcomer()
+    await hear(discovery, true, 7)
+    expect(dialled).toHaveLength(1)
+    learn(5) // the sync's answer: five members, none reachable before this node links
+    const syncsTo = (host: number): number => dialled.filter(d => d.includes(`10.0.0.${host}/`)).length
+    await hear(discovery, true, 8)
+    clock.t = 1000
+    dialer.dial(clock.t)
+    clock.t = 4000
+    dialer.dial(clock.t)
+    expect(syncsTo(8)).toBe(0)
+    clock.t = 5000
+    dialer.dial(clock.t)
+    expect(syncsTo(8)).toBe(1)
+    dialer.stop()
   })
 })

@@ -122,6 +122,10 @@ describe('mDNS discovery on a LAN of namespaces', () => {
       // Three, plus any whose timers fired within the few ms it takes a response to be seen.
       expect(answers).toBeLessThanOrEqual(5)
       expect(answers + suppressed).toBe(n)
+      // Its answerers are in a mesh and say so: a newcomer joins through them, not another newcomer.
+      const heardByJoiner = joiner.events.filter(e => e.ev === 'peer')
+      expect(heardByJoiner.length).toBeGreaterThanOrEqual(1)
+      expect(heardByJoiner.every(e => e.member === true)).toBe(true)
 
       const bytes = (list: Packet[]): number => list.reduce((b, p) => b + p.bytes, 0)
       console.log(JSON.stringify({
@@ -155,6 +159,36 @@ describe('mDNS discovery on a LAN of namespaces', () => {
     send(ours, 'stop')
     const code = await Promise.race([ours.hp.exited, new Promise(resolve => setTimeout(() => resolve('still running'), 3000))])
     expect(code).toBe(0)
+  }, 60_000)
+
+  it('members answer first and say so; isolated hosts answer only later, and without the member mark', async () => {
+    lan = createLan(0)
+    const listener = await startListener(lan)
+    // Isolated hosts query at 0, 1, 3, 7 and 15 s: the seeker asks in the quiet between 7 and 15 s,
+    // so every answer after its query answers it.
+    const member = startHost(lan, {}, 'member')
+    const loners = Array.from({ length: 3 }, () => startHost(lan!, { maxQueryIntervalMs: 8000 }, 'isolated'))
+    const seeker = startHost(lan, { advertise: false, maxQueryIntervalMs: 60_000 }, 'isolated')
+    await event(seeker, e => e.ev === 'ready', 'ready', 20_000)
+    await go([member, ...loners])
+    const queriesFrom = (h: Proc): Packet[] => packets(listener).filter(p => p.from === h.host.ip && p.kind === 'query')
+    await waitFor('four queries from each isolated host', () => loners.every(l => queriesFrom(l).length >= 4), 12_000, 20)
+    // Their answers (170 to 270 ms after) pass before the seeker asks.
+    await until(Math.max(...loners.map(l => queriesFrom(l)[3]!.t)) + 700)
+    send(seeker, 'start')
+    const asked = await waitFor('the seeker\'s query', () => queriesFrom(seeker)[0], 3000, 10)
+    const heard = await waitFor('answers from the member and two loners', () => {
+      const peers = seeker.events.filter(e => e.ev === 'peer')
+      return new Set(peers.map(e => e.addrs[0])).size >= 3 ? peers : undefined
+    }, 3000, 10)
+    expect(loners.flatMap(queriesFrom).filter(q => Math.abs(q.t - asked.t) < 600)).toEqual([])
+    const memberAddr = `/ip4/${member.host.ip}/tcp/4001`
+    expect(heard.some(e => e.addrs[0] === memberAddr)).toBe(true)
+    for (const e of heard) expect(e.member).toBe(e.addrs[0] === memberAddr)
+    // A loner's answer waits 150 ms more than anyone's can: 170 ms at the least, seen from the wire.
+    const lonerAnswers = packets(listener).filter(p => p.kind === 'response' && p.t > asked.t && p.t < asked.t + 1000 && loners.some(l => l.host.ip === p.from))
+    expect(lonerAnswers.length).toBeGreaterThanOrEqual(2)
+    for (const a of lonerAnswers) expect(a.t - asked.t).toBeGreaterThanOrEqual(165)
   }, 60_000)
 
   it('an isolated host backs off 1, 2, 4, 4 s; known answers silence the responder; a member is quiet; isolation again restarts both', async () => {
