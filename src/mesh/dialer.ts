@@ -13,9 +13,13 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import type { TypedEventEmitter } from 'main-event'
 
 const DEFAULT_DIAL_TIMEOUT_MS = 4000
-/** How many members, on average, take a stranger heard on the LAN into the mesh; and after how long (ms, to twice that). */
+/**
+ * How many members, on average, take a stranger heard on the LAN into the mesh; and after how long
+ * (ms, to twice that): soon for a member of a mesh that formed apart, later for a newcomer, which
+ * dials in itself and on a busy LAN may take several seconds to.
+ */
 const STRANGER_DIALERS = 2
-const STRANGER_WAIT_MS = 2000
+const STRANGER_WAIT_MS = { member: 2000, newcomer: 10_000 }
 /**
  * Syncs an isolated node makes at once with peers heard on the LAN. One member's answer is the
  * whole table; two cover a peer that turns out to be another newcomer. Each costs the peer a
@@ -123,6 +127,7 @@ export class Dialer {
       targetLinks: this.init.links,
       reachable: table.reachable().map(m => m.info.peerId),
       unreachable: table.unreachable().map(m => m.info.peerId),
+      lost: table.unreachable().filter(m => m.everReachable).map(m => m.info.peerId),
       busy: peer => links.hasSession(peer) || this.dialing.has(peer) || gates.backingOff(peer) || gates.isBanned(peer) || gates.isForeign(peer),
       reachableCount: table.reachableSize,
       linksOf: peer => table.get(peer)?.info.links.length ?? 0,
@@ -206,7 +211,7 @@ export class Dialer {
     const timer = setTimeout(() => {
       this.strangerChecks.delete(timer)
       if (this.c.links.started() && table.get(peer)?.reachable !== true) void this.open({ peer, addrs }, this.c.links.linkCount() < this.init.maxLinks)
-    }, STRANGER_WAIT_MS * (1 + this.c.rng()))
+    }, STRANGER_WAIT_MS[evt.detail.member ? 'member' : 'newcomer'] * (1 + this.c.rng()))
     timer.unref?.()
     this.strangerChecks.add(timer)
   }

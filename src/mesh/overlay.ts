@@ -29,6 +29,11 @@ export interface OverlayState {
   reachable: readonly string[]
   /** Members not reachable now but heard of lately (dead, partitioned, or not linked yet). */
   unreachable: readonly string[]
+  /**
+   * Of those, the ones this node once reached (dead or partitioned away): the only ones worth a
+   * redial. A newcomer's record that came with a sync is not: it links in itself.
+   */
+  lost: readonly string[]
   /** Reachable members, this node included. */
   reachableCount: number
   /** Already in a session, being dialled, backing off or banned. */
@@ -58,8 +63,8 @@ export function chooseDials (s: OverlayState, rng: () => number): DialPlan {
     links = sampleRoomyFirst(pool, want, s, rng)
   }
   let redial: string | undefined
-  if (s.links > 0 && s.unreachable.length > 0 && rng() < Math.min(1, REDIALS_PER_HEARTBEAT / Math.max(1, s.reachableCount))) {
-    const pool = s.unreachable.filter(p => !s.busy(p) && !links.includes(p))
+  if (s.links > 0 && s.lost.length > 0 && rng() < Math.min(1, REDIALS_PER_HEARTBEAT / Math.max(1, s.reachableCount))) {
+    const pool = s.lost.filter(p => !s.busy(p) && !links.includes(p))
     if (pool.length > 0) redial = pool[Math.floor(rng() * pool.length)]
   }
   return { links, redial }

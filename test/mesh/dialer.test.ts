@@ -109,13 +109,24 @@ describe('the dialer, hearing a stranger', () => {
   beforeEach(() => { vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }) })
   afterEach(() => { vi.useRealTimers() })
 
-  it('dials it a few seconds later if nobody has brought it in', async () => {
+  it('dials a member of another mesh a few seconds later if nobody has brought it in', async () => {
     const { dialer, discovery, dialled } = await memberHearing()
-    const stranger = await hear(discovery)
+    const stranger = await hear(discovery, true)
     expect(dialled).toEqual([])
     await vi.advanceTimersByTimeAsync(4000)
     expect(dialled).toHaveLength(1)
     expect(dialled[0]).toContain(stranger)
+    dialer.stop()
+  })
+
+  it('gives a newcomer 10 s to dial in itself before looking again', async () => {
+    const { dialer, discovery, dialled } = await memberHearing()
+    const newcomer = await hear(discovery, false)
+    await vi.advanceTimersByTimeAsync(9000)
+    expect(dialled).toEqual([])
+    await vi.advanceTimersByTimeAsync(11_000)
+    expect(dialled).toHaveLength(1)
+    expect(dialled[0]).toContain(newcomer)
     dialer.stop()
   })
 

@@ -9,7 +9,7 @@ function rng (seed = 1): () => number {
 
 const members = (n: number): string[] => Array.from({ length: n }, (_, i) => `m${i}`)
 const state = (over: Partial<OverlayState> = {}): OverlayState => ({
-  links: 0, outbound: 0, pending: 0, targetLinks: 8, reachable: members(40), unreachable: [], reachableCount: 41, busy: () => false, linksOf: () => 0, maxLinks: 12, ...over
+  links: 0, outbound: 0, pending: 0, targetLinks: 8, reachable: members(40), unreachable: [], lost: [], reachableCount: 41, busy: () => false, linksOf: () => 0, maxLinks: 12, ...over
 })
 
 describe('overlay: whom a node dials', () => {
@@ -43,5 +43,14 @@ describe('overlay: whom a node dials', () => {
   it('with nobody reachable, links to members it remembers (a node that only synced with a seed)', () => {
     const { links } = chooseDials(state({ reachable: [], unreachable: ['a', 'b', 'c'], reachableCount: 1 }), rng())
     expect(links.sort()).toEqual(['a', 'b', 'c'])
+  })
+
+  it('redials only members it once reached (a partition), never a newcomer it only has the record of', () => {
+    const few = state({ reachable: members(3), reachableCount: 4, links: 4, outbound: 4 })
+    const redials = (over: Partial<OverlayState>): Set<string | undefined> =>
+      new Set(Array.from({ length: 200 }, (_, seed) => chooseDials({ ...few, ...over }, rng(seed + 1)).redial))
+    // Each try is taken with probability 4 / 4 here: every seed redials when there is someone to.
+    expect(redials({ unreachable: ['new1', 'gone'], lost: ['gone'] })).toEqual(new Set(['gone']))
+    expect(redials({ unreachable: ['new1', 'new2'], lost: [] })).toEqual(new Set([undefined]))
   })
 })
