@@ -223,7 +223,7 @@ function notesOf (runs: Run[]): string {
     const big = o.idle?.largest
     if (big != null) {
       const heap = big.heapUsedMiB != null ? `, V8 heap ${f(big.heapUsedMiB)} MiB used of ${f(big.heapTotalMiB)}` : ''
-      lines.push(`- N=${r.n} ${r.variant}: largest node is node ${big.node + 1}${big.node === 0 ? ' (the one every node bootstraps to)' : ''}: RSS ${f(big.rssMiB)} MiB${heap}`)
+      lines.push(`- N=${r.n} ${r.variant}: largest node is node ${big.node + 1}${big.node === 0 && r.variant === 'bootstrap' ? ' (the one every node bootstraps to)' : ''}: RSS ${f(big.rssMiB)} MiB${heap}`)
     }
     if (r.bare?.error != null) lines.push(`- N=${r.n} ${r.variant} bare floor: ${r.bare.error.split('\n')[0]!}`)
   }
