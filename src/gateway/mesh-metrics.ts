@@ -11,8 +11,8 @@ export interface MeshSources {
   view: Pick<MeshView, 'connected' | 'size'>
   links: Pick<LinkManager, 'stats' | 'linkPeers'>
   membership: Pick<Membership, 'stats'>
-  /** Absent, or answering undefined, when the node runs without mDNS. */
-  mdnsStats?: Mesh['mdnsStats']
+  /** Answers undefined when the node runs without mDNS. */
+  mdnsStats: Mesh['mdnsStats']
 }
 
 /** The mesh as this node sees it: members, connections, overlay links and what crossed them, member records. */
@@ -75,7 +75,7 @@ export function meshSeries (mesh: MeshSources, registers: Registry[]): void {
   })
   // What mDNS costs the LAN: every packet here reaches every host, so these show suppression at work.
   countsBy('p2pfaas_mdns_packets_total', 'mDNS packets this node sent (query, answer, announcement) and took in (query_in, response_in: from others, for our service), and answers it held back (suppressed)', 'kind', (): Record<string, number> => {
-    const s = mesh.mdnsStats?.()
+    const s = mesh.mdnsStats()
     return s == null
       ? {}
       : { query: s.queriesSent, answer: s.answersSent, announcement: s.announcementsSent, suppressed: s.answersSuppressed, query_in: s.queriesReceived, response_in: s.responsesReceived }

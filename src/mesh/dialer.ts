@@ -120,14 +120,15 @@ export class Dialer {
   dialLinks (): void {
     const table = this.c.membership.table
     const { links, gates } = this.c
+    const unreachable = table.unreachable()
     const plan: DialPlan = chooseDials({
       links: links.linkCount(),
       outbound: links.linkCount(true),
       pending: this.dialing.size + links.linksAsked(),
       targetLinks: this.init.links,
       reachable: table.reachable().map(m => m.info.peerId),
-      unreachable: table.unreachable().map(m => m.info.peerId),
-      lost: table.unreachable().filter(m => m.everReachable).map(m => m.info.peerId),
+      unreachable: unreachable.map(m => m.info.peerId),
+      lost: unreachable.filter(m => m.everReachable).map(m => m.info.peerId),
       busy: peer => links.hasSession(peer) || this.dialing.has(peer) || gates.backingOff(peer) || gates.isBanned(peer) || gates.isForeign(peer),
       reachableCount: table.reachableSize,
       linksOf: peer => table.get(peer)?.info.links.length ?? 0,

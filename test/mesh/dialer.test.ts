@@ -8,73 +8,46 @@ import { PeerGates } from '../../src/mesh/peer-gates.js'
 import type { HeardPeer } from '../../src/mesh/mdns.js'
 
 /**
- * The dialer's answer to a stranger heard on the LAN by a member of a formed mesh: a look a few
- * seconds later, by about two members. Its edges (libp2p's dial, the link manager, the member
- * table) are stand-ins that record what the dialer asks; the clock is vitest's.
+ * The dialer and peers heard on the LAN: a member of a formed mesh looks again at a stranger a few
+ * seconds later (about two members do); a newcomer joins through the members it hears. Its edges
+ * (libp2p's dial, the link manager, the member table) are stand-ins that record what the dialer
+ * asks; timers are vitest's.
  */
+
+type Discovery = TypedEventEmitter<{ peer: CustomEvent<HeardPeer> }>
 
 async function newPeer (): Promise<ReturnType<typeof peerIdFromPrivateKey>> {
   return peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
 }
 
-async function memberHearing (): Promise<{ dialer: Dialer, discovery: TypedEventEmitter<{ peer: CustomEvent<HeardPeer> }>, dialled: string[] }> {
-  const self = (await newPeer()).toString()
-  const dialled: string[] = []
-  const discovery = new TypedEventEmitter<{ peer: CustomEvent<HeardPeer> }>()
-  let started = true
-  const components = {
-    libp2p: {
-      getMultiaddrs: () => [multiaddr('/ip4/10.0.0.1/tcp/4001')],
-      getConnections: () => [],
-      dial: async (addrs: unknown) => { dialled.push(String(addrs)); throw new Error('no network in this test') }
-    },
-    // A member of a formed mesh of 3, linked to one of the other two: it reaches more than its
-    // neighbours, so it is not seeking a mesh itself.
-    membership: { self, table: { self, get: () => undefined, reachableSize: 3 } },
-    gates: new PeerGates({ now: Date.now, rng: () => 0.5 }),
-    links: {
-      started: () => started,
-      hasSession: () => false,
-      attach: () => { throw new Error('not reached') },
-      isolated: () => false,
-      linkCount: () => 1,
-      linksAsked: () => 0
-    },
-    discovery,
-    stats: { dials: 0, dialFailures: 0 },
-    log: { info: () => {}, debug: () => {} },
-    // Always among the two members that look again.
-    rng: () => 0,
-    now: Date.now
-  } as unknown as DialerComponents
-  const dialer = new Dialer({ links: 4, maxLinks: 8, bootstrap: [] }, components)
-  const stop = dialer.stop.bind(dialer)
-  dialer.stop = () => { started = false; stop() }
-  dialer.start()
-  return { dialer, discovery, dialled }
-}
-
-async function hear (discovery: TypedEventEmitter<{ peer: CustomEvent<HeardPeer> }>, member = false, host = 9): Promise<string> {
+async function hear (discovery: Discovery, member = false, host = 9): Promise<string> {
   const stranger = await newPeer()
   discovery.dispatchEvent(new CustomEvent('peer', { detail: { id: stranger, multiaddrs: [multiaddr(`/ip4/10.0.0.${host}/tcp/4001`)], member } }))
   return stranger.toString()
 }
 
 /**
- * A node not in a mesh yet: no link, and a table that lists only itself until `learn` (a sync's
- * answer) adds members it does not reach yet. Dials never connect; what the dialer tried is kept.
+ * A dialer on stand-ins, as one of two nodes:
+ * - `member`: of a formed mesh of 3, linked to one of the other two. It reaches more than its
+ *   neighbours, so it is not seeking a mesh itself.
+ * - `newcomer`: no link, and a table that lists only itself until `learn` (a sync's answer) adds
+ *   members it does not reach yet.
+ * Host .66 refuses a dial at once (another swarm key, say); every other dial stays in flight, as on
+ * a busy LAN. What the dialer tried is kept in `dialled`; `clock` is its time, and its rng always
+ * draws 0 (so a member is always among the two that look again at a stranger).
  */
-async function newcomer (): Promise<{ dialer: Dialer, discovery: TypedEventEmitter<{ peer: CustomEvent<HeardPeer> }>, dialled: string[], learn: (n: number) => void, clock: { t: number } }> {
+async function standIn (role: 'member' | 'newcomer'): Promise<{ dialer: Dialer, discovery: Discovery, dialled: string[], learn: (n: number) => void, clock: { t: number } }> {
   const self = (await newPeer()).toString()
   const dialled: string[] = []
-  const discovery = new TypedEventEmitter<{ peer: CustomEvent<HeardPeer> }>()
+  const discovery: Discovery = new TypedEventEmitter()
   const clock = { t: 0 }
+  let started = true
   let known: string[] = []
   const table = {
     self,
     get: (p: string) => known.includes(p) ? { reachable: false, info: { peerId: p, addrs: [], links: [] } } : undefined,
     get size () { return 1 + known.length },
-    reachableSize: 1,
+    reachableSize: role === 'member' ? 3 : 1,
     reachable: () => [],
     unreachable: () => known.map(p => ({ info: { peerId: p, addrs: [], links: [] } }))
   }
@@ -82,8 +55,6 @@ async function newcomer (): Promise<{ dialer: Dialer, discovery: TypedEventEmitt
     libp2p: {
       getMultiaddrs: () => [multiaddr('/ip4/10.0.0.1/tcp/4001')],
       getConnections: () => [],
-      // Host .66 refuses at once (another swarm key, say); the rest never answer within the test:
-      // each dial stays in flight, as on a busy LAN.
       dial: async (addrs: unknown) => {
         dialled.push(String(addrs))
         if (String(addrs).includes('10.0.0.66/')) throw new Error('refused')
@@ -92,7 +63,14 @@ async function newcomer (): Promise<{ dialer: Dialer, discovery: TypedEventEmitt
     },
     membership: { self, table },
     gates: new PeerGates({ now: () => clock.t, rng: () => 0.5 }),
-    links: { started: () => true, hasSession: () => false, attach: () => { throw new Error('not reached') }, isolated: () => true, linkCount: () => 0, linksAsked: () => 0 },
+    links: {
+      started: () => started,
+      hasSession: () => false,
+      attach: () => { throw new Error('not reached') },
+      isolated: () => role === 'newcomer',
+      linkCount: () => role === 'member' ? 1 : 0,
+      linksAsked: () => 0
+    },
     discovery,
     stats: { dials: 0, dialFailures: 0 },
     log: { info: () => {}, debug: () => {} },
@@ -100,6 +78,8 @@ async function newcomer (): Promise<{ dialer: Dialer, discovery: TypedEventEmitt
     now: () => clock.t
   } as unknown as DialerComponents
   const dialer = new Dialer({ links: 4, maxLinks: 8, bootstrap: [], dialTimeoutMs: 60_000 }, components)
+  const stop = dialer.stop.bind(dialer)
+  dialer.stop = () => { started = false; stop() }
   dialer.start()
   const learn = (n: number): void => { known = Array.from({ length: n }, (_, i) => `member-${i}`) }
   return { dialer, discovery, dialled, learn, clock }
@@ -110,7 +90,7 @@ describe('the dialer, hearing a stranger', () => {
   afterEach(() => { vi.useRealTimers() })
 
   it('dials a member of another mesh a few seconds later if nobody has brought it in', async () => {
-    const { dialer, discovery, dialled } = await memberHearing()
+    const { dialer, discovery, dialled } = await standIn('member')
     const stranger = await hear(discovery, true)
     expect(dialled).toEqual([])
     await vi.advanceTimersByTimeAsync(4000)
@@ -120,7 +100,7 @@ describe('the dialer, hearing a stranger', () => {
   })
 
   it('gives a newcomer 10 s to dial in itself before looking again', async () => {
-    const { dialer, discovery, dialled } = await memberHearing()
+    const { dialer, discovery, dialled } = await standIn('member')
     const newcomer = await hear(discovery, false)
     await vi.advanceTimersByTimeAsync(9000)
     expect(dialled).toEqual([])
@@ -131,7 +111,7 @@ describe('the dialer, hearing a stranger', () => {
   })
 
   it('drops the look on stop: a stopped node dials nobody', async () => {
-    const { dialer, discovery, dialled } = await memberHearing()
+    const { dialer, discovery, dialled } = await standIn('member')
     await hear(discovery)
     await hear(discovery)
     expect(vi.getTimerCount()).toBe(2)
@@ -144,7 +124,7 @@ describe('the dialer, hearing a stranger', () => {
 
 describe('the dialer, joining through peers heard on the LAN', () => {
   it('syncs with a member it hears at once, and through members before another newcomer', async () => {
-    const { dialer, discovery, dialled, clock } = await newcomer()
+    const { dialer, discovery, dialled, clock } = await standIn('newcomer')
     const fellow = await hear(discovery, false, 7)
     expect(dialled).toEqual([])
     const member = await hear(discovery, true, 8)
@@ -161,7 +141,7 @@ describe('the dialer, joining through peers heard on the LAN', () => {
   })
 
   it('a member that cannot be joined leaves its turn to another newcomer', async () => {
-    const { dialer, discovery, dialled, clock } = await newcomer()
+    const { dialer, discovery, dialled, clock } = await standIn('newcomer')
     const fellow = await hear(discovery, false, 7)
     const closed = await hear(discovery, true, 66)
     await vi.waitFor(() => { expect(dialled).toHaveLength(1) })
@@ -175,7 +155,7 @@ describe('the dialer, joining through peers heard on the LAN', () => {
   })
 
   it('syncs with other newcomers when no member was heard (a LAN starting together)', async () => {
-    const { dialer, discovery, dialled, clock } = await newcomer()
+    const { dialer, discovery, dialled, clock } = await standIn('newcomer')
     const fellow = await hear(discovery, false, 7)
     clock.t = 1000
     dialer.dial(clock.t)
@@ -185,7 +165,7 @@ describe('the dialer, joining through peers heard on the LAN', () => {
   })
 
   it('once it knows members beyond its neighbours, links to them and syncs again only after 5 s', async () => {
-    const { dialer, discovery, dialled, learn, clock } = await newcomer()
+    const { dialer, discovery, dialled, learn, clock } = await standIn('newcomer')
     await hear(discovery, true, 7)
     expect(dialled).toHaveLength(1)
     learn(5) // the sync's answer: five members, none reachable before this node links
