@@ -220,6 +220,11 @@ function notesOf (runs: Run[]): string {
       lines.push(`- N=${r.n} ${r.variant}: ${o.handOff.errors.length} hand-off failures (${o.handOff.wrongExecutor} run by the wrong node), e.g.:`)
       for (const e of o.handOff.errors.slice(0, 4)) lines.push(`  - ${e}`)
     }
+    const busy = o.idle?.busiest
+    if (busy != null && o.idle != null) {
+      const full = `; full collections in the window: ${f(o.idle.majorGcs)} by V8 and ${f(o.idle.heapTrims)} heap trims over all nodes, ${f(busy.majorGcs)} and ${f(busy.heapTrims)} on this node`
+      lines.push(`- N=${r.n} ${r.variant}: busiest node in the idle window is node ${busy.node + 1}, ${f(busy.cpuPct, 1)} % of a core${full}`)
+    }
     const big = o.idle?.largest
     if (big != null) {
       const heap = big.heapUsedMiB != null ? `, V8 heap ${f(big.heapUsedMiB)} MiB used of ${f(big.heapTotalMiB)}` : ''

@@ -5,6 +5,7 @@ import { createLogger } from '../log.js'
 import { PolicyError } from '../scheduler/errors.js'
 import { holdYoungGeneration, releaseYoungGeneration } from '../young-generation.js'
 import { createHeapTrim } from '../heap-trim.js'
+import { heapTrimSeries } from '../gateway/process-metrics.js'
 import { collect } from './session.js'
 
 /** A flag's line in --help: its text, its default in brackets, and its env name. */
@@ -78,6 +79,7 @@ Examples:
         busySince: at => lastCall >= at,
         onTrim: (before, after, ms) => { log.debug({ usedMiB: mib(after.used), totalMiB: mib(after.total), wasMiB: mib(before.total), ms: Math.round(ms) }, 'gave spare heap pages back') }
       })
+      heapTrimSeries([started.metrics.registry], () => heapTrim.trims)
       heapTrim.start()
       let stopping = false
       const shutdown = (signal: string): void => {

@@ -9,7 +9,7 @@ import type { SlotLoad } from '../rules.js'
 import { readOptions, type AdminGuard } from './auth.js'
 import { learningSeries } from './learning-metrics.js'
 import { meshSeries, type MeshSources } from './mesh-metrics.js'
-import { processSeries } from './process-metrics.js'
+import { gcSeries, processSeries } from './process-metrics.js'
 import type { FastifyInstance } from 'fastify'
 
 /** 1 ms to 60 s: emulated calls of a few ms up to the default call deadline. */
@@ -172,6 +172,7 @@ export function createMetrics (init: MetricsInit, c: MetricsComponents): Metrics
   })
 
   processSeries(registers)
+  const gc = gcSeries(registers)
 
   const onRouted = (evt: CallAccountingEvents['call:routed']): void => {
     const { entered, counted, trace } = evt.detail
@@ -198,12 +199,14 @@ export function createMetrics (init: MetricsInit, c: MetricsComponents): Metrics
       running = true
       c.calls.addEventListener('call:routed', onRouted)
       c.calls.addEventListener('call:ran', onCallEnd)
+      gc.start()
     },
     async stop () {
       if (!running) return
       running = false
       c.calls.removeEventListener('call:routed', onRouted)
       c.calls.removeEventListener('call:ran', onCallEnd)
+      gc.stop()
     }
   }
 }

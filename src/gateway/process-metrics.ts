@@ -1,5 +1,6 @@
 import { getHeapSpaceStatistics, type HeapSpaceInfo } from 'node:v8'
-import { Counter, Gauge, type Registry } from 'prom-client'
+import { PerformanceObserver, constants as perfConstants, type PerformanceEntry } from 'node:perf_hooks'
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 
 /**
  * The process itself, under the names prom-client's collectDefaultMetrics() uses, so the usual
@@ -61,4 +62,66 @@ export function processSeries (registers: Registry[]): void {
     })
   spaceGauge('nodejs_heap_space_size_total_bytes', 'Process heap space size total from Node.js in bytes.', s => s.space_size)
   spaceGauge('nodejs_heap_space_size_used_bytes', 'Process heap space size used from Node.js in bytes.', s => s.space_used_size)
+}
+
+/**
+ * How often the node gave spare heap pages back (src/heap-trim.ts): each is one full, compacting
+ * collection, so a bench can tell one inside its idle window from the mesh's own upkeep.
+ */
+export function heapTrimSeries (registers: Registry[], trims: () => number): void {
+  new Counter({
+    name: 'p2pfaas_heap_trims_total',
+    help: 'Compacting collections this node asked V8 for after a burst, to give spare heap pages back.',
+    registers,
+    collect () {
+      this.reset()
+      this.inc(trims())
+    }
+  })
+}
+
+export interface GcSeries {
+  start: () => void
+  stop: () => void
+}
+
+const GC_KINDS: Record<number, string> = {
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb'
+}
+
+/**
+ * V8's collections, as prom-client's collectDefaultMetrics() names them, from an observer that
+ * start() adds and stop() removes. An idle node's CPU is mostly its links' pulses and the odd full
+ * collection (V8's memory reducer runs two or three once a node goes quiet, 100 ms or more on a
+ * small board): this tells the two apart. The observer costs nothing between collections.
+ */
+export function gcSeries (registers: Registry[]): GcSeries {
+  const histogram = new Histogram<'kind'>({
+    name: 'nodejs_gc_duration_seconds',
+    help: 'Garbage collection duration by kind, one of major, minor, incremental or weakcb.',
+    labelNames: ['kind'] as const,
+    buckets: [0.001, 0.01, 0.1, 1, 2, 5],
+    registers
+  })
+  let observer: PerformanceObserver | undefined
+  const onEntries = (entries: PerformanceEntry[]): void => {
+    for (const entry of entries) {
+      const kind = GC_KINDS[(entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? -1]
+      if (kind !== undefined) histogram.observe({ kind }, entry.duration / 1000)
+    }
+  }
+  return {
+    start () {
+      if (observer != null) return
+      observer = new PerformanceObserver(list => { onEntries(list.getEntries()) })
+      observer.observe({ entryTypes: ['gc'] })
+    },
+    stop () {
+      observer?.disconnect()
+      observer = undefined
+    }
+  }
 }

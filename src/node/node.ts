@@ -10,7 +10,7 @@ import { registerFunctionRoutes } from '../gateway/functions.js'
 import { registerHealthRoutes } from '../gateway/health.js'
 import { createInvokeHandler, isInvokeUrl } from '../gateway/invoke.js'
 import { registerMeshRoutes } from '../gateway/mesh.js'
-import { createMetrics, registerMetricsRoutes } from '../gateway/metrics.js'
+import { createMetrics, registerMetricsRoutes, type Metrics } from '../gateway/metrics.js'
 import { createGateway, type Gateway } from '../gateway/server.js'
 import { loadOrCreateIdentity } from '../mesh/identity.js'
 import { createMesh, type Mesh } from '../mesh/mesh.js'
@@ -54,6 +54,8 @@ export interface P2pfaasNode {
   readonly gateway: Gateway
   readonly executor: Executor
   readonly registry: FunctionRegistry
+  /** The node's Prometheus series: what runs the node (the CLI) may add its own process's series. */
+  readonly metrics: Pick<Metrics, 'registry'>
   /** Where the management secret is (user `admin`). */
   readonly adminSecretPath: string
   start(): Promise<void>
@@ -218,6 +220,7 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     gateway,
     executor,
     registry,
+    metrics,
     adminSecretPath: admin.path,
     async start () {
       try {

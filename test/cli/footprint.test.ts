@@ -45,7 +45,7 @@ async function startNode (): Promise<{ url: string, stop: () => Promise<string[]
 const packageOf = (path: string): string | undefined => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1]
 
 describe('an idle p2pfaas node', () => {
-  it('starts with the smallest young generation, and loads neither Docker nor what only some calls need', async () => {
+  it('starts with the smallest young generation, counts its heap trims, and loads neither Docker nor what only some calls need', async () => {
     const node = await startNode()
     const metrics = await (await fetch(`${node.url}/metrics`)).text()
     const young = Number(/^nodejs_heap_space_size_total_bytes\{space="new"\} (\d+)$/m.exec(metrics)?.[1])
@@ -53,6 +53,10 @@ describe('an idle p2pfaas node', () => {
     // (8 MiB on a 1 GiB board).
     expect(young).toBeGreaterThan(0)
     expect(young).toBeLessThanOrEqual(4 * 1024 * 1024)
+    // The command's own heap trim (src/heap-trim.ts) shows on the node's /metrics: a fresh node has
+    // not grown past its mark, so it has not trimmed.
+    expect(metrics).toMatch(/^# TYPE p2pfaas_heap_trims_total counter$/m)
+    expect(Number(/^p2pfaas_heap_trims_total (\d+)$/m.exec(metrics)?.[1])).toBe(0)
 
     const packages = new Set((await node.stop()).map(packageOf))
     // The command is a bundle (scripts/bundle.mjs): what it loads from node_modules is only what the

@@ -1,3 +1,6 @@
+import { PerformanceObserver } from 'node:perf_hooks'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startTestNode, type TestNode } from '../helpers/node.js'
 import { waitFor } from '../helpers/mesh.js'
@@ -8,6 +11,11 @@ import { waitFor } from '../helpers/mesh.js'
  */
 
 const nodes: TestNode[] = []
+
+function fullCollection (): void {
+  setFlagsFromString('--expose-gc')
+  ;(runInNewContext('gc') as () => void)()
+}
 afterEach(async () => { for (const t of nodes.splice(0).reverse()) await t.stop() })
 
 async function start (flags: Parameters<typeof startTestNode>[0] = {}): Promise<TestNode> {
@@ -301,6 +309,30 @@ describe('GET /metrics', () => {
     while (cpuNow() < until) {}
     const cpu1 = valueOf(await scrape(t), 'process_cpu_seconds_total')!
     expect(cpu1 - cpu0).toBeGreaterThanOrEqual(0.08)
+  })
+
+  it('counts V8\'s collections by kind while the node runs, and no longer once it stopped', async () => {
+    const t = await start()
+    const first = await scrape(t)
+    expect(first.types.get('nodejs_gc_duration_seconds')).toBe('histogram')
+    const majors = (m: Scrape): number => valueOf(m, 'nodejs_gc_duration_seconds_count', { kind: 'major' }) ?? 0
+    const before = majors(first)
+    // A full collection of this process's real heap; the observer reports it on a later turn.
+    fullCollection()
+    await waitFor('a major collection counted', async () => majors(await scrape(t)) > before)
+    const counted = majors(await scrape(t))
+    expect(valueOf(await scrape(t), 'nodejs_gc_duration_seconds_sum', { kind: 'major' })).toBeGreaterThan(0)
+    await t.stop()
+    // Another observer tells when the next collection has been reported: the node's, removed by
+    // stop(), must not have counted it.
+    const seen = new Promise<void>(resolve => {
+      const witness = new PerformanceObserver(() => { witness.disconnect(); resolve() })
+      witness.observe({ entryTypes: ['gc'] })
+    })
+    fullCollection()
+    await seen
+    const text = await t.node.metrics.registry.getSingleMetricAsString('nodejs_gc_duration_seconds')
+    expect(majors(parseExposition(text))).toBe(counted)
   })
 
   it('stops listening when the node stops', async () => {

@@ -29,6 +29,15 @@ export interface IdleSample {
   rssMiB: { mean: number, max: number }
   /** From `nodejs_heap_size_used_bytes` on /metrics, when the nodes export it. */
   heapUsedMiB?: { mean: number, max: number }
+  /**
+   * Full collections inside the window, summed over nodes: the node's own heap trims
+   * (src/heap-trim.ts) and V8's major collections (its memory reducer's among them, which run once
+   * a node goes quiet). Either shows in a 10 s window of an idle node, so the busiest node says
+   * which of its own it had.
+   */
+  heapTrims?: number
+  majorGcs?: number
+  busiest?: { node: number, cpuPct: number, heapTrims: number, majorGcs: number }
   /** The node with the largest RSS (its index in the fleet) and its V8 heap, to tell a kept heap from other memory. */
   largest?: { node: number, rssMiB: number, heapUsedMiB?: number, heapTotalMiB?: number }
 }
@@ -100,6 +109,8 @@ export async function sampleIdle (fleet: { lan: Lan, nodes: FleetProcess[] }, se
   const pids = nodes.map(node => programPid(node.proc))
   const hz = ticksPerSecond()
 
+  // Read before the window opens: the scrape's own work is then outside it.
+  const fullBefore = await fullCollectionsOf(fleet)
   const bytesBefore = linkBytes(lan)
   const cpuBefore = pids.map(cpuTicks)
   const machineBefore = machineTicks()
@@ -122,6 +133,14 @@ export async function sampleIdle (fleet: { lan: Lan, nodes: FleetProcess[] }, se
     cores: machineAfter.cores,
     rssMiB: stats(rss)
   }
+  const fullAfter = await fullCollectionsOf(fleet)
+  const trims = fullAfter.map((x, i) => x.trims - fullBefore[i]!.trims)
+  const majors = fullAfter.map((x, i) => x.majorGcs - fullBefore[i]!.majorGcs)
+  const sum = (xs: number[]): number | undefined => xs.some(Number.isFinite) ? xs.filter(Number.isFinite).reduce((a, b) => a + b, 0) : undefined
+  sample.heapTrims = sum(trims)
+  sample.majorGcs = sum(majors)
+  const busiest = cpu.reduce((best, x, i) => Number.isFinite(x) && (best < 0 || x > cpu[best]!) ? i : best, -1)
+  if (busiest >= 0) sample.busiest = { node: busiest, cpuPct: cpu[busiest]!, heapTrims: trims[busiest]!, majorGcs: majors[busiest]! }
   const largest = rss.reduce((best, x, i) => Number.isFinite(x) && (best < 0 || x > rss[best]!) ? i : best, -1)
   if (largest >= 0) sample.largest = { node: largest, rssMiB: rss[largest]! }
   if (nodes.some(node => node.url != null)) {
@@ -131,6 +150,16 @@ export async function sampleIdle (fleet: { lan: Lan, nodes: FleetProcess[] }, se
     if (sample.largest != null) sample.largest = { ...sample.largest, heapUsedMiB: heaps[largest]?.used, heapTotalMiB: heaps[largest]?.total }
   }
   return sample
+}
+
+/** Each node's heap trims and V8 major collections so far (NaN where it has no URL or does not export them). */
+async function fullCollectionsOf (fleet: { lan: Lan, nodes: FleetProcess[] }): Promise<Array<{ trims: number, majorGcs: number }>> {
+  return await mapLimited(fleet.nodes, IN_FLIGHT, async node => {
+    const res = node.url == null ? undefined : await fleet.lan.get(`${node.url}/metrics`, 3000)
+    if (res?.status !== 200) return { trims: NaN, majorGcs: NaN }
+    const majorGcs = Number(/^nodejs_gc_duration_seconds_count\{kind="major"\} (\S+)$/m.exec(res.body)?.[1] ?? 0)
+    return { trims: metricValue(res.body, 'p2pfaas_heap_trims_total'), majorGcs }
+  })
 }
 
 function heapOf (res: LanAnswer): { used: number, total: number } | undefined {
