@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFleet, waitForMembership, type Fleet, type FleetVariant } from '../helpers/fleet.js'
-import { handOffCheck, programPid } from '../helpers/fleet-sample.js'
+import { handOffCheck, programPid, sampleIdle } from '../helpers/fleet-sample.js'
 
 /**
  * Eight node processes on eight hosts, in the two ways a fleet finds itself: mDNS alone, or no mDNS
@@ -44,6 +44,20 @@ describe.each<FleetVariant>(['mdns', 'bootstrap'])('a fleet of 8 nodes (%s)', va
     expect(h.ok).toBe(h.tried)
     expect(h.wrongExecutor).toBe(0)
   }, MEMBERSHIP_BOUND_MS + 60_000)
+
+  it('an idle sample reads every node\'s CPU, its link\'s traffic, and the full collections it made', async () => {
+    const idle = await sampleIdle(fleet, 2)
+    expect(idle.cpuPctPerNode.mean).toBeGreaterThanOrEqual(0)
+    expect(idle.bytesPerNodePerSec).toBeGreaterThan(0)
+    // Read from each node's /metrics before and after the window: counts, not guesses.
+    expect(Number.isInteger(idle.heapTrims)).toBe(true)
+    expect(idle.heapTrims).toBeGreaterThanOrEqual(0)
+    expect(Number.isInteger(idle.majorGcs)).toBe(true)
+    expect(idle.majorGcs).toBeGreaterThanOrEqual(0)
+    expect(idle.busiest!.node).toBeGreaterThanOrEqual(0)
+    expect(idle.busiest!.node).toBeLessThan(N)
+    expect(idle.busiest!.cpuPct).toBe(idle.cpuPctPerNode.max)
+  }, 30_000)
 
   it('destroy() removes every namespace, process and data directory', async () => {
     const pids = fleet.nodes.map(node => programPid(node.proc)!)

@@ -1,0 +1,67 @@
+// The floor of an idle overlay link: a bare libp2p node (tcp, noise, yamux, identify) that keeps one
+// long-lived stream on each connection and, on the streams it opened, sends a 12-byte frame every
+// `--every` ms on the wall clock's boundaries, which the other end echoes at once. That is what a
+// P2PFaaS link does while idle (a ping every 2 heartbeats, answered), with nothing else: no
+// records, no view, no HTTP. Reads "dial <multiaddr>" lines on stdin; prints "peerId <id>" once
+// listening and "linked <peer>" for each stream, opened or accepted.
+if (typeof Promise.withResolvers !== 'function') {
+  Promise.withResolvers = () => { let resolve, reject; const promise = new Promise((res, rej) => { resolve = res; reject = rej }); return { promise, resolve, reject } }
+}
+const { parseArgs } = await import('node:util')
+const { createInterface } = await import('node:readline')
+const { createLibp2p } = await import('libp2p')
+const { tcp } = await import('@libp2p/tcp')
+const { noise } = await import('@libp2p/noise')
+const { yamux } = await import('@libp2p/yamux')
+const { identify } = await import('@libp2p/identify')
+const { lpStream } = await import('@libp2p/utils')
+const { multiaddr } = await import('@multiformats/multiaddr')
+
+const PROTOCOL = '/bench/pulse/1.0.0'
+const { values } = parseArgs({ options: { every: { type: 'string', default: '2000' } } })
+const every = Number(values.every)
+const node = await createLibp2p({
+  addresses: { listen: ['/ip4/0.0.0.0/tcp/4001'] },
+  transports: [tcp()],
+  connectionEncrypters: [noise()],
+  streamMuxers: [yamux()],
+  connectionMonitor: { enabled: false },
+  services: { identify: identify() }
+})
+const frame = new Uint8Array(12)
+const echo = async (stream, peer) => {
+  console.log('linked', peer)
+  const lp = lpStream(stream)
+  for (;;) await lp.write(await lp.read())
+}
+await node.handle(PROTOCOL, async (stream, connection) => {
+  await echo(stream, connection.remotePeer.toString()).catch(() => {})
+}, { maxInboundStreams: 256, maxOutboundStreams: 256 })
+await node.start()
+console.log('peerId', node.peerId.toString())
+
+const pingers = []
+const dial = async (addr) => {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      const stream = await node.dialProtocol(multiaddr(addr), PROTOCOL)
+      console.log('linked', addr.split('/p2p/')[1])
+      const lp = lpStream(stream)
+      pingers.push(async () => { await lp.write(frame); await lp.read() })
+      return
+    } catch {
+      await new Promise(resolve => setTimeout(resolve, 500))
+    }
+  }
+  console.log('dial failed', addr)
+}
+// One timer for every link, aligned on the wall clock as a P2PFaaS node's heartbeat is.
+const tick = () => {
+  setTimeout(() => { for (const ping of pingers) void ping().catch(() => {}); tick() }, every - (Date.now() % every))
+}
+tick()
+createInterface({ input: process.stdin }).on('line', line => {
+  const [verb, addr] = line.trim().split(' ')
+  if (verb === 'dial' && addr != null) void dial(addr)
+})
+process.on('SIGTERM', () => { node.stop().finally(() => process.exit(0)) })

@@ -1,0 +1,187 @@
+import '../src/polyfill.js'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { availableParallelism, loadavg } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { repoPath } from '../test/helpers/cli.js'
+import { IN_FLIGHT, mapLimited, readMesh, startFleet, waitForMembership, type FleetProcess, type FleetVariant } from '../test/helpers/fleet.js'
+import { waitForQuiet } from '../test/helpers/fleet-sample.js'
+import { createLan, type Host, type HostProcess, type Lan } from '../test/helpers/lan.js'
+import { cpuTicks, metricValue, programPid, ticksPerSecond } from '../test/helpers/proc.js'
+
+/**
+ * What an idle node costs, over minutes rather than one 10 s window, beside its floor in the same
+ * run: N P2PFaaS nodes on a LAN of network namespaces, formed and settled, then their CPU read in
+ * consecutive windows with the link frames they sent and the full collections they made (V8's, and
+ * the node's own heap trims) in each. The floor is N bare libp2p nodes (bench/bare-pulse.mjs) on
+ * the same kind of LAN, with as many links per node, each pinged and answered on the same
+ * wall-clock schedule: the cost of the links' liveness in libp2p itself, on this machine. The
+ * ratio of the two is what the overlay adds; the floor alone says what this machine charges for
+ * a frame (the same code measures twice as much on some machines as on others).
+ *   npm run bench:idle                          (N=8, bootstrap, 2 minutes of 10 s windows)
+ *   npm run bench:idle -- 32 --variant mdns --minutes 3 --out DIR
+ */
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    out: { type: 'string', default: repoPath('test-artifacts', 'idle') },
+    variant: { type: 'string', default: 'bootstrap' },
+    minutes: { type: 'string', default: '2' },
+    window: { type: 'string', default: '10' }
+  }
+})
+const fail = (message: string): never => { process.stderr.write(`bench:idle: ${message}\n`); process.exit(2) }
+const N = Number(positionals[0] ?? 8)
+if (!Number.isInteger(N) || N < 2 || N > 64) fail('N is a whole number from 2 to 64')
+const variant = values.variant as FleetVariant
+if (variant !== 'mdns' && variant !== 'bootstrap') fail('--variant is mdns or bootstrap')
+const WINDOW_S = Number(values.window)
+if (!(WINDOW_S >= 2 && WINDOW_S <= 60)) fail('--window is 2 to 60 seconds')
+const MINUTES = Number(values.minutes)
+if (!(MINUTES > 0 && MINUTES <= 10)) fail('--minutes is more than 0 and at most 10')
+const WINDOWS = Math.max(1, Math.round(MINUTES * 60 / WINDOW_S))
+/** A P2PFaaS link's opener pings every 2 heartbeats (src/mesh/links.ts PING_EVERY), 1 s by default. */
+const PING_EVERY_MS = 2000
+const BARE_PULSE = repoPath('bench', 'bare-pulse.mjs')
+
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+const log = (line: string): void => { process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`) }
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
+const f = (x: number, digits = 2): string => Number.isFinite(x) ? x.toFixed(digits) : '–'
+
+interface Window {
+  /** % of one core, per node. */
+  cpu: number[]
+  /** Link frames each node sent per second (ours only). */
+  framesOut?: number[]
+  majorGcs?: number
+  heapTrims?: number
+}
+
+interface Counters { framesOut: number, majorGcs: number, heapTrims: number }
+
+async function countersOf (lan: Lan, urls: string[]): Promise<Counters[]> {
+  return await mapLimited(urls, IN_FLIGHT, async url => {
+    const res = await lan.get(`${url}/metrics`, 3000)
+    if (res.status !== 200) return { framesOut: NaN, majorGcs: NaN, heapTrims: NaN }
+    return {
+      framesOut: Number(/^p2pfaas_link_frames_total\{direction="out"\} (\S+)$/m.exec(res.body)?.[1] ?? NaN),
+      majorGcs: Number(/^nodejs_gc_duration_seconds_count\{kind="major"\} (\S+)$/m.exec(res.body)?.[1] ?? 0),
+      heapTrims: metricValue(res.body, 'p2pfaas_heap_trims_total')
+    }
+  })
+}
+
+/** Consecutive windows of every process's CPU; the nodes' counters are read between windows, outside them. */
+async function sampleWindows (procs: FleetProcess[], counters?: () => Promise<Counters[]>): Promise<Window[]> {
+  const pids = procs.map(p => programPid(p.proc))
+  const hz = ticksPerSecond()
+  const windows: Window[] = []
+  let before = counters != null ? await counters() : undefined
+  for (let w = 0; w < WINDOWS; w++) {
+    const t0 = performance.now()
+    const ticks0 = pids.map(cpuTicks)
+    await sleep(WINDOW_S * 1000)
+    const ticks1 = pids.map(cpuTicks)
+    const secs = (performance.now() - t0) / 1000
+    const win: Window = { cpu: pids.map((_, i) => (ticks1[i]! - ticks0[i]!) / hz / secs * 100) }
+    if (counters != null && before != null) {
+      const after = await counters()
+      win.framesOut = after.map((c, i) => (c.framesOut - before![i]!.framesOut) / secs)
+      win.majorGcs = after.reduce((s, c, i) => s + c.majorGcs - before![i]!.majorGcs, 0)
+      win.heapTrims = after.reduce((s, c, i) => s + c.heapTrims - before![i]!.heapTrims, 0)
+      before = after
+    }
+    windows.push(win)
+    log(`window ${w + 1}/${WINDOWS}: ${f(mean(win.cpu))} % of a core per node (busiest ${f(Math.max(...win.cpu))})`)
+  }
+  return windows
+}
+
+interface OursResult { links: number[], windows: Window[] }
+
+async function runOurs (): Promise<OursResult> {
+  log(`N=${N} ${variant}: P2PFaaS nodes`)
+  const fleet = await startFleet({ n: N, variant, wave: 4, pace: 'boot' })
+  try {
+    const m = await waitForMembership(fleet, 120_000)
+    if (m.fullMembersAt == null) throw new Error(`no full membership within 120 s (${m.last.nodesFull}/${N} nodes full)`)
+    if (await waitForQuiet(fleet) == null) throw new Error('the mesh was still changing after 60 s')
+    const views = await mapLimited(fleet.nodes, IN_FLIGHT, async node => await readMesh(fleet.lan, node.url))
+    const links = views.map(v => v?.peers.filter(p => p.link === true).length ?? NaN)
+    log(`settled; ${f(mean(links), 1)} links per node; ${WINDOWS} windows of ${WINDOW_S} s`)
+    const windows = await sampleWindows(fleet.nodes, async () => await countersOf(fleet.lan, fleet.nodes.map(n => n.url)))
+    return { links, windows }
+  } finally {
+    await fleet.destroy()
+  }
+}
+
+/**
+ * The floor: node j opens a link to nodes j+1 .. j+k (around the ring), so every node has 2k links,
+ * k = half the P2PFaaS fleet's mean links rounded (at least 1).
+ */
+async function runBare (k: number): Promise<{ links: number, windows: Window[] }> {
+  log(`N=${N}: bare libp2p nodes, ${2 * k} links each, a ping every ${PING_EVERY_MS} ms on each`)
+  const lan = createLan(N)
+  try {
+    const procs: Array<{ host: Host, proc: HostProcess }> = lan.hosts.map(host => ({ host, proc: host.spawn(process.execPath, [BARE_PULSE, '--every', String(PING_EVERY_MS)]) }))
+    const peerIdOf = (p: HostProcess): string | undefined => p.output.find(l => l.startsWith('peerId '))?.split(' ')[1]
+    const linked = (p: HostProcess): number => p.output.filter(l => l.startsWith('linked ')).length
+    const until = async (what: string, ok: () => boolean): Promise<void> => {
+      const deadline = performance.now() + 60_000
+      while (!ok()) {
+        const dead = procs.find(p => p.proc.proc.exitCode != null)
+        if (dead != null) throw new Error(`a bare node exited:\n${dead.proc.output.slice(-10).join('\n')}`)
+        if (performance.now() > deadline) throw new Error(`bare nodes: ${what} not within 60 s`)
+        await sleep(100)
+      }
+    }
+    await until('started', () => procs.every(p => peerIdOf(p.proc) != null))
+    procs.forEach((p, j) => {
+      for (let d = 1; d <= k; d++) {
+        const to = procs[(j + d) % N]!
+        p.proc.proc.stdin?.write(`dial /ip4/${to.host.ip}/tcp/4001/p2p/${peerIdOf(to.proc)!}\n`)
+      }
+    })
+    await until('linked', () => procs.every(p => linked(p.proc) >= 2 * k))
+    await sleep(2 * PING_EVERY_MS)
+    return { links: 2 * k, windows: await sampleWindows(procs) }
+  } finally {
+    await lan.destroy()
+  }
+}
+
+const startedAt = new Date().toISOString()
+const loadAtStart = loadavg()
+const ours = await runOurs()
+const meanLinks = mean(ours.links.filter(Number.isFinite))
+const k = Math.max(1, Math.min(Math.floor((N - 1) / 2), Math.round(meanLinks / 2)))
+const bare = await runBare(k)
+
+const perWindow = (ws: Window[]): number[] => ws.map(w => mean(w.cpu))
+const oursCpu = mean(perWindow(ours.windows))
+const bareCpu = mean(perWindow(bare.windows))
+const framesOut = mean(ours.windows.map(w => mean(w.framesOut ?? [NaN])))
+const rows = ours.windows.map((w, i) => `| ${i + 1} | ${f(mean(w.cpu))} | ${f(Math.max(...w.cpu))} | ${f(mean(w.framesOut ?? [NaN]), 1)} | ${w.majorGcs ?? '–'} | ${w.heapTrims ?? '–'} | ${f(mean(bare.windows[i]?.cpu ?? [NaN]))} | ${f(Math.max(...(bare.windows[i]?.cpu ?? [NaN])))} |`)
+const report = [
+  `# Idle cost per node over ${WINDOWS} windows of ${WINDOW_S} s (${startedAt})`,
+  '',
+  `Node ${process.version}, ${availableParallelism()} cores, load average at start ${loadAtStart.map(l => l.toFixed(2)).join(' ')}. N=${N}, ${variant}; P2PFaaS nodes with default flags, started in waves of 4, sampled once formed and settled.`,
+  `Floor: ${N} bare libp2p nodes (bench/bare-pulse.mjs: tcp, noise, yamux, identify), ${bare.links} links each (P2PFaaS: ${f(meanLinks, 1)} on average), a 12-byte ping every ${PING_EVERY_MS / 1000} s on each link, echoed.`,
+  '',
+  '| window | P2PFaaS CPU % per node, mean | busiest | link frames out per node per s | V8 major collections (all nodes) | heap trims (all nodes) | floor CPU % per node, mean | busiest |',
+  '|---|---|---|---|---|---|---|---|',
+  ...rows,
+  '',
+  `Over all windows: P2PFaaS ${f(oursCpu)} % of a core per node, floor ${f(bareCpu)} %: **${f(oursCpu / bareCpu, 1)}×** the bare links' cost.`,
+  `P2PFaaS sent ${f(framesOut, 2)} link frames a second per node; CPU per frame sent (and its answer received), all of a node's idle work counted: ${f(oursCpu / 100 * 1000 / framesOut, 2)} ms.`,
+  ''
+].join('\n')
+console.log('\n' + report)
+const outDir = resolve(values.out)
+await mkdir(outDir, { recursive: true })
+await writeFile(join(outDir, 'results.md'), report)
+await writeFile(join(outDir, 'results.json'), JSON.stringify({ date: startedAt, node: process.version, cores: availableParallelism(), n: N, variant, windowSeconds: WINDOW_S, ours, bare }, null, 2) + '\n')
+process.stderr.write(`Written to ${outDir}: results.md, results.json\n`)
