@@ -5,9 +5,9 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { repoPath } from '../test/helpers/cli.js'
 import { IN_FLIGHT, mapLimited, readMesh, startFleet, waitForMembership, type FleetProcess, type FleetVariant } from '../test/helpers/fleet.js'
-import { waitForQuiet } from '../test/helpers/fleet-sample.js'
+import { nodeCounters, waitForQuiet, type NodeCounters } from '../test/helpers/fleet-sample.js'
 import { createLan, type Host, type HostProcess, type Lan } from '../test/helpers/lan.js'
-import { cpuTicks, metricValue, programPid, ticksPerSecond } from '../test/helpers/proc.js'
+import { cpuTicks, programPid, ticksPerSecond } from '../test/helpers/proc.js'
 
 /**
  * What an idle node costs, over minutes rather than one 10 s window, beside its floor in the same
@@ -59,22 +59,12 @@ interface Window {
   heapTrims?: number
 }
 
-interface Counters { framesOut: number, majorGcs: number, heapTrims: number }
-
-async function countersOf (lan: Lan, urls: string[]): Promise<Counters[]> {
-  return await mapLimited(urls, IN_FLIGHT, async url => {
-    const res = await lan.get(`${url}/metrics`, 3000)
-    if (res.status !== 200) return { framesOut: NaN, majorGcs: NaN, heapTrims: NaN }
-    return {
-      framesOut: Number(/^p2pfaas_link_frames_total\{direction="out"\} (\S+)$/m.exec(res.body)?.[1] ?? NaN),
-      majorGcs: Number(/^nodejs_gc_duration_seconds_count\{kind="major"\} (\S+)$/m.exec(res.body)?.[1] ?? 0),
-      heapTrims: metricValue(res.body, 'p2pfaas_heap_trims_total')
-    }
-  })
+async function countersOf (lan: Lan, urls: string[]): Promise<NodeCounters[]> {
+  return await mapLimited(urls, IN_FLIGHT, async url => await nodeCounters(lan, url))
 }
 
 /** Consecutive windows of every process's CPU; the nodes' counters are read between windows, outside them. */
-async function sampleWindows (procs: FleetProcess[], counters?: () => Promise<Counters[]>): Promise<Window[]> {
+async function sampleWindows (procs: FleetProcess[], counters?: () => Promise<NodeCounters[]>): Promise<Window[]> {
   const pids = procs.map(p => programPid(p.proc))
   const hz = ticksPerSecond()
   const windows: Window[] = []

@@ -69,6 +69,9 @@ function linkBytes (lan: Lan): Map<string, number> {
   return new Map(links.map(l => [l.ifname, (l.stats64?.rx.bytes ?? 0) + (l.stats64?.tx.bytes ?? 0)]))
 }
 
+/** Index of the largest finite value, -1 if none. */
+const argmax = (xs: number[]): number => xs.reduce((best, x, i) => Number.isFinite(x) && (best < 0 || x > xs[best]!) ? i : best, -1)
+
 const stats = (xs: number[]): { mean: number, max: number } => {
   const ok = xs.filter(Number.isFinite)
   return { mean: mean(ok), max: ok.length > 0 ? Math.max(...ok) : NaN }
@@ -110,7 +113,7 @@ export async function sampleIdle (fleet: { lan: Lan, nodes: FleetProcess[] }, se
   const hz = ticksPerSecond()
 
   // Read before the window opens: the scrape's own work is then outside it.
-  const fullBefore = await fullCollectionsOf(fleet)
+  const fullBefore = await mapLimited(nodes, IN_FLIGHT, async node => await nodeCounters(lan, node.url))
   const bytesBefore = linkBytes(lan)
   const cpuBefore = pids.map(cpuTicks)
   const machineBefore = machineTicks()
@@ -133,15 +136,15 @@ export async function sampleIdle (fleet: { lan: Lan, nodes: FleetProcess[] }, se
     cores: machineAfter.cores,
     rssMiB: stats(rss)
   }
-  const fullAfter = await fullCollectionsOf(fleet)
-  const trims = fullAfter.map((x, i) => x.trims - fullBefore[i]!.trims)
+  const fullAfter = await mapLimited(nodes, IN_FLIGHT, async node => await nodeCounters(lan, node.url))
+  const trims = fullAfter.map((x, i) => x.heapTrims - fullBefore[i]!.heapTrims)
   const majors = fullAfter.map((x, i) => x.majorGcs - fullBefore[i]!.majorGcs)
   const sum = (xs: number[]): number | undefined => xs.some(Number.isFinite) ? xs.filter(Number.isFinite).reduce((a, b) => a + b, 0) : undefined
   sample.heapTrims = sum(trims)
   sample.majorGcs = sum(majors)
-  const busiest = cpu.reduce((best, x, i) => Number.isFinite(x) && (best < 0 || x > cpu[best]!) ? i : best, -1)
+  const busiest = argmax(cpu)
   if (busiest >= 0) sample.busiest = { node: busiest, cpuPct: cpu[busiest]!, heapTrims: trims[busiest]!, majorGcs: majors[busiest]! }
-  const largest = rss.reduce((best, x, i) => Number.isFinite(x) && (best < 0 || x > rss[best]!) ? i : best, -1)
+  const largest = argmax(rss)
   if (largest >= 0) sample.largest = { node: largest, rssMiB: rss[largest]! }
   if (nodes.some(node => node.url != null)) {
     const heaps = await mapLimited(nodes, IN_FLIGHT, async node => node.url == null ? undefined : heapOf(await lan.get(`${node.url}/metrics`, 3000)))
@@ -152,14 +155,25 @@ export async function sampleIdle (fleet: { lan: Lan, nodes: FleetProcess[] }, se
   return sample
 }
 
-/** Each node's heap trims and V8 major collections so far (NaN where it has no URL or does not export them). */
-async function fullCollectionsOf (fleet: { lan: Lan, nodes: FleetProcess[] }): Promise<Array<{ trims: number, majorGcs: number }>> {
-  return await mapLimited(fleet.nodes, IN_FLIGHT, async node => {
-    const res = node.url == null ? undefined : await fleet.lan.get(`${node.url}/metrics`, 3000)
-    if (res?.status !== 200) return { trims: NaN, majorGcs: NaN }
-    const majorGcs = Number(/^nodejs_gc_duration_seconds_count\{kind="major"\} (\S+)$/m.exec(res.body)?.[1] ?? 0)
-    return { trims: metricValue(res.body, 'p2pfaas_heap_trims_total'), majorGcs }
-  })
+export interface NodeCounters {
+  /** Link frames sent. */
+  framesOut: number
+  /** V8's major collections (`nodejs_gc_duration_seconds`, which lists a kind once it has happened). */
+  majorGcs: number
+  /** The node's own heap trims (src/heap-trim.ts). */
+  heapTrims: number
+}
+
+/** What a node's /metrics says it has sent and collected so far: NaN for a series it does not export, or no answer. */
+export async function nodeCounters (lan: Lan, url: string | undefined): Promise<NodeCounters> {
+  const res = url == null ? undefined : await lan.get(`${url}/metrics`, 3000)
+  if (res?.status !== 200) return { framesOut: NaN, majorGcs: NaN, heapTrims: NaN }
+  const gcExported = /^# TYPE nodejs_gc_duration_seconds histogram$/m.test(res.body)
+  return {
+    framesOut: Number(/^p2pfaas_link_frames_total\{direction="out"\} (\S+)$/m.exec(res.body)?.[1] ?? NaN),
+    majorGcs: gcExported ? Number(/^nodejs_gc_duration_seconds_count\{kind="major"\} (\S+)$/m.exec(res.body)?.[1] ?? 0) : NaN,
+    heapTrims: metricValue(res.body, 'p2pfaas_heap_trims_total')
+  }
 }
 
 function heapOf (res: LanAnswer): { used: number, total: number } | undefined {
