@@ -18,8 +18,11 @@ const { lpStream } = await import('@libp2p/utils')
 const { multiaddr } = await import('@multiformats/multiaddr')
 
 const PROTOCOL = '/bench/pulse/1.0.0'
-const { values } = parseArgs({ options: { every: { type: 'string', default: '2000' } } })
+const { values } = parseArgs({ options: { every: { type: 'string', default: '2000' }, mode: { type: 'string', default: 'echo' } } })
 const every = Number(values.every)
+// echo: the opener pings, the other end answers. both: each end sends on every link, nobody
+// answers. quiet: links, no frames.
+const mode = values.mode
 const node = await createLibp2p({
   addresses: { listen: ['/ip4/0.0.0.0/tcp/4001'] },
   transports: [tcp()],
@@ -29,10 +32,15 @@ const node = await createLibp2p({
   services: { identify: identify() }
 })
 const frame = new Uint8Array(12)
+const pingers = []
 const echo = async (stream, peer) => {
   console.log('linked', peer)
   const lp = lpStream(stream)
-  for (;;) await lp.write(await lp.read())
+  if (mode === 'both') pingers.push(async () => { await lp.write(frame) })
+  for (;;) {
+    const bytes = await lp.read()
+    if (mode === 'echo') await lp.write(bytes)
+  }
 }
 await node.handle(PROTOCOL, async (stream, connection) => {
   await echo(stream, connection.remotePeer.toString()).catch(() => {})
@@ -40,14 +48,17 @@ await node.handle(PROTOCOL, async (stream, connection) => {
 await node.start()
 console.log('peerId', node.peerId.toString())
 
-const pingers = []
 const dial = async (addr) => {
   for (let attempt = 0; attempt < 20; attempt++) {
     try {
       const stream = await node.dialProtocol(multiaddr(addr), PROTOCOL)
       console.log('linked', addr.split('/p2p/')[1])
       const lp = lpStream(stream)
-      pingers.push(async () => { await lp.write(frame); await lp.read() })
+      if (mode === 'echo') pingers.push(async () => { await lp.write(frame); await lp.read() })
+      if (mode === 'both') {
+        pingers.push(async () => { await lp.write(frame) })
+        void (async () => { for (;;) await lp.read() })().catch(() => {})
+      }
       return
     } catch {
       await new Promise(resolve => setTimeout(resolve, 500))

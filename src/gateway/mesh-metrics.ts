@@ -65,8 +65,8 @@ export function meshSeries (mesh: MeshSources, registers: Registry[]): void {
     () => ({ in: stats().framesIn, out: stats().framesOut }))
   countsBy('p2pfaas_link_frames_sent_total', 'Frames this node sent on its links, by what they carried (pulse: liveness only; load: a pulse with load; records, digest, want: membership)', 'kind',
     () => stats().sent)
-  countsBy('p2pfaas_link_events_total', 'Overlay links made and lost, and sessions dialled and failed', 'event',
-    () => ({ link_up: stats().linksUp, link_down: stats().linksDown, dial: stats().dials, dial_failed: stats().dialFailures }))
+  countsBy('p2pfaas_link_events_total', 'Overlay links made and lost, sessions dialled and failed, and pings sent to a link that had gone quiet (suspect_ping)', 'event',
+    () => ({ link_up: stats().linksUp, link_down: stats().linksDown, dial: stats().dials, dial_failed: stats().dialFailures, suspect_ping: stats().suspectPings }))
   countsBy('p2pfaas_link_bytes_total', 'Bytes of frames on this node\'s overlay links, by direction', 'direction',
     () => ({ in: stats().bytesIn, out: stats().bytesOut }))
   countsBy('p2pfaas_member_records_total', 'Member records received from neighbours, by verdict (rejected ones cost their sender score)', 'result', () => {

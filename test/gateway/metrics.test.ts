@@ -207,6 +207,7 @@ describe('GET /metrics', () => {
     expect(valueOf(m, 'p2pfaas_libp2p_connections', { direction: 'outbound' })).toBe(0)
     expect(valueOf(m, 'p2pfaas_mesh_links')).toBe(0)
     expect(valueOf(m, 'p2pfaas_link_frames_total', { direction: 'out' })).toBe(0)
+    expect(valueOf(m, 'p2pfaas_link_events_total', { event: 'suspect_ping' })).toBe(0)
     expect(valueOf(m, 'p2pfaas_member_records_total', { result: 'accepted' })).toBe(0)
     expect(valueOf(m, 'p2pfaas_member_records_total', { result: 'rejected' })).toBe(0)
     const info = m.samples.filter(x => x.name === 'p2pfaas_node_info')

@@ -88,7 +88,8 @@ export async function waitForQuiet (fleet: Fleet, quietMs = 4000, timeoutMs = 60
     const res = await fleet.lan.get(`${node.url}/metrics`, 3000)
     if (res.status !== 200) return NaN
     let sum = 0
-    for (const m of res.body.matchAll(/^p2pfaas_(?:link_events|member_records)_total\{[^}]*\} (\d+)/gm)) sum += Number(m[1])
+    // Links made and lost, dials, records: not suspect pings, which say nothing of the mesh's shape.
+    for (const m of res.body.matchAll(/^p2pfaas_(?:link_events_total\{event="(?:link_up|link_down|dial|dial_failed)"\}|member_records_total\{[^}]*\}) (\d+)/gm)) sum += Number(m[1])
     return sum
   })
   let last = await read()

@@ -133,6 +133,7 @@ describe('an open LAN with a stranger', () => {
     const idA = await whoIs(a)
     const idB = await whoIs(b)
     await waitFor('a and b meshed', async () => peersOf(await lan.mesh(a)).includes(idB) && peersOf(await lan.mesh(b)).includes(idA), 5000, 50)
+      .catch(err => { throw new Error(`${err.message}\n${explain([nodeA, nodeB, foreign])}`) })
     // The stranger finds them on their own mDNS tag and connects...
     await waitFor('stranger connects', () => foreign.output.some(l => l.startsWith('connect ')), 5000)
     const until = performance.now() + 2500

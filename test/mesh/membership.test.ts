@@ -112,6 +112,36 @@ describe('membership over links', () => {
     await waitFor('everyone else too', () => all.slice(0, 3).every(m => m.view.get(rogue.peerId) == null), 2000)
   })
 
+  it('an idle link whose pings land a few ms either side of the heartbeat draws no ping of its own', async () => {
+    // On a LAN the opener's scheduled ping reaches the responder a few ms before or after the
+    // responder's own tick. The rogue opens the link and pings on every other heartbeat like an
+    // honest opener, alternately 8 ms early and 8 ms late: the responder must still take the link for
+    // live and answer, never ping it as a suspect.
+    const h = 200
+    const [a] = await fleet(1, { heartbeatMs: h })
+    const rogue = await startRogue(a!)
+    started.push(rogue)
+    await rogue.send({ hello: { record: (await rogue.record({ links: [id(a!)] })).bytes, link: true, digest: 0n } })
+    await waitFor('rogue is linked', () => a!.links.linkPeers().includes(rogue.peerId), 5000)
+    const answers = (): number => rogue.frames.filter(f => f.pulse?.ping === false).length
+    // The responder's first pulse, with its load, comes as the link comes up.
+    await waitFor('the link\'s first pulse', () => answers() >= 1, 2000)
+    const answersBefore = answers()
+    const suspectBefore = a!.links.stats.suspectPings
+    const pingsSent = 12
+    let next = (Math.floor(Date.now() / (2 * h)) + 1) * 2 * h
+    for (let i = 0; i < pingsSent; i++, next += 2 * h) {
+      const at = next + (i % 2 === 0 ? -8 : 8)
+      await sleep(Math.max(0, at - Date.now()))
+      await rogue.send({ pulse: { ping: true, digest: 0n } })
+    }
+    // Every ping was answered (the link stayed up) and the responder sent no ping of its own.
+    await waitFor('answers to every ping', () => answers() - answersBefore >= pingsSent, 2000)
+    expect(rogue.frames.filter(f => f.pulse?.ping === true)).toHaveLength(0)
+    expect(a!.links.stats.suspectPings - suspectBefore).toBe(0)
+    expect(a!.links.linkPeers()).toContain(rogue.peerId)
+  })
+
   it('keeps its connections to members under --max-connections and closes idle hand-off connections', async () => {
     const all = await fleet(8, { links: 2, maxConnections: 4, heartbeatMs: 500, idleConnectionMs: 1500 })
     await waitFor('full membership', () => everyoneKnowsEveryone(all), 10_000)
