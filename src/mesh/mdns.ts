@@ -26,7 +26,10 @@ export interface MdnsDiscoveryInit {
   announceIntervalMs?: number
   /** Delay before answering a query, uniform in [min, max] ms (RFC 6762 s6, shared records). */
   answerDelayMs?: [number, number]
-  /** Do not answer a query once this many responses for the tag were seen since it arrived. */
+  /**
+   * Do not answer a query once this many responses for the tag were seen since it arrived, from
+   * nodes like this one: members for a member, isolated nodes for an isolated one.
+   */
   suppressAfterAnswers?: number
   /** Added to the answer delay while this node has no mesh: members answer first, and their answers suppress ours. */
   isolatedAnswerDelayMs?: number
@@ -100,6 +103,11 @@ type Timer = ReturnType<typeof setTimeout>
 interface WireRecord { name?: unknown, type?: unknown, ttl?: unknown, data?: unknown }
 
 const lower = (s: unknown): string | undefined => typeof s === 'string' ? s.toLowerCase() : undefined
+/** A TXT record's strings, each at most one DNS string long; anything else in it is dropped. */
+const txtStrings = (r: WireRecord): string[] => (Array.isArray(r.data) ? r.data : [r.data])
+  .map(d => typeof d === 'string' ? Buffer.from(d) : d)
+  .filter((d): d is Buffer => Buffer.isBuffer(d) && d.length <= MAX_TXT_BYTES)
+  .map(d => d.toString())
 const wire = (list: unknown): WireRecord[] => Array.isArray(list) ? list.slice(0, MAX_RECORDS) : []
 
 export function createMdnsDiscovery (init: MdnsDiscoveryInit, components: MdnsDiscoveryComponents): MdnsDiscovery {
@@ -120,7 +128,13 @@ class MdnsDiscoveryService extends TypedEventEmitter<MdnsDiscoveryEvents> implem
   private member = false
   private lastQueryAt = -Infinity
   private readonly ownQueryIds: number[] = []
-  private responsesSinceQuery = 0
+  /**
+   * Responses for the tag seen since the last query, from members of a mesh and from isolated
+   * nodes. Only answers of one's own kind can stand in for one's own: a member's answer is a way
+   * into a mesh, which another newcomer's is not; and a member's is no way in for a newcomer that
+   * cannot join that mesh (another swarm key), so it does not silence a newcomer's answer either.
+   */
+  private readonly responsesSinceQuery = { member: 0, isolated: 0 }
   /** Instance names heard lately (for the known-answer section of our queries), oldest first. */
   private readonly known = new Map<string, { at: number, ttl: number }>()
   private readonly counters: MdnsStats = { queriesSent: 0, queriesReceived: 0, answersSent: 0, answersSuppressed: 0, announcementsSent: 0, responsesReceived: 0 }
@@ -180,7 +194,7 @@ class MdnsDiscoveryService extends TypedEventEmitter<MdnsDiscoveryEvents> implem
     await new Promise<void>(resolve => { mdns.destroy(resolve) })
     this.known.clear()
     this.member = false
-    this.responsesSinceQuery = 0
+    this.responsesSinceQuery.member = this.responsesSinceQuery.isolated = 0
   }
 
   query (): void {
@@ -279,7 +293,7 @@ class MdnsDiscoveryService extends TypedEventEmitter<MdnsDiscoveryEvents> implem
     if (this.ownQueryIds.includes(packet.id ?? 0)) return
     if (!wire(packet.questions).some(q => lower(q.name) === this.tag && (q.type === 'PTR' || q.type === 'ANY'))) return
     this.counters.queriesReceived++
-    this.responsesSinceQuery = 0
+    this.responsesSinceQuery.member = this.responsesSinceQuery.isolated = 0
     if (!this.cfg.advertise) return
     // RFC 6762 s7.1: the querier already knows us (with at least half our TTL left).
     const knowsUs = wire(packet.answers).some(a =>
@@ -290,7 +304,8 @@ class MdnsDiscoveryService extends TypedEventEmitter<MdnsDiscoveryEvents> implem
     const later = this.components.isolated() ? this.cfg.isolatedAnswerDelayMs : 0
     this.setTimer('answer', later + min + this.rng() * (max - min), () => {
       // RFC 6762 s7.4 in spirit: enough others answered already, the querier has what it needs.
-      if (this.responsesSinceQuery >= this.cfg.suppressAfterAnswers) this.counters.answersSuppressed++
+      const like = this.responsesSinceQuery[this.components.isolated() ? 'isolated' : 'member']
+      if (like >= this.cfg.suppressAfterAnswers) this.counters.answersSuppressed++
       else this.send('answersSent')
     })
   }
@@ -300,17 +315,14 @@ class MdnsDiscoveryService extends TypedEventEmitter<MdnsDiscoveryEvents> implem
     const records = [...answers, ...wire(packet.additionals)]
     const ptrs = answers.filter(a => a.type === 'PTR' && lower(a.name) === this.tag && typeof a.data === 'string')
     if (ptrs.length === 0) return
-    this.responsesSinceQuery++
+    const fromMember = records.some(r => r.type === 'TXT' && txtStrings(r).includes(MEMBER_TXT))
+    this.responsesSinceQuery[fromMember ? 'member' : 'isolated']++
     let foreign = false
     for (const ptr of ptrs.slice(0, 4)) {
       const name = (ptr.data as string).toLowerCase()
       if (name === this.fqdn) continue
       foreign = true
-      const strings = records.filter(r => r.type === 'TXT' && lower(r.name) === name)
-        .flatMap(r => Array.isArray(r.data) ? r.data : [r.data])
-        .map(d => typeof d === 'string' ? Buffer.from(d) : d)
-        .filter((d): d is Buffer => Buffer.isBuffer(d) && d.length <= MAX_TXT_BYTES)
-        .map(d => d.toString())
+      const strings = records.filter(r => r.type === 'TXT' && lower(r.name) === name).flatMap(txtStrings)
       const txt = strings.filter(s => s.startsWith('dnsaddr='))
       if (txt.length === 0 || txt.length > MAX_ADDRESSES) continue
       const peer = this.parsePeer(txt.map(s => s.slice('dnsaddr='.length)))

@@ -191,6 +191,36 @@ describe('mDNS discovery on a LAN of namespaces', () => {
     for (const a of lonerAnswers) expect(a.t - asked.t).toBeGreaterThanOrEqual(165)
   }, 60_000)
 
+  it('members\' answers do not silence an isolated host\'s: a newcomer that cannot join their mesh still finds the other newcomer', async () => {
+    // Three members of a mesh (of another swarm key, say) answer every query first. The loner's
+    // answer comes later; it is the seeker's only way to another node like itself, so it is sent.
+    lan = createLan(0)
+    const listener = await startListener(lan)
+    const members = Array.from({ length: 3 }, () => startHost(lan!, {}, 'member'))
+    const loner = startHost(lan, { maxQueryIntervalMs: 60_000 }, 'isolated')
+    const seeker = startHost(lan, { advertise: false, maxQueryIntervalMs: 60_000 }, 'isolated')
+    await event(seeker, e => e.ev === 'ready', 'ready', 20_000)
+    await go([...members, loner])
+    const queriesFrom = (h: Proc): Packet[] => packets(listener).filter(p => p.from === h.host.ip && p.kind === 'query')
+    // The loner asks at 0, 1, 3 and 7 s: the seeker asks after its third query's answers have passed.
+    await waitFor('three queries from the loner', () => queriesFrom(loner).length >= 3, 10_000, 20)
+    await until(queriesFrom(loner)[2]!.t + 700)
+    send(seeker, 'start')
+    const asked = await waitFor('the seeker\'s query', () => queriesFrom(seeker)[0], 3000, 10)
+    const lonerAddr = `/ip4/${loner.host.ip}/tcp/4001`
+    const found = await event(seeker, e => e.ev === 'peer' && e.addrs[0] === lonerAddr, 'the seeker hears the loner', 3000)
+    expect(found.member).toBe(false)
+    // The listener stamps a packet when it has read it, a little after the seeker may have.
+    const by = found.t + 100
+    const answersBefore = (from: Proc): Packet[] => packets(listener).filter(p => p.from === from.host.ip && p.kind === 'response' && p.t > asked.t && p.t < by)
+    // The members answered first, all three, and the loner still did.
+    for (const m of members) expect(answersBefore(m)).toHaveLength(1)
+    expect(answersBefore(loner)).toHaveLength(1)
+    // All of it answered the seeker's first query: nobody else asked meanwhile, and the seeker had not asked again.
+    expect(packets(listener).filter(p => p.kind === 'query' && p.t > asked.t && p.t < by && p.from !== seeker.host.ip)).toEqual([])
+    expect(queriesFrom(seeker).filter(q => q.t < found.t)).toHaveLength(1)
+  }, 60_000)
+
   it('an isolated host backs off 1, 2, 4, 4 s; known answers silence the responder; a member is quiet; isolation again restarts both', async () => {
     lan = createLan(0)
     const listener = await startListener(lan)
