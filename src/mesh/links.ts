@@ -384,11 +384,12 @@ export class LinkManager {
     const silentMs = (SILENT_HEARTBEATS - 0.5) * h
     // The (wall-clock) heartbeat this tick stands for: pings go out on the same ones everywhere
     // (see scheduleTick). A link is quiet this heartbeat if nothing came since the one before began,
-    // give or take the clocks' difference; the heartbeat's start is put in this.now()'s time.
+    // give or take the clocks' difference (that start put in this.now()'s time), nor since this
+    // node's previous tick: after a stall of its own, the whole time since is its own heartbeat.
     const wall = Date.now()
     const beat = Math.round(wall / h)
     const pingTick = beat % PING_EVERY === 0
-    const quietBefore = now - (wall - (beat - 1) * h) - QUIET_SLACK * h
+    const quietBefore = Math.min(now - elapsed, now - (wall - (beat - 1) * h) - QUIET_SLACK * h)
     for (const s of [...this.sessions.values()]) {
       if (s.role === 'link') {
         if (s.lastHeard < quietBefore) s.quietTicks++
