@@ -23,8 +23,8 @@ import type { TypedEventEmitter } from 'main-event'
  * for SUSPECT_AFTER heartbeats is pinged at once, by either end; one quiet for SILENT_HEARTBEATS is
  * dead: its connection is dropped and the link leaves both records. So a neighbour that stops
  * answering is dropped 3 to 4 heartbeats after its last word, while an idle link costs one round
- * trip every 2 heartbeats (each message costs both ends about 0.1 ms of CPU in the libp2p stack:
- * that, not bytes, is what an idle node spends on its links).
+ * trip every 2 heartbeats (each message costs an idle node 1 to 2 ms of CPU, most of it in waking
+ * up for it: that, not bytes, is what an idle node spends on its links; protocols/load.md).
  */
 export const PING_EVERY = 2
 const SUSPECT_AFTER = 2

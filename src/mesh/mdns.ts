@@ -31,7 +31,7 @@ export interface MdnsDiscoveryInit {
    * nodes like this one: members for a member, isolated nodes for an isolated one.
    */
   suppressAfterAnswers?: number
-  /** Added to the answer delay while this node has no mesh: members answer first, and their answers suppress ours. */
+  /** Added to the answer delay while this node has no mesh: members answer first, so a newcomer hears them first. */
   isolatedAnswerDelayMs?: number
   rng?: () => number
   /** multicast-dns socket options, for tests; default 224.0.0.251:5353. */
