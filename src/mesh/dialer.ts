@@ -157,7 +157,8 @@ export class Dialer {
       this.lastSyncAt = now
       void this.open({ peer, addrs: [peer != null ? addr.decapsulateCode(421) : addr] }, false)
     }
-    for (const [peer, h] of this.heard) if (now - h.at > HEARD_FOR_MS) this.heard.delete(peer)
+    // Forgotten too: a peer that identify showed is no P2PFaaS node (heard before it was marked).
+    for (const [peer, h] of this.heard) if (now - h.at > HEARD_FOR_MS || this.c.gates.isForeign(peer)) this.heard.delete(peer)
     // Members of a mesh first (another newcomer knows no one), then the rest: one that cannot be
     // joined (another swarm key, gone) backs off and leaves its turn to the next. In random order,
     // so that a fleet starting together does not all dial the first node it heard.

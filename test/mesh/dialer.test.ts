@@ -36,11 +36,12 @@ async function hear (discovery: Discovery, member = false, host = 9): Promise<st
  * a busy LAN. What the dialer tried is kept in `dialled`; `clock` is its time, and its rng always
  * draws 0 (so a member is always among the two that look again at a stranger).
  */
-async function standIn (role: 'member' | 'newcomer'): Promise<{ dialer: Dialer, discovery: Discovery, dialled: string[], learn: (n: number) => void, clock: { t: number } }> {
+async function standIn (role: 'member' | 'newcomer'): Promise<{ dialer: Dialer, discovery: Discovery, dialled: string[], learn: (n: number) => void, clock: { t: number }, gates: PeerGates }> {
   const self = (await newPeer()).toString()
   const dialled: string[] = []
   const discovery: Discovery = new TypedEventEmitter()
   const clock = { t: 0 }
+  const gates = new PeerGates({ now: () => clock.t, rng: () => 0.5 })
   let started = true
   let known: string[] = []
   const table = {
@@ -62,7 +63,7 @@ async function standIn (role: 'member' | 'newcomer'): Promise<{ dialer: Dialer, 
       }
     },
     membership: { self, table },
-    gates: new PeerGates({ now: () => clock.t, rng: () => 0.5 }),
+    gates,
     links: {
       started: () => started,
       hasSession: () => false,
@@ -82,7 +83,7 @@ async function standIn (role: 'member' | 'newcomer'): Promise<{ dialer: Dialer, 
   dialer.stop = () => { started = false; stop() }
   dialer.start()
   const learn = (n: number): void => { known = Array.from({ length: n }, (_, i) => `member-${i}`) }
-  return { dialer, discovery, dialled, learn, clock }
+  return { dialer, discovery, dialled, learn, clock, gates }
 }
 
 describe('the dialer, hearing a stranger', () => {
@@ -161,6 +162,18 @@ describe('the dialer, joining through peers heard on the LAN', () => {
     dialer.dial(clock.t)
     expect(dialled).toHaveLength(1)
     expect(dialled[0]).toContain(fellow)
+    dialer.stop()
+  })
+
+  it('never dials again a peer heard on the LAN that turned out to be no P2PFaaS node', async () => {
+    const { dialer, discovery, dialled, clock, gates } = await standIn('newcomer')
+    const stranger = await hear(discovery, false, 7)
+    // Identify (on the stranger's own dial in, say) showed an unrelated libp2p node.
+    gates.markForeign(stranger)
+    const fellow = await hear(discovery, false, 8)
+    for (clock.t = 1000; clock.t <= 5000; clock.t += 1000) dialer.dial(clock.t)
+    expect(dialled.join(' ')).not.toContain(stranger)
+    expect(dialled.join(' ')).toContain(fellow)
     dialer.stop()
   })
 
