@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { IN_FLIGHT, isLink, mapLimited, readMesh, type Fleet, type FleetProcess } from './fleet.js'
-import type { Host, Lan, LanAnswer } from './lan.js'
+import type { Host, Lan } from './lan.js'
 import { cpuTicks, machineTicks, metricValue, programPid, rssMiB, ticksPerSecond } from './proc.js'
 
 export { cpuSeconds, programPid } from './proc.js'
@@ -148,10 +148,10 @@ export async function sampleIdle (fleet: { lan: Lan, nodes: FleetProcess[] }, se
   const largest = argmax(rss)
   if (largest >= 0) sample.largest = { node: largest, rssMiB: rss[largest]! }
   if (nodes.some(node => node.url != null)) {
-    const heaps = await mapLimited(nodes, IN_FLIGHT, async node => node.url == null ? undefined : heapOf(await lan.get(`${node.url}/metrics`, 3000)))
-    const known = heaps.flatMap(h => h != null && Number.isFinite(h.used) ? [h.used] : [])
+    const known = fullAfter.flatMap(c => Number.isFinite(c.heapUsedMiB) ? [c.heapUsedMiB] : [])
     if (known.length > 0) sample.heapUsedMiB = stats(known)
-    if (sample.largest != null) sample.largest = { ...sample.largest, heapUsedMiB: heaps[largest]?.used, heapTotalMiB: heaps[largest]?.total }
+    const finite = (x: number | undefined): number | undefined => Number.isFinite(x) ? x : undefined
+    if (sample.largest != null) sample.largest = { ...sample.largest, heapUsedMiB: finite(fullAfter[largest]?.heapUsedMiB), heapTotalMiB: finite(fullAfter[largest]?.heapTotalMiB) }
   }
   return sample
 }
@@ -163,24 +163,24 @@ export interface NodeCounters {
   majorGcs: number
   /** The node's own heap trims (src/heap-trim.ts). */
   heapTrims: number
+  /** V8's heap now (MiB): not a counter, but read from the same scrape. */
+  heapUsedMiB: number
+  heapTotalMiB: number
 }
 
 /** What a node's /metrics says it has sent and collected so far: NaN for a series it does not export, or no answer. */
 export async function nodeCounters (lan: Lan, url: string | undefined): Promise<NodeCounters> {
   const res = url == null ? undefined : await lan.get(`${url}/metrics`, 3000)
-  if (res?.status !== 200) return { framesOut: NaN, majorGcs: NaN, heapTrims: NaN }
+  if (res?.status !== 200) return { framesOut: NaN, majorGcs: NaN, heapTrims: NaN, heapUsedMiB: NaN, heapTotalMiB: NaN }
   const gcExported = /^# TYPE nodejs_gc_duration_seconds histogram$/m.test(res.body)
+  const mib = (name: string): number => metricValue(res.body, name) / 1024 / 1024
   return {
     framesOut: Number(/^p2pfaas_link_frames_total\{direction="out"\} (\S+)$/m.exec(res.body)?.[1] ?? NaN),
     majorGcs: gcExported ? Number(/^nodejs_gc_duration_seconds_count\{kind="major"\} (\S+)$/m.exec(res.body)?.[1] ?? 0) : NaN,
-    heapTrims: metricValue(res.body, 'p2pfaas_heap_trims_total')
+    heapTrims: metricValue(res.body, 'p2pfaas_heap_trims_total'),
+    heapUsedMiB: mib('nodejs_heap_size_used_bytes'),
+    heapTotalMiB: mib('nodejs_heap_size_total_bytes')
   }
-}
-
-function heapOf (res: LanAnswer): { used: number, total: number } | undefined {
-  if (res.status !== 200) return undefined
-  const mib = (name: string): number => metricValue(res.body, name) / 1024 / 1024
-  return { used: mib('nodejs_heap_size_used_bytes'), total: mib('nodejs_heap_size_total_bytes') }
 }
 
 const percentile = (sorted: number[], p: number): number | null =>
