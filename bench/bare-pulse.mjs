@@ -2,8 +2,9 @@
 // long-lived stream on each connection and, on the streams it opened, sends a 12-byte frame every
 // `--every` ms on the wall clock's boundaries, which the other end echoes at once. That is what a
 // P2PFaaS link does while idle (a ping every 2 heartbeats, answered), with nothing else: no
-// records, no view, no HTTP. Reads "dial <multiaddr>" lines on stdin; prints "peerId <id>" once
-// listening and "linked <peer>" for each stream, opened or accepted.
+// records, no view, no HTTP. `--mode both`: each end sends on every stream and nobody answers (as
+// many frames); `--mode quiet`: the streams and no frames. Reads "dial <multiaddr>" lines on stdin;
+// prints "peerId <id>" once listening and "linked <peer>" for each stream, opened or accepted.
 if (typeof Promise.withResolvers !== 'function') {
   Promise.withResolvers = () => { let resolve, reject; const promise = new Promise((res, rej) => { resolve = res; reject = rej }); return { promise, resolve, reject } }
 }
@@ -20,9 +21,11 @@ const { multiaddr } = await import('@multiformats/multiaddr')
 const PROTOCOL = '/bench/pulse/1.0.0'
 const { values } = parseArgs({ options: { every: { type: 'string', default: '2000' }, mode: { type: 'string', default: 'echo' } } })
 const every = Number(values.every)
-// echo: the opener pings, the other end answers. both: each end sends on every link, nobody
-// answers. quiet: links, no frames.
 const mode = values.mode
+if (!['echo', 'both', 'quiet'].includes(mode) || !(every >= 10)) {
+  console.error('bare-pulse: --mode is echo, both or quiet; --every is at least 10 (ms)')
+  process.exit(2)
+}
 const node = await createLibp2p({
   addresses: { listen: ['/ip4/0.0.0.0/tcp/4001'] },
   transports: [tcp()],
@@ -33,32 +36,28 @@ const node = await createLibp2p({
 })
 const frame = new Uint8Array(12)
 const pingers = []
-const echo = async (stream, peer) => {
+/** What a stream does, by mode and by which end opened it. */
+const serve = (stream, peer, opened) => {
   console.log('linked', peer)
   const lp = lpStream(stream)
+  if (mode === 'echo' && opened) { pingers.push(async () => { await lp.write(frame); await lp.read() }); return }
   if (mode === 'both') pingers.push(async () => { await lp.write(frame) })
-  for (;;) {
-    const bytes = await lp.read()
-    if (mode === 'echo') await lp.write(bytes)
-  }
+  void (async () => {
+    for (;;) {
+      const bytes = await lp.read()
+      if (mode === 'echo') await lp.write(bytes)
+    }
+  })().catch(() => {})
 }
-await node.handle(PROTOCOL, async (stream, connection) => {
-  await echo(stream, connection.remotePeer.toString()).catch(() => {})
-}, { maxInboundStreams: 256, maxOutboundStreams: 256 })
+await node.handle(PROTOCOL, (stream, connection) => { serve(stream, connection.remotePeer.toString(), false) },
+  { maxInboundStreams: 256, maxOutboundStreams: 256 })
 await node.start()
 console.log('peerId', node.peerId.toString())
 
 const dial = async (addr) => {
   for (let attempt = 0; attempt < 20; attempt++) {
     try {
-      const stream = await node.dialProtocol(multiaddr(addr), PROTOCOL)
-      console.log('linked', addr.split('/p2p/')[1])
-      const lp = lpStream(stream)
-      if (mode === 'echo') pingers.push(async () => { await lp.write(frame); await lp.read() })
-      if (mode === 'both') {
-        pingers.push(async () => { await lp.write(frame) })
-        void (async () => { for (;;) await lp.read() })().catch(() => {})
-      }
+      serve(await node.dialProtocol(multiaddr(addr), PROTOCOL), addr.split('/p2p/')[1], true)
       return
     } catch {
       await new Promise(resolve => setTimeout(resolve, 500))
