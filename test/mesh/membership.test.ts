@@ -279,10 +279,14 @@ describe('the view digest', () => {
     const loads = Array.from({ length: 6 }, (_, i) => { const l = new ManualLoad(); l.set({ functions: [{ name: `fn-${i}`, queued: 0, running: 0, capacity: 2 }], totals: { queued: 0, running: 0, capacity: 2 } }); return l })
     // A 250 ms heartbeat: a link falls silent after 3 heartbeats, and at 100 ms a loaded machine's
     // stall of a third of a second dropped one (a real change, rightly synced) and failed the test.
-    const seed = track(await loopbackMesh({ heartbeatMs: 250, load: loads[0] }))
-    const all = [seed, ...await Promise.all(loads.slice(1).map(async load => track(await loopbackMesh({ heartbeatMs: 250, load, bootstrap: [first(seed)] }))))]
+    // A node opens half its target itself (links: 10, so 5) and is opened the rest: here each opens a
+    // link to each of the five others, so every pair links whatever the order. (With 8, a node opens
+    // 4: two nodes that each opened theirs to the four others are never linked, rightly, and the
+    // wait below timed out once in CI.)
+    const seed = track(await loopbackMesh({ heartbeatMs: 250, links: 10, load: loads[0] }))
+    const all = [seed, ...await Promise.all(loads.slice(1).map(async load => track(await loopbackMesh({ heartbeatMs: 250, links: 10, load, bootstrap: [first(seed)] }))))]
     await waitFor('full membership', () => everyoneKnowsEveryone(all), 10_000)
-    // Six nodes and 8 links wanted: every pair links; then nothing changes any more.
+    // Every pair linked; then nothing changes any more.
     await waitFor('every pair linked', () => all.every(m => m.links.linkPeers().length === 5), 10_000)
     // One digest, and no node holding back a new version of its own record (links gained while the
     // mesh formed go out paced, up to a second later).
