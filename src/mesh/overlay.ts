@@ -52,8 +52,13 @@ export interface DialPlan {
 }
 
 export function chooseDials (s: OverlayState, rng: () => number): DialPlan {
-  const own = ownLinks(s.targetLinks) - s.outbound
-  const want = Math.min(s.targetLinks - s.links - s.pending, own - s.pending, MAX_PARALLEL_DIALS - s.pending)
+  // A node with no link at all (a partition cut it off from its neighbours, or they died) tries as
+  // many members at once as it may dial, not just its share: a dial to a member across the
+  // partition hangs until its timeout, and a node whose two picks were both over there stayed cut
+  // off from its own side for those seconds.
+  const share = s.links === 0 ? Math.max(ownLinks(s.targetLinks), MAX_PARALLEL_DIALS) : ownLinks(s.targetLinks)
+  const own = share - s.outbound
+  const want = Math.min(Math.max(s.targetLinks, share) - s.links - s.pending, own - s.pending, MAX_PARALLEL_DIALS - s.pending)
   let links: string[] = []
   if (want > 0) {
     // Reachable members first (the mesh is there, this node just needs more neighbours); with

@@ -45,6 +45,22 @@ describe('overlay: whom a node dials', () => {
     expect(links.sort()).toEqual(['a', 'b', 'c'])
   })
 
+  it('with no link at all, tries as many members at once as it may dial, whatever its target', () => {
+    // Cut off by a partition: 5 members it knows, 3 of them across it (their dials hang). With
+    // --links 3 it opens 2 itself; with no link left it tries 4, so one is always on its own side.
+    const cutOff = state({ targetLinks: 3, maxLinks: 5, reachable: [], unreachable: ['a1', 'a2', 'a3', 'b1', 'b2'], lost: ['a1', 'a2', 'a3', 'b1', 'b2'], reachableCount: 1 })
+    for (let seed = 1; seed <= 50; seed++) {
+      const { links } = chooseDials(cutOff, rng(seed))
+      expect(links).toHaveLength(4)
+      expect(links.some(p => p.startsWith('b'))).toBe(true)
+    }
+    // Four in flight already: nothing more until one ends.
+    expect(chooseDials({ ...cutOff, pending: 4 }, rng()).links).toHaveLength(0)
+    // One link up: back to its own share (2), already taken by the dials in flight.
+    expect(chooseDials({ ...cutOff, links: 1, outbound: 1, pending: 3 }, rng()).links).toHaveLength(0)
+    expect(chooseDials({ ...cutOff, links: 1, outbound: 1, pending: 0 }, rng()).links).toHaveLength(1)
+  })
+
   it('redials only members it once reached (a partition), never a newcomer it only has the record of', () => {
     const few = state({ reachable: members(3), reachableCount: 4, links: 4, outbound: 4 })
     const redials = (over: Partial<OverlayState>): Set<string | undefined> =>
