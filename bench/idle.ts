@@ -4,7 +4,7 @@ import { availableParallelism, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { repoPath } from '../test/helpers/cli.js'
-import { IN_FLIGHT, mapLimited, readMesh, startFleet, waitForMembership, type FleetProcess, type FleetVariant } from '../test/helpers/fleet.js'
+import { IN_FLIGHT, mapLimited, readMesh, startFleet, waitForMembership, type FleetVariant } from '../test/helpers/fleet.js'
 import { nodeCounters, waitForQuiet, type NodeCounters } from '../test/helpers/fleet-sample.js'
 import { createLan, type Host, type HostProcess, type Lan } from '../test/helpers/lan.js'
 import { cpuTicks, programPid, ticksPerSecond } from '../test/helpers/proc.js'
@@ -14,10 +14,11 @@ import { cpuTicks, programPid, ticksPerSecond } from '../test/helpers/proc.js'
  * run: N P2PFaaS nodes on a LAN of network namespaces, formed and settled, then their CPU read in
  * consecutive windows with the link frames they sent and the full collections they made (V8's, and
  * the node's own heap trims) in each. The floor is N bare libp2p nodes (bench/bare-pulse.mjs) on
- * the same kind of LAN, with as many links per node, each pinged and answered on the same
- * wall-clock schedule: the cost of the links' liveness in libp2p itself, on this machine. The
- * ratio of the two is what the overlay adds; the floor alone says what this machine charges for
- * a frame (the same code measures twice as much on some machines as on others).
+ * a LAN of their own, with as many links per node, each pinged and answered on the same
+ * wall-clock schedule: the cost of the links' liveness in libp2p itself, on this machine. Both
+ * fleets run at once and every window reads both, so the ratio of the two (what the overlay adds)
+ * is read under the same noise; the floor alone says what this machine charges for a frame (the
+ * same code measures twice as much on some machines as on others).
  *   npm run bench:idle                          (N=8, bootstrap, 2 minutes of 10 s windows)
  *   npm run bench:idle -- 32 --variant mdns --minutes 3 --out DIR
  */
@@ -63,35 +64,47 @@ async function countersOf (lan: Lan, urls: string[]): Promise<NodeCounters[]> {
   return await mapLimited(urls, IN_FLIGHT, async url => await nodeCounters(lan, url))
 }
 
-/** Consecutive windows of every process's CPU; the nodes' counters are read between windows, outside them. */
-async function sampleWindows (procs: FleetProcess[], counters?: () => Promise<NodeCounters[]>): Promise<Window[]> {
-  const pids = procs.map(p => programPid(p.proc))
+/** One fleet as the sampler sees it: its processes, and (ours only) the counters read between windows. */
+interface Side { pids: Array<number | undefined>, counters?: () => Promise<NodeCounters[]> }
+
+/**
+ * Consecutive windows over both fleets at once: each window reads every process of ours and of the
+ * floor at the same instants, so a neighbour's burst on this shared machine lands in both (the bare
+ * floor's windows ranged 0.3 to 1.1 % here, one after the other, for the same idle nodes). The
+ * ratio is then read window by window. Our nodes' counters are read between windows, outside them.
+ */
+async function sampleWindows (ours: Side, bare: Side): Promise<{ ours: Window[], bare: Window[] }> {
   const hz = ticksPerSecond()
-  const windows: Window[] = []
-  let before = counters != null ? await counters() : undefined
+  const out = { ours: [] as Window[], bare: [] as Window[] }
+  let before = ours.counters != null ? await ours.counters() : undefined
   for (let w = 0; w < WINDOWS; w++) {
     const t0 = performance.now()
-    const ticks0 = pids.map(cpuTicks)
+    const o0 = ours.pids.map(cpuTicks)
+    const b0 = bare.pids.map(cpuTicks)
     await sleep(WINDOW_S * 1000)
-    const ticks1 = pids.map(cpuTicks)
+    const o1 = ours.pids.map(cpuTicks)
+    const b1 = bare.pids.map(cpuTicks)
     const secs = (performance.now() - t0) / 1000
-    const win: Window = { cpu: pids.map((_, i) => (ticks1[i]! - ticks0[i]!) / hz / secs * 100) }
-    if (counters != null && before != null) {
-      const after = await counters()
+    const pct = (a: number[], b: number[]): number[] => a.map((x, i) => (b[i]! - x) / hz / secs * 100)
+    const win: Window = { cpu: pct(o0, o1) }
+    if (ours.counters != null && before != null) {
+      const after = await ours.counters()
       win.framesOut = after.map((c, i) => (c.framesOut - before![i]!.framesOut) / secs)
       win.majorGcs = after.reduce((s, c, i) => s + c.majorGcs - before![i]!.majorGcs, 0)
       win.heapTrims = after.reduce((s, c, i) => s + c.heapTrims - before![i]!.heapTrims, 0)
       before = after
     }
-    windows.push(win)
-    log(`window ${w + 1}/${WINDOWS}: ${f(mean(win.cpu))} % of a core per node (busiest ${f(Math.max(...win.cpu))})`)
+    out.ours.push(win)
+    out.bare.push({ cpu: pct(b0, b1) })
+    log(`window ${w + 1}/${WINDOWS}: ${f(mean(win.cpu))} % of a core per node, floor ${f(mean(out.bare.at(-1)!.cpu))} (busiest ${f(Math.max(...win.cpu))}, ${f(Math.max(...out.bare.at(-1)!.cpu))})`)
   }
-  return windows
+  return out
 }
 
-interface OursResult { links: number[], windows: Window[] }
+interface Sampled { links: number[], bareLinks: number, ours: Window[], bare: Window[] }
 
-async function runOurs (): Promise<OursResult> {
+/** Our fleet formed and settled, then the floor beside it, then both sampled together. */
+async function run (): Promise<Sampled> {
   log(`N=${N} ${variant}: P2PFaaS nodes`)
   const fleet = await startFleet({ n: N, variant, wave: 4, pace: 'boot' })
   try {
@@ -100,19 +113,28 @@ async function runOurs (): Promise<OursResult> {
     if (await waitForQuiet(fleet) == null) throw new Error('the mesh was still changing after 60 s')
     const views = await mapLimited(fleet.nodes, IN_FLIGHT, async node => await readMesh(fleet.lan, node.url))
     const links = views.map(v => v?.peers.filter(p => p.link === true).length ?? NaN)
-    log(`settled; ${f(mean(links), 1)} links per node; ${WINDOWS} windows of ${WINDOW_S} s`)
-    const windows = await sampleWindows(fleet.nodes, async () => await countersOf(fleet.lan, fleet.nodes.map(n => n.url)))
-    return { links, windows }
+    const meanLinks = mean(links.filter(Number.isFinite))
+    log(`settled; ${f(meanLinks, 1)} links per node`)
+    const k = Math.max(1, Math.min(Math.floor((N - 1) / 2), Math.round(meanLinks / 2)))
+    const bare = await startBare(k)
+    try {
+      log(`both fleets up; ${WINDOWS} windows of ${WINDOW_S} s`)
+      const counters = async (): Promise<NodeCounters[]> => await countersOf(fleet.lan, fleet.nodes.map(n => n.url))
+      const windows = await sampleWindows({ pids: fleet.nodes.map(p => programPid(p.proc)), counters }, { pids: bare.procs.map(p => programPid(p)) })
+      return { links, bareLinks: 2 * k, ...windows }
+    } finally {
+      await bare.lan.destroy()
+    }
   } finally {
     await fleet.destroy()
   }
 }
 
 /**
- * The floor: node j opens a link to nodes j+1 .. j+k (around the ring), so every node has 2k links,
- * k = half the P2PFaaS fleet's mean links rounded (at least 1).
+ * The floor, on a LAN of its own: node j opens a link to nodes j+1 .. j+k (around the ring), so
+ * every node has 2k links, k = half the P2PFaaS fleet's mean links rounded (at least 1).
  */
-async function runBare (k: number): Promise<{ links: number, windows: Window[] }> {
+async function startBare (k: number): Promise<{ lan: Lan, procs: HostProcess[] }> {
   log(`N=${N}: bare libp2p nodes, ${2 * k} links each, a ping every ${PING_EVERY_MS} ms on each`)
   const lan = createLan(N)
   try {
@@ -137,35 +159,38 @@ async function runBare (k: number): Promise<{ links: number, windows: Window[] }
     })
     await until('linked', () => procs.every(p => linked(p.proc) >= 2 * k))
     await sleep(2 * PING_EVERY_MS)
-    return { links: 2 * k, windows: await sampleWindows(procs) }
-  } finally {
+    return { lan, procs: procs.map(p => p.proc) }
+  } catch (err) {
     await lan.destroy()
+    throw err
   }
 }
 
 const startedAt = new Date().toISOString()
 const loadAtStart = loadavg()
-const ours = await runOurs()
+const sampled = await run()
+const ours = { links: sampled.links, windows: sampled.ours }
+const bare = { links: sampled.bareLinks, windows: sampled.bare }
 const meanLinks = mean(ours.links.filter(Number.isFinite))
-const k = Math.max(1, Math.min(Math.floor((N - 1) / 2), Math.round(meanLinks / 2)))
-const bare = await runBare(k)
 
 const perWindow = (ws: Window[]): number[] => ws.map(w => mean(w.cpu))
 const oursCpu = mean(perWindow(ours.windows))
 const bareCpu = mean(perWindow(bare.windows))
 const framesOut = mean(ours.windows.map(w => mean(w.framesOut ?? [NaN])))
-const rows = ours.windows.map((w, i) => `| ${i + 1} | ${f(mean(w.cpu))} | ${f(Math.max(...w.cpu))} | ${f(mean(w.framesOut ?? [NaN]), 1)} | ${w.majorGcs ?? '–'} | ${w.heapTrims ?? '–'} | ${f(mean(bare.windows[i]?.cpu ?? [NaN]))} | ${f(Math.max(...(bare.windows[i]?.cpu ?? [NaN])))} |`)
+const ratios = ours.windows.map((w, i) => mean(w.cpu) / mean(bare.windows[i]!.cpu)).sort((a, b) => a - b)
+const medianRatio = (ratios[(ratios.length - 1) >> 1]! + ratios[ratios.length >> 1]!) / 2
+const rows = ours.windows.map((w, i) => `| ${i + 1} | ${f(mean(w.cpu))} | ${f(Math.max(...w.cpu))} | ${f(mean(w.framesOut ?? [NaN]), 1)} | ${w.majorGcs ?? '–'} | ${w.heapTrims ?? '–'} | ${f(mean(bare.windows[i]!.cpu))} | ${f(Math.max(...bare.windows[i]!.cpu))} | ${f(mean(w.cpu) / mean(bare.windows[i]!.cpu), 1)} |`)
 const report = [
   `# Idle cost per node over ${WINDOWS} windows of ${WINDOW_S} s (${startedAt})`,
   '',
-  `Node ${process.version}, ${availableParallelism()} cores, load average at start ${loadAtStart.map(l => l.toFixed(2)).join(' ')}. N=${N}, ${variant}; P2PFaaS nodes with default flags, started in waves of 4, sampled once formed and settled.`,
+  `Node ${process.version}, ${availableParallelism()} cores, load average at start ${loadAtStart.map(l => l.toFixed(2)).join(' ')}. N=${N}, ${variant}; P2PFaaS nodes with default flags, started in waves of 4, sampled once formed and settled, in the same windows as the floor (both fleets running).`,
   `Floor: ${N} bare libp2p nodes (bench/bare-pulse.mjs: tcp, noise, yamux, identify), ${bare.links} links each (P2PFaaS: ${f(meanLinks, 1)} on average), a 12-byte ping every ${PING_EVERY_MS / 1000} s on each link, echoed.`,
   '',
-  '| window | P2PFaaS CPU % per node, mean | busiest | link frames out per node per s | V8 major collections (all nodes) | heap trims (all nodes) | floor CPU % per node, mean | busiest |',
-  '|---|---|---|---|---|---|---|---|',
+  '| window | P2PFaaS CPU % per node, mean | busiest | link frames out per node per s | V8 major collections (all nodes) | heap trims (all nodes) | floor CPU % per node, mean | busiest | ratio |',
+  '|---|---|---|---|---|---|---|---|---|',
   ...rows,
   '',
-  `Over all windows: P2PFaaS ${f(oursCpu)} % of a core per node, floor ${f(bareCpu)} %: **${f(oursCpu / bareCpu, 1)}×** the bare links' cost.`,
+  `Over all windows: P2PFaaS ${f(oursCpu)} % of a core per node, floor ${f(bareCpu)} %: **${f(oursCpu / bareCpu, 1)}×** the bare links' cost (median of the windows' ratios ${f(medianRatio, 2)}, from ${f(ratios[0]!, 2)} to ${f(ratios.at(-1)!, 2)}).`,
   `P2PFaaS sent ${f(framesOut, 2)} link frames a second per node; CPU per frame sent (and its answer received), all of a node's idle work counted: ${f(oursCpu / 100 * 1000 / framesOut, 2)} ms.`,
   ''
 ].join('\n')

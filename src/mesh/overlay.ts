@@ -52,11 +52,12 @@ export interface DialPlan {
 }
 
 export function chooseDials (s: OverlayState, rng: () => number): DialPlan {
-  // A node with no link at all (a partition cut it off from its neighbours, or they died) tries as
-  // many members at once as it may dial, not just its share: a dial to a member across the
-  // partition hangs until its timeout, and a node whose two picks were both over there stayed cut
-  // off from its own side for those seconds.
-  const share = s.links === 0 ? Math.max(ownLinks(s.targetLinks), MAX_PARALLEL_DIALS) : ownLinks(s.targetLinks)
+  // A node cut off (no link left, members it once reached lost: a partition, or its neighbours
+  // died) tries as many members at once as it may dial, not just its share: a dial to a member
+  // across the partition hangs until its timeout, and a node whose two picks were both over there
+  // stayed cut off from its own side for those seconds. A joiner has lost nobody: its share.
+  const cutOff = s.links === 0 && s.lost.length > 0
+  const share = cutOff ? Math.max(ownLinks(s.targetLinks), MAX_PARALLEL_DIALS) : ownLinks(s.targetLinks)
   const own = share - s.outbound
   const want = Math.min(Math.max(s.targetLinks, share) - s.links - s.pending, own - s.pending, MAX_PARALLEL_DIALS - s.pending)
   let links: string[] = []

@@ -45,7 +45,7 @@ describe('overlay: whom a node dials', () => {
     expect(links.sort()).toEqual(['a', 'b', 'c'])
   })
 
-  it('with no link at all, tries as many members at once as it may dial, whatever its target', () => {
+  it('cut off (no link, members lost), tries as many members at once as it may dial, whatever its target', () => {
     // Cut off by a partition: 5 members it knows, 3 of them across it (their dials hang). With
     // --links 3 it opens 2 itself; with no link left it tries 4, so one is always on its own side.
     const cutOff = state({ targetLinks: 3, maxLinks: 5, reachable: [], unreachable: ['a1', 'a2', 'a3', 'b1', 'b2'], lost: ['a1', 'a2', 'a3', 'b1', 'b2'], reachableCount: 1 })
@@ -59,6 +59,8 @@ describe('overlay: whom a node dials', () => {
     // One link up: back to its own share (2), already taken by the dials in flight.
     expect(chooseDials({ ...cutOff, links: 1, outbound: 1, pending: 3 }, rng()).links).toHaveLength(0)
     expect(chooseDials({ ...cutOff, links: 1, outbound: 1, pending: 0 }, rng()).links).toHaveLength(1)
+    // A joiner with the same table has lost nobody: its own share, so --links keeps its meaning.
+    expect(chooseDials({ ...cutOff, lost: [] }, rng()).links).toHaveLength(2)
   })
 
   it('redials only members it once reached (a partition), never a newcomer it only has the record of', () => {
