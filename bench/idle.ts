@@ -69,9 +69,10 @@ interface Side { pids: Array<number | undefined>, counters?: () => Promise<NodeC
 
 /**
  * Consecutive windows over both fleets at once: each window reads every process of ours and of the
- * floor at the same instants, so a neighbour's burst on this shared machine lands in both (the bare
- * floor's windows ranged 0.3 to 1.1 % here, one after the other, for the same idle nodes). The
- * ratio is then read window by window. Our nodes' counters are read between windows, outside them.
+ * floor at the same instants, so whatever else this shared machine does in a window weighs on both,
+ * and the ratio is read window by window too. (It does not make the floor steady: in the same
+ * windows where ours held 0.54 to 0.69 %, the bare nodes' ranged 0.35 to 1.02; that spread is
+ * theirs.) Our nodes' counters are read between windows, outside them.
  */
 async function sampleWindows (ours: Side, bare: Side): Promise<{ ours: Window[], bare: Window[] }> {
   const hz = ticksPerSecond()
