@@ -57,9 +57,10 @@ export function chooseDials (s: OverlayState, rng: () => number): DialPlan {
   // across the partition hangs until its timeout, and a node whose two picks were both over there
   // stayed cut off from its own side for those seconds. A joiner has lost nobody: its share.
   const cutOff = s.links === 0 && s.lost.length > 0
-  const share = cutOff ? Math.max(ownLinks(s.targetLinks), MAX_PARALLEL_DIALS) : ownLinks(s.targetLinks)
-  const own = share - s.outbound
-  const want = Math.min(Math.max(s.targetLinks, share) - s.links - s.pending, own - s.pending, MAX_PARALLEL_DIALS - s.pending)
+  const own = ownLinks(s.targetLinks) - s.outbound
+  const want = cutOff
+    ? MAX_PARALLEL_DIALS - s.pending
+    : Math.min(s.targetLinks - s.links - s.pending, own - s.pending, MAX_PARALLEL_DIALS - s.pending)
   let links: string[] = []
   if (want > 0) {
     // Reachable members first (the mesh is there, this node just needs more neighbours); with
