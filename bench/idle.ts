@@ -95,9 +95,10 @@ async function sampleWindows (ours: Side, bare: Side): Promise<{ ours: Window[],
       win.heapTrims = after.reduce((s, c, i) => s + c.heapTrims - before![i]!.heapTrims, 0)
       before = after
     }
+    const floor: Window = { cpu: pct(b0, b1) }
     out.ours.push(win)
-    out.bare.push({ cpu: pct(b0, b1) })
-    log(`window ${w + 1}/${WINDOWS}: ${f(mean(win.cpu))} % of a core per node, floor ${f(mean(out.bare.at(-1)!.cpu))} (busiest ${f(Math.max(...win.cpu))}, ${f(Math.max(...out.bare.at(-1)!.cpu))})`)
+    out.bare.push(floor)
+    log(`window ${w + 1}/${WINDOWS}: ${f(mean(win.cpu))} % of a core per node, floor ${f(mean(floor.cpu))} (busiest ${f(Math.max(...win.cpu))}, ${f(Math.max(...floor.cpu))})`)
   }
   return out
 }
@@ -178,9 +179,10 @@ const perWindow = (ws: Window[]): number[] => ws.map(w => mean(w.cpu))
 const oursCpu = mean(perWindow(ours.windows))
 const bareCpu = mean(perWindow(bare.windows))
 const framesOut = mean(ours.windows.map(w => mean(w.framesOut ?? [NaN])))
-const ratios = ours.windows.map((w, i) => mean(w.cpu) / mean(bare.windows[i]!.cpu)).sort((a, b) => a - b)
+const windowRatios = ours.windows.map((w, i) => mean(w.cpu) / mean(bare.windows[i]!.cpu))
+const ratios = [...windowRatios].sort((a, b) => a - b)
 const medianRatio = (ratios[(ratios.length - 1) >> 1]! + ratios[ratios.length >> 1]!) / 2
-const rows = ours.windows.map((w, i) => `| ${i + 1} | ${f(mean(w.cpu))} | ${f(Math.max(...w.cpu))} | ${f(mean(w.framesOut ?? [NaN]), 1)} | ${w.majorGcs ?? '–'} | ${w.heapTrims ?? '–'} | ${f(mean(bare.windows[i]!.cpu))} | ${f(Math.max(...bare.windows[i]!.cpu))} | ${f(mean(w.cpu) / mean(bare.windows[i]!.cpu), 1)} |`)
+const rows = ours.windows.map((w, i) => `| ${i + 1} | ${f(mean(w.cpu))} | ${f(Math.max(...w.cpu))} | ${f(mean(w.framesOut ?? [NaN]), 1)} | ${w.majorGcs ?? '–'} | ${w.heapTrims ?? '–'} | ${f(mean(bare.windows[i]!.cpu))} | ${f(Math.max(...bare.windows[i]!.cpu))} | ${f(windowRatios[i]!, 1)} |`)
 const report = [
   `# Idle cost per node over ${WINDOWS} windows of ${WINDOW_S} s (${startedAt})`,
   '',
