@@ -10,6 +10,12 @@ const RECORDS_PER_FRAME = 64
 const HAVE_PER_FRAME = 1024
 /** How long announcements with nothing else to send wait for more to join them (ms). */
 const HAVE_BATCH_MS = 50
+/**
+ * How long an announcement that changes nobody's view may wait for a frame to ride (ms). On a link
+ * the next pulse or its answer (every 2 heartbeats each way) takes it first, for nothing; this
+ * bounds the wait on a session that carries no pulses, or a heartbeat set long.
+ */
+const LATER_HAVE_MS = 2500
 /** Large enough for a full digest of a big mesh or a batch of records, small enough to hold in memory. */
 export const MAX_LINK_FRAME_BYTES = 512 * 1024
 const FAIR_TURN_MS = 5
@@ -119,6 +125,11 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
   private writing: Promise<void> = Promise.resolve()
   private outbox: Uint8Array[] = []
   private outHave: LinkFrame['have'] = []
+  /** Announcements that ride the next frame sent anyway (pushHave's `later`). */
+  private laterHave: LinkFrame['have'] = []
+  private laterTimer?: ReturnType<typeof setTimeout>
+  /** Announcements crossed this link, either way, since the last pulse came (takeAnnounced). */
+  private announced = false
   /** Versions this neighbour announced to us lately: it has them, so they are not announced back. */
   private readonly theyHave = new Set<string>()
   private outPulse?: LinkFrame['pulse']
@@ -177,6 +188,8 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
   /** Queues a frame; never throws (a failed write ends the session). */
   send (frame: OutgoingFrame): void {
     if (this.closed) return
+    if (this.laterHave.length > 0 && frame.hello == null) frame = this.withLaterHaves(frame)
+    if ((frame.have?.length ?? 0) > 0) this.announced = true
     const bytes = LinkFrame.encode(frame as LinkFrame)
     this.writing = this.writing.then(async () => {
       if (this.closed) return
@@ -199,17 +212,57 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
    * neighbours hear of it from someone else before this node's batch leaves; those are not told again.
    */
   noteTheyHave (entries: LinkFrame['have']): void {
+    if (entries.length > 0) this.announced = true
     if (this.theyHave.size + entries.length > MAX_THEY_HAVE) this.theyHave.clear()
     for (const e of entries) this.theyHave.add(versionKey(e))
   }
 
-  /** Queues announcements of versions this node has; they leave with this turn's records. */
-  pushHave (entries: LinkFrame['have']): void {
+  /**
+   * Queues announcements of versions this node has; they leave with this turn's records. `later`:
+   * versions that change nobody's view (links added), which ride the next frame this session sends
+   * anyway (a pulse, a pong, records), at most LATER_HAVE_MS later. While a fleet forms, most
+   * versions are such, several a second: each had a frame of its own on every link.
+   */
+  pushHave (entries: LinkFrame['have'], later = false): void {
     if (this.closed) return
+    if (later) {
+      this.laterHave.push(...entries)
+      this.laterTimer ??= setTimeout(() => {
+        this.laterTimer = undefined
+        this.outHave.push(...this.laterHave.splice(0))
+        this.scheduleFlush()
+      }, LATER_HAVE_MS)
+      return
+    }
     this.outHave.push(...entries)
     // Announcements alone wait a moment: while a fleet forms, records arrive in bursts, and one
     // frame announcing them all costs the neighbour (and the LAN) one packet, not one each.
     this.scheduleFlush(HAVE_BATCH_MS)
+  }
+
+  /** A frame with as many of the waiting announcements as it has room for (those the neighbour announced itself left out). */
+  private withLaterHaves (frame: OutgoingFrame): OutgoingFrame {
+    const waiting = this.theyHave.size > 0 ? this.laterHave.filter(e => !this.theyHave.has(versionKey(e))) : this.laterHave
+    const room = Math.max(0, this.haveLimit() - (frame.have?.length ?? 0))
+    this.laterHave = waiting.slice(room)
+    if (this.laterHave.length === 0 && this.laterTimer != null) { clearTimeout(this.laterTimer); this.laterTimer = undefined }
+    const riding = waiting.slice(0, room)
+    return riding.length === 0 ? frame : { ...frame, have: [...(frame.have ?? []), ...riding] }
+  }
+
+  /** Announcements in one frame: no more than the neighbour takes (it cuts off a sender of more). */
+  private haveLimit (): number {
+    return Math.min(HAVE_PER_FRAME, this.init.maxEntries)
+  }
+
+  /**
+   * Whether announcements crossed this link, either way, since the last call: the two views are
+   * still moving towards each other, and differing digests say nothing yet.
+   */
+  takeAnnounced (): boolean {
+    const was = this.announced
+    this.announced = false
+    return was
   }
 
   /**
@@ -238,7 +291,7 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
       if (this.outbox.length === 0 && this.outHave.length === 0 && this.outPulse == null) return
       do {
         const records = this.outbox.splice(0, RECORDS_PER_FRAME)
-        const have = this.outHave.splice(0, HAVE_PER_FRAME)
+        const have = this.outHave.splice(0, this.haveLimit())
         const pulse = this.outbox.length === 0 ? this.outPulse : undefined
         if (pulse != null) this.outPulse = undefined
         this.send({ records, pulse, have })
@@ -263,8 +316,11 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
     this.closed = true
     if (this.haveTimer != null) clearTimeout(this.haveTimer)
     this.haveTimer = undefined
+    if (this.laterTimer != null) clearTimeout(this.laterTimer)
+    this.laterTimer = undefined
     this.outbox = []
     this.outHave = []
+    this.laterHave = []
     this.outPulse = undefined
     if (error != null) this.init.stream.abort(new Error(error))
     this.safeDispatchEvent('close', { detail: { error, violation } })

@@ -19,10 +19,9 @@ export interface RecordSyncComponents {
 export class RecordSync {
   constructor (private readonly init: RecordSyncInit, private readonly c: RecordSyncComponents) {}
 
-  /** The have, digest and want of a frame (its records and its pulse come first). */
+  /** The have, digest and want of a frame (its records and its pulse come first; the link manager noted its have before the pulse). */
   onFrame (s: LinkSession, frame: LinkFrame): void {
     if (frame.have.length > 0) {
-      s.noteTheyHave(frame.have)
       const want = this.c.membership.wantsFrom(frame.have, s.peer)
       if (want.length > 0) s.send({ want })
     }
@@ -33,7 +32,11 @@ export class RecordSync {
   /** The digest a neighbour's pulse carries. */
   onPulseDigest (s: LinkSession, digest: bigint): void {
     s.theirDigest = digest
-    s.digestMismatches = s.theirDigest === this.c.membership.table.digest() ? 0 : s.digestMismatches + 1
+    const moving = s.takeAnnounced()
+    // Views that differ while announcements cross the link are converging, not apart (versions that
+    // only add links wait for a pulse to ride, so while a fleet forms two views rarely match).
+    if (s.theirDigest === this.c.membership.table.digest()) s.digestMismatches = 0
+    else if (!moving) s.digestMismatches++
     // Views that stay apart for two pulses are compared; the opener asks, so a pair never syncs twice at once.
     if (s.initiator && s.digestMismatches >= 2 && this.c.now() - s.lastSyncAt > 3 * this.init.heartbeatMs) this.sendDigest(s)
   }

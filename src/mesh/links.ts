@@ -164,9 +164,9 @@ export class LinkManager {
     if (s != null && s.role !== 'hello') s.push(records)
   }
 
-  announce (peer: string, versions: DigestEntry[]): void {
+  announce (peer: string, versions: DigestEntry[], later?: boolean): void {
     const s = this.sessions.get(peer)
-    if (s != null && s.role !== 'hello') s.pushHave(versions)
+    if (s != null && s.role !== 'hello') s.pushHave(versions, later)
   }
 
   async start (): Promise<void> {
@@ -237,6 +237,8 @@ export class LinkManager {
     if (s.role === 'hello') { this.violation(s, 'a frame before the hello'); return }
     // Records first: a pulse in the same frame may carry load that follows the new record.
     if (frame.records.length > 0) await this.c.membership.receive(frame.records, s.peer)
+    // Before the pulse: announcements in the same frame say the two views are still moving.
+    s.noteTheyHave(frame.have)
     if (frame.pulse != null) this.onPulse(s, frame.pulse)
     this.sync.onFrame(s, frame)
     if (frame.synced) {

@@ -32,8 +32,12 @@ export interface MembershipInit {
 export interface MembershipComponents {
   /** Queues records for one neighbour's session (batched by the session). */
   push(peer: string, records: Uint8Array[]): void
-  /** Queues announcements of versions for one neighbour (it asks for those it lacks). */
-  announce(peer: string, versions: DigestEntry[]): void
+  /**
+   * Queues announcements of versions for one neighbour (it asks for those it lacks). `later`: the
+   * versions change nobody's view (links added between members everyone reaches), so they may wait
+   * for a frame the link sends anyway.
+   */
+  announce(peer: string, versions: DigestEntry[], later?: boolean): void
   /** Every peer with an open session (links and syncs), for floods. */
   sessions(): Iterable<string>
   log: Logger
@@ -166,7 +170,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       this.table.put(record)
       // Nobody else may claim where this node listens.
       for (const addr of record.info.addrs) this.table.confirmAddress(addr, this.self)
-      this.recomputeAndRelay([{ peerId: this.self, wasReachable: true }])
+      this.recomputeAndRelay([{ peerId: this.self, wasReachable: true, linksAdded: false }])
       this.safeDispatchEvent('own:sealed', { detail: record })
     })()
     this.sealing = run.catch(err => { this.c.log.error({ err }, 'could not sign this node\'s record') })
@@ -180,7 +184,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
    */
   async receive (records: readonly Uint8Array[], from: string, expectSigner?: string): Promise<{ accepted: number, ignored: number, rejected: number }> {
     const count = { accepted: 0, ignored: 0, rejected: 0 }
-    const accepted: Array<{ peerId: string, wasReachable: boolean }> = []
+    const accepted: Accepted[] = []
     for (const bytes of records) {
       const outcome = await this.consider(bytes, from, expectSigner)
       count[outcome.result]++
@@ -196,19 +200,28 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
    * reachable. A record of a member nobody can reach is kept but never passed on, so honest nodes
    * never spread what a liar made up.
    */
-  private recomputeAndRelay (accepted: Array<{ peerId: string, wasReachable: boolean }>, from?: string): void {
+  private recomputeAndRelay (accepted: Accepted[], from?: string): void {
     const joined: string[] = []
+    let left = 0
     const onJoin = (evt: CustomEvent<Member>): void => { joined.push(evt.detail.info.peerId) }
+    const onLeave = (): void => { left++ }
     this.table.addEventListener('member:join', onJoin)
+    this.table.addEventListener('member:leave', onLeave)
     try {
       this.table.recompute()
     } finally {
       this.table.removeEventListener('member:join', onJoin)
+      this.table.removeEventListener('member:leave', onLeave)
     }
-    const relay = new Map<string, { member: Member, except?: string }>()
+    const relay = new Map<string, { member: Member, except?: string, later?: boolean }>()
     for (const a of accepted) {
       const m = this.table.get(a.peerId)
-      if (m != null && (m.reachable || a.wasReachable)) relay.set(a.peerId, { member: m, except: from })
+      // A version that only adds links between members this node reached before and still does
+      // changes no view here: most versions while a fleet forms are such. Its announcement waits
+      // for a frame each link sends anyway (a pulse), so a burst of them shares one. A lost link
+      // is never such a version: it may be how a dead member leaves the views, and goes at once.
+      const later = a.linksAdded && a.wasReachable && m?.reachable === true && joined.length === 0 && left === 0
+      if (m != null && (m.reachable || a.wasReachable)) relay.set(a.peerId, { member: m, except: from, later })
     }
     for (const id of joined) {
       const m = this.table.get(id)
@@ -218,14 +231,14 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       // A node's own new record goes out whole (every neighbour needs it); others' are announced
       // and sent to whoever asks, so a change crosses each link once as a record, not D times.
       if (r.member.info.peerId === this.self) this.flood(r.member.bytes)
-      else this.announceVersion(r.member.info, r.except)
+      else this.announceVersion(r.member.info, r.except, r.later)
     }
   }
 
-  private announceVersion (info: MemberInfo, except?: string): void {
+  private announceVersion (info: MemberInfo, except?: string, later?: boolean): void {
     const entry = [versionOf(info)]
     // Not to the member itself either: it has its own record.
-    for (const peer of this.c.sessions()) if (peer !== except && peer !== info.peerId) this.c.announce(peer, entry)
+    for (const peer of this.c.sessions()) if (peer !== except && peer !== info.peerId) this.c.announce(peer, entry, later)
   }
 
   /**
@@ -254,7 +267,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     return want
   }
 
-  private async consider (bytes: Uint8Array, from: string, expectSigner?: string): Promise<{ result: 'accepted' | 'ignored' | 'rejected', accepted?: { peerId: string, wasReachable: boolean } }> {
+  private async consider (bytes: Uint8Array, from: string, expectSigner?: string): Promise<{ result: 'accepted' | 'ignored' | 'rejected', accepted?: Accepted }> {
     let signed: SignedRecord
     try {
       const peeked = peekRecord(bytes)
@@ -276,6 +289,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     }
     const known = this.table.get(signed.info.peerId)
     if (known == null && this.scores.refuseIntroduction(from)) return { result: 'rejected' }
+    const linksAdded = known != null && onlyLinksAdded(known.info, signed.info)
     const result = this.table.put(signed, from)
     if (result === 'full') {
       this.stats.tableFull++
@@ -288,7 +302,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     }
     if (result === 'not newer') { this.stats.recordsIgnored++; return { result: 'ignored' } }
     this.stats.recordsAccepted++
-    return { result: 'accepted', accepted: { peerId: signed.info.peerId, wasReachable: known?.reachable === true } }
+    return { result: 'accepted', accepted: { peerId: signed.info.peerId, wasReachable: known?.reachable === true, linksAdded } }
   }
 
   /** A digest from a neighbour: the records it lacks or holds older, and the ones to ask it for. */
@@ -366,9 +380,19 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   }
 }
 
+/** A record taken into the table: whose, whether its member was reachable before, and whether the version only adds links. */
+interface Accepted { peerId: string, wasReachable: boolean, linksAdded: boolean }
+
 /** Which version of a member's record this is, as digests and announcements name it. */
 function versionOf (info: MemberInfo): DigestEntry {
   return { peerId: peerIdFromString(info.peerId).toMultihash().bytes, incarnation: info.incarnation, seq: info.seq }
+}
+
+/** `next` differs from `prev` only by links it adds (the same run of the node, nothing dropped). */
+function onlyLinksAdded (prev: MemberInfo, next: MemberInfo): boolean {
+  return prev.incarnation === next.incarnation && prev.leaving === next.leaving && !next.leaving &&
+    sameList(prev.addrs, next.addrs) && next.links.length > prev.links.length && prev.links.every(l => next.links.includes(l)) &&
+    prev.functions.length === next.functions.length && prev.functions.every((f, i) => sameSlots(f, next.functions[i]))
 }
 
 function sameInfo (a: MemberInfo, b: MemberInfo): boolean {

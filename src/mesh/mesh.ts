@@ -95,7 +95,7 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
     warnEveryMs: init.warnEveryMs
   }, {
     push: (peer, records) => { links?.push(peer, records) },
-    announce: (peer, versions) => { links?.announce(peer, versions) },
+    announce: (peer, versions, later) => { links?.announce(peer, versions, later) },
     sessions: () => links?.sessionPeers() ?? [],
     log
   })
