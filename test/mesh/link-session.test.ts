@@ -66,6 +66,15 @@ describe('a link session between two real libp2p nodes', () => {
     expect(a.takeAnnounced()).toBe(false)
   })
 
+  it('never puts more announcements in one frame than the neighbour reads (its member table)', async () => {
+    const { a, atB } = await pair()
+    a.pushHave(Array.from({ length: 600 }, (_, i) => version(i)), true)
+    a.send({ pulse: { ping: true, digest: 7n } })
+    a.send({ pulse: { ping: true, digest: 7n } })
+    await waitFor('two frames at b', () => atB.length > 1)
+    expect(atB.map(f => f.have.length)).toEqual([512, 88])
+  })
+
   it('sends them alone once they have waited long enough, and the others at once', async () => {
     const { a, atB } = await pair()
     const pushedAt = performance.now()
