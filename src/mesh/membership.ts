@@ -1,7 +1,8 @@
 import { TypedEventEmitter } from 'main-event'
 import { DEFAULT_MAX_MEMBERS } from './defaults.js'
 import { MemberTable, type Member } from './members.js'
-import { certifyRecord, peekRecord, peerIdString, RecordError, sealRecord, type FunctionSlots, type MemberInfo, type SignedRecord } from './record.js'
+import { certifyRecord, peekRecord, peerIdString, RecordError, sealRecord, type MemberInfo, type SignedRecord } from './record.js'
+import { onlyLinksAdded, sameInfo } from './versions.js'
 import { NeighbourScores, PENALTY } from './neighbour-scores.js'
 import { createRemoteWarn, type RemoteWarn } from '../log.js'
 import type { Logger } from '../log.js'
@@ -387,22 +388,6 @@ interface Accepted { peerId: string, wasReachable: boolean, linksAdded: boolean 
 function versionOf (info: MemberInfo): DigestEntry {
   return { peerId: peerIdFromString(info.peerId).toMultihash().bytes, incarnation: info.incarnation, seq: info.seq }
 }
-
-/** `next` differs from `prev` only by links it adds (the same run of the node, nothing dropped). */
-function onlyLinksAdded (prev: MemberInfo, next: MemberInfo): boolean {
-  return prev.incarnation === next.incarnation && prev.leaving === next.leaving && !next.leaving &&
-    sameList(prev.addrs, next.addrs) && next.links.length > prev.links.length && prev.links.every(l => next.links.includes(l)) &&
-    prev.functions.length === next.functions.length && prev.functions.every((f, i) => sameSlots(f, next.functions[i]))
-}
-
-function sameInfo (a: MemberInfo, b: MemberInfo): boolean {
-  return a.incarnation === b.incarnation && a.leaving === b.leaving &&
-    sameList(a.addrs, b.addrs) && sameList(a.links, b.links) &&
-    a.functions.length === b.functions.length && a.functions.every((f, i) => sameSlots(f, b.functions[i]))
-}
-
-const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i])
-const sameSlots = (a: FunctionSlots, b: FunctionSlots | undefined): boolean => b != null && a.name === b.name && a.capacity === b.capacity
 
 function peerIdFromMultihashBytes (bytes: Uint8Array): string {
   const id = peerIdString(bytes)
