@@ -67,8 +67,12 @@ describe('p2pfaas command', () => {
     const sent = Number(/^ {2}sent {7}(\d+)$/m.exec(r.stdout)?.[1])
     const succeeded = Number(/^ {2}succeeded {2}(\d+)$/m.exec(r.stdout)?.[1])
     expect(sent).toBeGreaterThan(150)
-    expect(succeeded).toBeGreaterThan(sent / 2)
-    expect(r.stdout).toMatch(/forwarded {2}\d+\.\d% of the succeeded calls ran on another node/)
+    // 1.5 Erlang on 2 slots per node: about 85 % succeed on a quiet machine, but the sleep function's
+    // 100 ms stretch when the whole suite shares the cores (48 % in one CI run). A broken demo
+    // (nothing runs, nothing handed on) is far below this either way.
+    expect(succeeded).toBeGreaterThan(sent / 4)
+    const forwarded = Number(/forwarded {2}(\d+\.\d)% of the succeeded calls ran on another node/.exec(r.stdout)?.[1])
+    expect(forwarded).toBeGreaterThan(0)
     expect(r.stdout).toMatch(/Dashboard \(any node shows the whole mesh\): http:\/\/127\.0\.0\.1:\d+\//)
   })
 })
