@@ -242,12 +242,17 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
 
   /** A frame with as many of the waiting announcements as it has room for (those the neighbour announced itself left out). */
   private withLaterHaves (frame: OutgoingFrame): OutgoingFrame {
-    const waiting = this.theyHave.size > 0 ? this.laterHave.filter(e => !this.theyHave.has(versionKey(e))) : this.laterHave
+    const waiting = this.notHeld(this.laterHave)
     const room = Math.max(0, this.haveLimit() - (frame.have?.length ?? 0))
     this.laterHave = waiting.slice(room)
     if (this.laterHave.length === 0 && this.laterTimer != null) { clearTimeout(this.laterTimer); this.laterTimer = undefined }
     const riding = waiting.slice(0, room)
     return riding.length === 0 ? frame : { ...frame, have: [...(frame.have ?? []), ...riding] }
+  }
+
+  /** The announcements of versions this neighbour has not announced itself (it has those). */
+  private notHeld (entries: LinkFrame['have']): LinkFrame['have'] {
+    return entries.length > 0 && this.theyHave.size > 0 ? entries.filter(e => !this.theyHave.has(versionKey(e))) : entries
   }
 
   /** Announcements in one frame: no more than the neighbour takes (it cuts off a sender of more). */
@@ -287,7 +292,7 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
     setImmediate(() => {
       this.flushing = false
       if (this.closed) return
-      if (this.outHave.length > 0 && this.theyHave.size > 0) this.outHave = this.outHave.filter(e => !this.theyHave.has(versionKey(e)))
+      this.outHave = this.notHeld(this.outHave)
       if (this.outbox.length === 0 && this.outHave.length === 0 && this.outPulse == null) return
       do {
         const records = this.outbox.splice(0, RECORDS_PER_FRAME)

@@ -139,8 +139,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     // partition) who became reachable, and functions and addresses say where calls can go: those
     // go out at once. A new link between members already reachable only adds a path; while a fleet
     // forms those change many times a second, and each version costs every member a signature check.
-    const onlyNewPaths = change.functions == null && change.addrs == null && change.leaving == null &&
-      this.own.links.every(l => next.links.includes(l)) &&
+    const onlyNewPaths = onlyLinksAdded(this.own, next) &&
       next.links.every(l => this.own.links.includes(l) || this.table.get(l)?.reachable === true)
     this.own = next
     const at = this.now() + (onlyNewPaths ? Math.max(OWN_RECORD_COALESCE_MS, this.lastSealAt + GAINED_LINKS_INTERVAL_MS - this.now()) : OWN_RECORD_COALESCE_MS)
