@@ -29,7 +29,8 @@ const { values, positionals } = parseArgs({
     out: { type: 'string', default: repoPath('test-artifacts', 'idle') },
     variant: { type: 'string', default: 'bootstrap' },
     minutes: { type: 'string', default: '2' },
-    window: { type: 'string', default: '10' }
+    window: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '60' }
   }
 })
 const fail = (message: string): never => { process.stderr.write(`bench:idle: ${message}\n`); process.exit(2) }
@@ -42,6 +43,13 @@ if (!(WINDOW_S >= 2 && WINDOW_S <= 60)) fail('--window is 2 to 60 seconds')
 const MINUTES = Number(values.minutes)
 if (!(MINUTES > 0 && MINUTES <= 10)) fail('--minutes is more than 0 and at most 10')
 const WINDOWS = Math.max(1, Math.round(MINUTES * 60 / WINDOW_S))
+/**
+ * Both fleets run this long before the first window. A node's first minute carries its start: V8
+ * compiling on its worker threads and the memory reducer's collections (bench:idle-floor: a bare
+ * libp2p node with no connection reads 0.24 % in its first window and 0.06 to 0.08 after).
+ */
+const WARMUP_S = Number(values.warmup)
+if (!(WARMUP_S >= 0 && WARMUP_S <= 300)) fail('--warmup is 0 to 300 seconds')
 /** A P2PFaaS link's opener pings every 2 heartbeats (src/mesh/links.ts PING_EVERY), 1 s by default. */
 const PING_EVERY_MS = 2000
 const BARE_PULSE = repoPath('bench', 'bare-pulse.mjs')
@@ -120,7 +128,8 @@ async function run (): Promise<Sampled> {
     const k = Math.max(1, Math.min(Math.floor((N - 1) / 2), Math.round(meanLinks / 2)))
     const bare = await startBare(k)
     try {
-      log(`both fleets up; ${WINDOWS} windows of ${WINDOW_S} s`)
+      log(`both fleets up; ${WARMUP_S} s of warm-up, then ${WINDOWS} windows of ${WINDOW_S} s`)
+      await sleep(WARMUP_S * 1000)
       const counters = async (): Promise<NodeCounters[]> => await countersOf(fleet.lan, fleet.nodes.map(n => n.url))
       const windows = await sampleWindows({ pids: fleet.nodes.map(p => programPid(p.proc)), counters }, { pids: bare.procs.map(p => programPid(p)) })
       return { links, bareLinks: 2 * k, ...windows }
@@ -186,7 +195,7 @@ const rows = ours.windows.map((w, i) => `| ${i + 1} | ${f(mean(w.cpu))} | ${f(Ma
 const report = [
   `# Idle cost per node over ${WINDOWS} windows of ${WINDOW_S} s (${startedAt})`,
   '',
-  `Node ${process.version}, ${availableParallelism()} cores, load average at start ${loadAtStart.map(l => l.toFixed(2)).join(' ')}. N=${N}, ${variant}; P2PFaaS nodes with default flags, started in waves of 4, sampled once formed and settled, in the same windows as the floor (both fleets running).`,
+  `Node ${process.version}, ${availableParallelism()} cores, load average at start ${loadAtStart.map(l => l.toFixed(2)).join(' ')}. N=${N}, ${variant}; P2PFaaS nodes with default flags, started in waves of 4, sampled once formed and settled and after ${WARMUP_S} s more, in the same windows as the floor (both fleets running).`,
   `Floor: ${N} bare libp2p nodes (bench/bare-pulse.mjs: tcp, noise, yamux, identify), ${bare.links} links each (P2PFaaS: ${f(meanLinks, 1)} on average), a 12-byte ping every ${PING_EVERY_MS / 1000} s on each link, echoed.`,
   '',
   '| window | P2PFaaS CPU % per node, mean | busiest | link frames out per node per s | V8 major collections (all nodes) | heap trims (all nodes) | floor CPU % per node, mean | busiest | ratio |',
