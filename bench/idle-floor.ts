@@ -4,8 +4,9 @@ import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { repoPath } from '../test/helpers/cli.js'
-import { createLan, type Host, type HostProcess, type Lan } from '../test/helpers/lan.js'
+import { createLan, type HostProcess, type Lan } from '../test/helpers/lan.js'
 import { cpuTicks, programPid, ticksPerSecond } from '../test/helpers/proc.js'
+import { startPulseRing } from './pulse-ring.js'
 
 /**
  * What an idle libp2p node costs on this machine, taken apart: fleets of N bare libp2p nodes
@@ -49,7 +50,6 @@ if (!(WINDOW_S >= 5 && WINDOW_S <= 60)) fail('--window is 5 to 60 seconds')
 if (!(MINUTES > 0 && MINUTES <= 10)) fail('--minutes is more than 0 and at most 10')
 const WINDOWS = Math.max(1, Math.round(MINUTES * 60 / WINDOW_S))
 const EVERY_MS = 2000
-const BARE_PULSE = repoPath('bench', 'bare-pulse.mjs')
 const NULL_NODE = `console.log('peerId none'); const t = () => setTimeout(t, ${EVERY_MS} - (Date.now() % ${EVERY_MS})); t()`
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
@@ -58,7 +58,7 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 const f = (x: number, digits = 2): string => Number.isFinite(x) ? x.toFixed(digits) : '–'
 
 interface FleetSpec { name: string, mode: 'null' | 'quiet' | 'echo', k: number, nodeOptions: string[] }
-interface RunningFleet { spec: FleetSpec, lan: Lan, procs: Array<{ host: Host, proc: HostProcess }>, cpu: number[] }
+interface RunningFleet { spec: FleetSpec, lan: Lan, procs: HostProcess[], cpu: number[] }
 
 const specs: FleetSpec[] = [
   { name: 'null', mode: 'null', k: 0, nodeOptions: [] },
@@ -68,41 +68,14 @@ const specs: FleetSpec[] = [
   ...values.flag.map(flag => ({ name: `echo@${Math.max(...LINK_HALVES)} ${flag}`, mode: 'echo' as const, k: Math.max(...LINK_HALVES), nodeOptions: [flag] }))
 ]
 
-const peerIdOf = (p: HostProcess): string | undefined => p.output.find(l => l.startsWith('peerId '))?.split(' ')[1]
-const linked = (p: HostProcess): number => p.output.filter(l => l.startsWith('linked ')).length
-
-/** One fleet on a LAN of its own; node j opens a link to nodes j+1 .. j+k around the ring. */
+/** One fleet on a LAN of its own (bench/pulse-ring.ts); null is the same ring of hosts running a bare timer. */
 async function startFleet (spec: FleetSpec, subnet: string): Promise<RunningFleet> {
-  const lan = createLan(N, subnet)
-  try {
-    const procs = lan.hosts.map(host => ({
-      host,
-      proc: spec.mode === 'null'
-        ? host.spawn(process.execPath, ['-e', NULL_NODE])
-        : host.spawn(process.execPath, [...spec.nodeOptions, BARE_PULSE, '--every', String(EVERY_MS), '--mode', spec.mode])
-    }))
-    const until = async (what: string, ok: () => boolean): Promise<void> => {
-      const deadline = performance.now() + 60_000
-      while (!ok()) {
-        const dead = procs.find(p => p.proc.proc.exitCode != null)
-        if (dead != null) throw new Error(`${spec.name}: a node exited:\n${dead.proc.output.slice(-10).join('\n')}`)
-        if (performance.now() > deadline) throw new Error(`${spec.name}: ${what} not within 60 s`)
-        await sleep(100)
-      }
-    }
-    await until('started', () => procs.every(p => peerIdOf(p.proc) != null))
-    procs.forEach((p, j) => {
-      for (let d = 1; d <= spec.k; d++) {
-        const to = procs[(j + d) % N]!
-        p.proc.proc.stdin?.write(`dial /ip4/${to.host.ip}/tcp/4001/p2p/${peerIdOf(to.proc)!}\n`)
-      }
-    })
-    await until('linked', () => procs.every(p => linked(p.proc) >= 2 * spec.k))
-    return { spec, lan, procs, cpu: [] }
-  } catch (err) {
-    await lan.destroy()
-    throw err
+  if (spec.mode !== 'null') {
+    const ring = await startPulseRing({ n: N, k: spec.k, mode: spec.mode, everyMs: EVERY_MS, nodeOptions: spec.nodeOptions, subnet })
+    return { spec, lan: ring.lan, procs: ring.procs, cpu: [] }
   }
+  const lan = createLan(N, subnet)
+  return { spec, lan, procs: lan.hosts.map(host => host.spawn(process.execPath, ['-e', NULL_NODE])), cpu: [] }
 }
 
 const fleets: RunningFleet[] = []
@@ -116,7 +89,7 @@ try {
   log(`all up; ${WARMUP_S} s of warm-up, then ${WINDOWS} windows of ${WINDOW_S} s`)
   await sleep(WARMUP_S * 1000)
   const hz = ticksPerSecond()
-  const pids = fleets.map(fl => fl.procs.map(p => programPid(p.proc)))
+  const pids = fleets.map(fl => fl.procs.map(programPid))
   for (let w = 0; w < WINDOWS; w++) {
     const t0 = performance.now()
     const before = pids.map(ps => ps.map(cpuTicks))

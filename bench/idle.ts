@@ -6,8 +6,9 @@ import { parseArgs } from 'node:util'
 import { repoPath } from '../test/helpers/cli.js'
 import { IN_FLIGHT, mapLimited, readMesh, startFleet, waitForMembership, type FleetVariant } from '../test/helpers/fleet.js'
 import { nodeCounters, waitForQuiet, type NodeCounters } from '../test/helpers/fleet-sample.js'
-import { createLan, type Host, type HostProcess, type Lan } from '../test/helpers/lan.js'
+import { type Lan } from '../test/helpers/lan.js'
 import { cpuTicks, programPid, ticksPerSecond } from '../test/helpers/proc.js'
+import { startPulseRing, type PulseRing } from './pulse-ring.js'
 
 /**
  * What an idle node costs, over minutes rather than one 10 s window, beside its floor in the same
@@ -52,7 +53,6 @@ const WARMUP_S = Number(values.warmup)
 if (!(WARMUP_S >= 0 && WARMUP_S <= 300)) fail('--warmup is 0 to 300 seconds')
 /** A P2PFaaS link's opener pings every 2 heartbeats (src/mesh/links.ts PING_EVERY), 1 s by default. */
 const PING_EVERY_MS = 2000
-const BARE_PULSE = repoPath('bench', 'bare-pulse.mjs')
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 const log = (line: string): void => { process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`) }
@@ -142,39 +142,14 @@ async function run (): Promise<Sampled> {
 }
 
 /**
- * The floor, on a LAN of its own: node j opens a link to nodes j+1 .. j+k (around the ring), so
- * every node has 2k links, k = half the P2PFaaS fleet's mean links rounded (at least 1).
+ * The floor, on a LAN of its own (bench/pulse-ring.ts): every node has 2k links, k = half the
+ * P2PFaaS fleet's mean links rounded (at least 1).
  */
-async function startBare (k: number): Promise<{ lan: Lan, procs: HostProcess[] }> {
+async function startBare (k: number): Promise<PulseRing> {
   log(`N=${N}: bare libp2p nodes, ${2 * k} links each, a ping every ${PING_EVERY_MS} ms on each`)
-  const lan = createLan(N)
-  try {
-    const procs: Array<{ host: Host, proc: HostProcess }> = lan.hosts.map(host => ({ host, proc: host.spawn(process.execPath, [BARE_PULSE, '--every', String(PING_EVERY_MS)]) }))
-    const peerIdOf = (p: HostProcess): string | undefined => p.output.find(l => l.startsWith('peerId '))?.split(' ')[1]
-    const linked = (p: HostProcess): number => p.output.filter(l => l.startsWith('linked ')).length
-    const until = async (what: string, ok: () => boolean): Promise<void> => {
-      const deadline = performance.now() + 60_000
-      while (!ok()) {
-        const dead = procs.find(p => p.proc.proc.exitCode != null)
-        if (dead != null) throw new Error(`a bare node exited:\n${dead.proc.output.slice(-10).join('\n')}`)
-        if (performance.now() > deadline) throw new Error(`bare nodes: ${what} not within 60 s`)
-        await sleep(100)
-      }
-    }
-    await until('started', () => procs.every(p => peerIdOf(p.proc) != null))
-    procs.forEach((p, j) => {
-      for (let d = 1; d <= k; d++) {
-        const to = procs[(j + d) % N]!
-        p.proc.proc.stdin?.write(`dial /ip4/${to.host.ip}/tcp/4001/p2p/${peerIdOf(to.proc)!}\n`)
-      }
-    })
-    await until('linked', () => procs.every(p => linked(p.proc) >= 2 * k))
-    await sleep(2 * PING_EVERY_MS)
-    return { lan, procs: procs.map(p => p.proc) }
-  } catch (err) {
-    await lan.destroy()
-    throw err
-  }
+  const ring = await startPulseRing({ n: N, k, mode: 'echo', everyMs: PING_EVERY_MS })
+  await sleep(2 * PING_EVERY_MS)
+  return ring
 }
 
 const startedAt = new Date().toISOString()
