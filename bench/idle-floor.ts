@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { repoPath } from '../test/helpers/cli.js'
 import { createLan, type HostProcess, type Lan } from '../test/helpers/lan.js'
-import { cpuTicks, programPid, ticksPerSecond } from '../test/helpers/proc.js'
+import { cpuWindow, programPid } from '../test/helpers/proc.js'
 import { startPulseRing } from './pulse-ring.js'
 
 /**
@@ -50,7 +50,7 @@ if (!(WINDOW_S >= 5 && WINDOW_S <= 60)) fail('--window is 5 to 60 seconds')
 if (!(MINUTES > 0 && MINUTES <= 10)) fail('--minutes is more than 0 and at most 10')
 const WINDOWS = Math.max(1, Math.round(MINUTES * 60 / WINDOW_S))
 const EVERY_MS = 2000
-const NULL_NODE = `console.log('peerId none'); const t = () => setTimeout(t, ${EVERY_MS} - (Date.now() % ${EVERY_MS})); t()`
+const NULL_NODE = `const t = () => setTimeout(t, ${EVERY_MS} - (Date.now() % ${EVERY_MS})); t()`
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 const log = (line: string): void => { process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`) }
@@ -59,6 +59,9 @@ const f = (x: number, digits = 2): string => Number.isFinite(x) ? x.toFixed(digi
 
 interface FleetSpec { name: string, mode: 'null' | 'quiet' | 'echo', k: number, nodeOptions: string[] }
 interface RunningFleet { spec: FleetSpec, lan: Lan, procs: HostProcess[], cpu: number[] }
+
+/** Frames a node sends a second on 2k links pinged every EVERY_MS: k pings, and k answers to its neighbours' pings. */
+const framesOutPerS = (k: number): number => 2 * k / (EVERY_MS / 1000)
 
 const specs: FleetSpec[] = [
   { name: 'null', mode: 'null', k: 0, nodeOptions: [] },
@@ -88,15 +91,10 @@ try {
   }
   log(`all up; ${WARMUP_S} s of warm-up, then ${WINDOWS} windows of ${WINDOW_S} s`)
   await sleep(WARMUP_S * 1000)
-  const hz = ticksPerSecond()
   const pids = fleets.map(fl => fl.procs.map(programPid))
   for (let w = 0; w < WINDOWS; w++) {
-    const t0 = performance.now()
-    const before = pids.map(ps => ps.map(cpuTicks))
-    await sleep(WINDOW_S * 1000)
-    const after = pids.map(ps => ps.map(cpuTicks))
-    const secs = (performance.now() - t0) / 1000
-    fleets.forEach((fl, i) => { fl.cpu.push(mean(after[i]!.map((t, j) => (t - before[i]![j]!) / hz / secs * 100))) })
+    const { cpu } = await cpuWindow(pids, WINDOW_S * 1000)
+    fleets.forEach((fl, i) => { fl.cpu.push(mean(cpu[i]!)) })
     log(`window ${w + 1}/${WINDOWS}: ${fleets.map(fl => `${fl.spec.name} ${f(fl.cpu.at(-1)!)}`).join(', ')}`)
   }
 } finally {
@@ -106,8 +104,7 @@ try {
 const nullCpu = mean(fleets[0]!.cpu)
 const rows = fleets.map(fl => {
   const cpu = mean(fl.cpu)
-  // Per node and second: k pings sent and k answered on the links it opened, k received and answered on the others.
-  const framesOut = fl.spec.mode === 'echo' ? 2 * fl.spec.k / (EVERY_MS / 1000) : 0
+  const framesOut = fl.spec.mode === 'echo' ? framesOutPerS(fl.spec.k) : 0
   const perFrame = framesOut > 0 ? (cpu - nullCpu) / 100 * 1000 / framesOut : NaN
   return `| ${fl.spec.name} | ${2 * fl.spec.k} | ${f(framesOut, 1)} | ${f(cpu)} | ${f(Math.min(...fl.cpu))} to ${f(Math.max(...fl.cpu))} | ${f(perFrame)} |`
 })
@@ -118,8 +115,8 @@ const lo = echoes[0]
 const hi = echoes.at(-1)
 const slopeLine = lo != null && hi != null && hi.spec.k > lo.spec.k
   ? (() => {
-      const perFrame = (mean(hi.cpu) - mean(lo.cpu)) / (2 * (hi.spec.k - lo.spec.k) / (EVERY_MS / 1000))
-      const atZero = mean(lo.cpu) - perFrame * 2 * lo.spec.k / (EVERY_MS / 1000)
+      const perFrame = (mean(hi.cpu) - mean(lo.cpu)) / (framesOutPerS(hi.spec.k) - framesOutPerS(lo.spec.k))
+      const atZero = mean(lo.cpu) - perFrame * framesOutPerS(lo.spec.k)
       return `From ${lo.spec.name} to ${hi.spec.name}: each frame out a second (and its answer in) adds ${f(perFrame, 3)} % of a core (${f(perFrame * 10, 2)} ms of CPU per frame); the line meets no frames at ${f(atZero)} %. At that rate a node under 0.5 % sends at most ${f((0.5 - atZero) / perFrame, 1)} frames out a second.`
     })()
   : 'Give --links two or more counts for the frames\' own cost.'

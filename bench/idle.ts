@@ -6,8 +6,8 @@ import { parseArgs } from 'node:util'
 import { repoPath } from '../test/helpers/cli.js'
 import { IN_FLIGHT, mapLimited, readMesh, startFleet, waitForMembership, type FleetVariant } from '../test/helpers/fleet.js'
 import { nodeCounters, waitForQuiet, type NodeCounters } from '../test/helpers/fleet-sample.js'
-import { type Lan } from '../test/helpers/lan.js'
-import { cpuTicks, programPid, ticksPerSecond } from '../test/helpers/proc.js'
+import type { Lan } from '../test/helpers/lan.js'
+import { cpuWindow, programPid } from '../test/helpers/proc.js'
 import { startPulseRing, type PulseRing } from './pulse-ring.js'
 
 /**
@@ -83,19 +83,11 @@ interface Side { pids: Array<number | undefined>, counters?: () => Promise<NodeC
  * theirs.) Our nodes' counters are read between windows, outside them.
  */
 async function sampleWindows (ours: Side, bare: Side): Promise<{ ours: Window[], bare: Window[] }> {
-  const hz = ticksPerSecond()
   const out = { ours: [] as Window[], bare: [] as Window[] }
   let before = ours.counters != null ? await ours.counters() : undefined
   for (let w = 0; w < WINDOWS; w++) {
-    const t0 = performance.now()
-    const o0 = ours.pids.map(cpuTicks)
-    const b0 = bare.pids.map(cpuTicks)
-    await sleep(WINDOW_S * 1000)
-    const o1 = ours.pids.map(cpuTicks)
-    const b1 = bare.pids.map(cpuTicks)
-    const secs = (performance.now() - t0) / 1000
-    const pct = (a: number[], b: number[]): number[] => a.map((x, i) => (b[i]! - x) / hz / secs * 100)
-    const win: Window = { cpu: pct(o0, o1) }
+    const { cpu: [oursCpu, bareCpu], secs } = await cpuWindow([ours.pids, bare.pids], WINDOW_S * 1000)
+    const win: Window = { cpu: oursCpu! }
     if (ours.counters != null && before != null) {
       const after = await ours.counters()
       win.framesOut = after.map((c, i) => (c.framesOut - before![i]!.framesOut) / secs)
@@ -103,7 +95,7 @@ async function sampleWindows (ours: Side, bare: Side): Promise<{ ours: Window[],
       win.heapTrims = after.reduce((s, c, i) => s + c.heapTrims - before![i]!.heapTrims, 0)
       before = after
     }
-    const floor: Window = { cpu: pct(b0, b1) }
+    const floor: Window = { cpu: bareCpu! }
     out.ours.push(win)
     out.bare.push(floor)
     log(`window ${w + 1}/${WINDOWS}: ${f(mean(win.cpu))} % of a core per node, floor ${f(mean(floor.cpu))} (busiest ${f(Math.max(...win.cpu))}, ${f(Math.max(...floor.cpu))})`)

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { IN_FLIGHT, isLink, mapLimited, readMesh, type Fleet, type FleetProcess } from './fleet.js'
 import type { Host, Lan } from './lan.js'
-import { cpuTicks, machineTicks, metricValue, programPid, rssMiB, ticksPerSecond } from './proc.js'
+import { cpuPercent, cpuTicks, machineTicks, metricValue, programPid, rssMiB } from './proc.js'
 
 export { cpuSeconds, programPid } from './proc.js'
 
@@ -111,7 +111,6 @@ export async function sampleIdle (fleet: { lan: Lan, nodes: FleetProcess[] }, se
   const { lan, nodes } = fleet
   const veths = nodes.map(node => `pf${lan.id}p${lastOctet(node.host)}`)
   const pids = nodes.map(node => programPid(node.proc))
-  const hz = ticksPerSecond()
 
   // Read before the window opens: the scrape's own work is then outside it.
   const fullBefore = await mapLimited(nodes, IN_FLIGHT, async node => await nodeCounters(lan, node.url))
@@ -126,7 +125,7 @@ export async function sampleIdle (fleet: { lan: Lan, nodes: FleetProcess[] }, se
   const secs = (performance.now() - t0) / 1000
 
   const bytes = veths.map(v => ((bytesAfter.get(v) ?? NaN) - (bytesBefore.get(v) ?? NaN)) / secs)
-  const cpu = pids.map((_, i) => (cpuAfter[i]! - cpuBefore[i]!) / hz / secs * 100)
+  const cpu = cpuPercent(cpuBefore, cpuAfter, secs)
   const rss = pids.map(rssMiB)
   const sample: IdleSample = {
     seconds: secs,

@@ -48,6 +48,25 @@ export function cpuTicks (pid: number | undefined): number {
   }
 }
 
+/** % of one core each process used between two readings of cpuTicks taken `secs` apart. */
+export function cpuPercent (before: number[], after: number[], secs: number): number[] {
+  const hz = ticksPerSecond()
+  return before.map((t, i) => (after[i]! - t) / hz / secs * 100)
+}
+
+/**
+ * One window of `ms` over several groups of processes, every group read at the same instants (so
+ * that whatever else the machine does in it weighs on all alike): % of one core per process, by group.
+ */
+export async function cpuWindow (groups: Array<Array<number | undefined>>, ms: number): Promise<{ cpu: number[][], secs: number }> {
+  const t0 = performance.now()
+  const before = groups.map(pids => pids.map(cpuTicks))
+  await new Promise(resolve => setTimeout(resolve, ms))
+  const after = groups.map(pids => pids.map(cpuTicks))
+  const secs = (performance.now() - t0) / 1000
+  return { cpu: before.map((b, i) => cpuPercent(b, after[i]!, secs)), secs }
+}
+
 /** Busy and total jiffies of the whole machine. */
 export function machineTicks (): { busy: number, total: number, cores: number } {
   const lines = readFileSync('/proc/stat', 'utf8').split('\n')
