@@ -3,8 +3,10 @@
 // `--every` ms on the wall clock's boundaries, which the other end echoes at once. That is what a
 // P2PFaaS link does while idle (a ping every 2 heartbeats, answered), with nothing else: no
 // records, no view, no HTTP. `--mode both`: each end sends on every stream and nobody answers (as
-// many frames); `--mode quiet`: the streams and no frames. Reads "dial <multiaddr>" lines on stdin;
-// prints "peerId <id>" once listening and "linked <peer>" for each stream, opened or accepted.
+// many frames); `--mode quiet`: the streams and no frames; `--mode ring`: a frame every `--every`
+// ms on the one stream dialled as "succ", unanswered, and nothing on the others (what a P2PFaaS
+// node does once its ring is complete: membership.md). Reads "dial <multiaddr> [succ]" lines on
+// stdin; prints "peerId <id>" once listening and "linked <peer>" for each stream, opened or accepted.
 if (typeof Promise.withResolvers !== 'function') {
   Promise.withResolvers = () => { let resolve, reject; const promise = new Promise((res, rej) => { resolve = res; reject = rej }); return { promise, resolve, reject } }
 }
@@ -22,8 +24,8 @@ const PROTOCOL = '/bench/pulse/1.0.0'
 const { values } = parseArgs({ options: { every: { type: 'string', default: '2000' }, mode: { type: 'string', default: 'echo' } } })
 const every = Number(values.every)
 const mode = values.mode
-if (!['echo', 'both', 'quiet'].includes(mode) || !(every >= 10)) {
-  console.error('bare-pulse: --mode is echo, both or quiet; --every is at least 10 (ms)')
+if (!['echo', 'both', 'quiet', 'ring'].includes(mode) || !(every >= 10)) {
+  console.error('bare-pulse: --mode is echo, both, quiet or ring; --every is at least 10 (ms)')
   process.exit(2)
 }
 const node = await createLibp2p({
@@ -37,11 +39,11 @@ const node = await createLibp2p({
 const frame = new Uint8Array(12)
 const pingers = []
 /** What a stream does, by mode and by which end opened it. */
-const serve = (stream, peer, opened) => {
+const serve = (stream, peer, opened, succ = false) => {
   console.log('linked', peer)
   const lp = lpStream(stream)
   if (mode === 'echo' && opened) { pingers.push(async () => { await lp.write(frame); await lp.read() }); return }
-  if (mode === 'both') pingers.push(async () => { await lp.write(frame) })
+  if (mode === 'both' || (mode === 'ring' && succ)) pingers.push(async () => { await lp.write(frame) })
   void (async () => {
     for (;;) {
       const bytes = await lp.read()
@@ -54,10 +56,10 @@ await node.handle(PROTOCOL, (stream, connection) => { serve(stream, connection.r
 await node.start()
 console.log('peerId', node.peerId.toString())
 
-const dial = async (addr) => {
+const dial = async (addr, succ) => {
   for (let attempt = 0; attempt < 20; attempt++) {
     try {
-      serve(await node.dialProtocol(multiaddr(addr), PROTOCOL), addr.split('/p2p/')[1], true)
+      serve(await node.dialProtocol(multiaddr(addr), PROTOCOL), addr.split('/p2p/')[1], true, succ)
       return
     } catch {
       await new Promise(resolve => setTimeout(resolve, 500))
@@ -71,7 +73,7 @@ const tick = () => {
 }
 tick()
 createInterface({ input: process.stdin }).on('line', line => {
-  const [verb, addr] = line.trim().split(' ')
-  if (verb === 'dial' && addr != null) void dial(addr)
+  const [verb, addr, role] = line.trim().split(' ')
+  if (verb === 'dial' && addr != null) void dial(addr, role === 'succ')
 })
 process.on('SIGTERM', () => { node.stop().finally(() => process.exit(0)) })

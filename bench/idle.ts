@@ -15,8 +15,8 @@ import { startPulseRing, type PulseRing } from './pulse-ring.js'
  * run: N P2PFaaS nodes on a LAN of network namespaces, formed and settled, then their CPU read in
  * consecutive windows with the link frames they sent and the full collections they made (V8's, and
  * the node's own heap trims) in each. The floor is N bare libp2p nodes (bench/bare-pulse.mjs) on
- * a LAN of their own, with as many links per node, each pinged and answered on the same
- * wall-clock schedule: the cost of the links' liveness in libp2p itself, on this machine. Both
+ * a LAN of their own, with as many links per node, carrying frames on the same wall-clock
+ * schedule (SCHEDULES): the cost of the links' liveness in libp2p itself, on this machine. Both
  * fleets run at once and every window reads both, so the ratio of the two (what the overlay adds)
  * is read under the same noise; the floor alone says what this machine charges for a frame (the
  * same code measures twice as much on some machines as on others).
@@ -51,8 +51,17 @@ const WINDOWS = Math.max(1, Math.round(MINUTES * 60 / WINDOW_S))
  */
 const WARMUP_S = Number(values.warmup)
 if (!(WARMUP_S >= 0 && WARMUP_S <= 300)) fail('--warmup is 0 to 300 seconds')
-/** A P2PFaaS link's opener pings every 2 heartbeats (src/mesh/links.ts PING_EVERY), 1 s by default. */
-const PING_EVERY_MS = 2000
+/**
+ * The floor's schedule, as the P2PFaaS fleet's once settled: watching every link, a link's opener
+ * pings every 2 heartbeats (src/mesh/link-watch.ts PING_EVERY), answered; watching the ring
+ * (every node reports p2pfaas_mesh_ring 1), each node sends one pulse a heartbeat to the next,
+ * unanswered, and nothing on its other links. The heartbeat is 1 s by default.
+ */
+const SCHEDULES = {
+  echo: { mode: 'echo', everyMs: 2000, about: (links: number) => `${links} links each, a 12-byte ping every 2 s on each link, echoed` },
+  ring: { mode: 'ring', everyMs: 1000, about: (links: number) => `${links} links each, a 12-byte frame every 1 s to the next node only, unanswered (what a node does once its ring is complete)` }
+} as const
+type Schedule = keyof typeof SCHEDULES
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 const log = (line: string): void => { process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`) }
@@ -103,7 +112,7 @@ async function sampleWindows (ours: Side, bare: Side): Promise<{ ours: Window[],
   return out
 }
 
-interface Sampled { links: number[], bareLinks: number, ours: Window[], bare: Window[] }
+interface Sampled { links: number[], bareLinks: number, schedule: Schedule, ringNodes: number, ours: Window[], bare: Window[] }
 
 /** Our fleet formed and settled, then the floor beside it, then both sampled together. */
 async function run (): Promise<Sampled> {
@@ -118,13 +127,16 @@ async function run (): Promise<Sampled> {
     const meanLinks = mean(links.filter(Number.isFinite))
     log(`settled; ${f(meanLinks, 1)} links per node`)
     const k = Math.max(1, Math.min(Math.floor((N - 1) / 2), Math.round(meanLinks / 2)))
-    const bare = await startBare(k)
+    const ringNodes = (await countersOf(fleet.lan, fleet.nodes.map(n => n.url))).filter(c => c.ring === 1).length
+    const schedule: Schedule = ringNodes === N ? 'ring' : 'echo'
+    log(`${ringNodes} of ${N} nodes watch the ring: the floor's schedule is ${schedule}`)
+    const bare = await startBare(k, schedule)
     try {
       log(`both fleets up; ${WARMUP_S} s of warm-up, then ${WINDOWS} windows of ${WINDOW_S} s`)
       await sleep(WARMUP_S * 1000)
       const counters = async (): Promise<NodeCounters[]> => await countersOf(fleet.lan, fleet.nodes.map(n => n.url))
       const windows = await sampleWindows({ pids: fleet.nodes.map(p => programPid(p.proc)), counters }, { pids: bare.procs.map(p => programPid(p)) })
-      return { links, bareLinks: 2 * k, ...windows }
+      return { links, bareLinks: 2 * k, schedule, ringNodes, ...windows }
     } finally {
       await bare.lan.destroy()
     }
@@ -137,10 +149,11 @@ async function run (): Promise<Sampled> {
  * The floor, on a LAN of its own (bench/pulse-ring.ts): every node has 2k links, k = half the
  * P2PFaaS fleet's mean links rounded (at least 1).
  */
-async function startBare (k: number): Promise<PulseRing> {
-  log(`N=${N}: bare libp2p nodes, ${2 * k} links each, a ping every ${PING_EVERY_MS} ms on each`)
-  const ring = await startPulseRing({ n: N, k, mode: 'echo', everyMs: PING_EVERY_MS })
-  await sleep(2 * PING_EVERY_MS)
+async function startBare (k: number, schedule: Schedule): Promise<PulseRing> {
+  const { mode, everyMs, about } = SCHEDULES[schedule]
+  log(`N=${N}: bare libp2p nodes, ${about(2 * k)}`)
+  const ring = await startPulseRing({ n: N, k, mode, everyMs })
+  await sleep(2 * everyMs)
   return ring
 }
 
@@ -148,7 +161,7 @@ const startedAt = new Date().toISOString()
 const loadAtStart = loadavg()
 const sampled = await run()
 const ours = { links: sampled.links, windows: sampled.ours }
-const bare = { links: sampled.bareLinks, windows: sampled.bare }
+const bare = { links: sampled.bareLinks, schedule: sampled.schedule, windows: sampled.bare }
 const meanLinks = mean(ours.links.filter(Number.isFinite))
 
 const perWindow = (ws: Window[]): number[] => ws.map(w => mean(w.cpu))
@@ -163,7 +176,8 @@ const report = [
   `# Idle cost per node over ${WINDOWS} windows of ${WINDOW_S} s (${startedAt})`,
   '',
   `Node ${process.version}, ${availableParallelism()} cores, load average at start ${loadAtStart.map(l => l.toFixed(2)).join(' ')}. N=${N}, ${variant}; P2PFaaS nodes with default flags, started in waves of 4, sampled once formed and settled and after ${WARMUP_S} s more, in the same windows as the floor (both fleets running).`,
-  `Floor: ${N} bare libp2p nodes (bench/bare-pulse.mjs: tcp, noise, yamux, identify), ${bare.links} links each (P2PFaaS: ${f(meanLinks, 1)} on average), a 12-byte ping every ${PING_EVERY_MS / 1000} s on each link, echoed.`,
+  `P2PFaaS nodes watching the ring when sampling began: ${sampled.ringNodes} of ${N}.`,
+  `Floor: ${N} bare libp2p nodes (bench/bare-pulse.mjs: tcp, noise, yamux, identify), ${SCHEDULES[bare.schedule].about(bare.links)} (P2PFaaS: ${f(meanLinks, 1)} links on average).`,
   '',
   '| window | P2PFaaS CPU % per node, mean | busiest | link frames out per node per s | V8 major collections (all nodes) | heap trims (all nodes) | floor CPU % per node, mean | busiest | ratio |',
   '|---|---|---|---|---|---|---|---|---|',

@@ -11,8 +11,11 @@ export interface PulseRingInit {
   n: number
   /** Links each node opens; it accepts as many (0: no connection at all). */
   k: number
-  /** bare-pulse's --mode: echo (pinged and answered), both (each end sends, nobody answers), quiet (links, no frames). */
-  mode: 'echo' | 'both' | 'quiet'
+  /**
+   * bare-pulse's --mode: echo (pinged and answered), both (each end sends, nobody answers), quiet
+   * (links, no frames), ring (each node sends to the next only, unanswered).
+   */
+  mode: 'echo' | 'both' | 'quiet' | 'ring'
   everyMs: number
   /** Node.js options for every node, e.g. --single-threaded-gc. */
   nodeOptions?: string[]
@@ -47,7 +50,7 @@ export async function startPulseRing (init: PulseRingInit): Promise<PulseRing> {
     nodes.forEach((p, j) => {
       for (let d = 1; d <= k; d++) {
         const to = nodes[(j + d) % n]!
-        p.proc.proc.stdin?.write(`dial /ip4/${to.host.ip}/tcp/4001/p2p/${peerIdOf(to.proc)!}\n`)
+        p.proc.proc.stdin?.write(`dial /ip4/${to.host.ip}/tcp/4001/p2p/${peerIdOf(to.proc)!}${d === 1 ? ' succ' : ''}\n`)
       }
     })
     await until('linked', () => nodes.every(p => linked(p.proc) >= 2 * k))

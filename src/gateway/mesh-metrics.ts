@@ -9,7 +9,7 @@ import type { Libp2p } from '@libp2p/interface'
 export interface MeshSources {
   libp2p: Pick<Libp2p, 'getConnections'>
   view: Pick<MeshView, 'connected' | 'size'>
-  links: Pick<LinkManager, 'stats' | 'linkPeers'>
+  links: Pick<LinkManager, 'stats' | 'linkPeers' | 'ringMode'>
   membership: Pick<Membership, 'stats'>
   /** Answers undefined when the node runs without mDNS. */
   mdnsStats: Mesh['mdnsStats']
@@ -47,6 +47,12 @@ export function meshSeries (mesh: MeshSources, registers: Registry[]): void {
     registers,
     collect () { this.set(mesh.links.linkPeers().length) }
   })
+  new Gauge({
+    name: 'p2pfaas_mesh_ring',
+    help: '1 while the ring of watched links carries this node\'s liveness (it pulses one neighbour and watches one; its other links are silent), 0 while it watches every link',
+    registers,
+    collect () { this.set(mesh.links.ringMode() ? 1 : 0) }
+  })
   // Counts kept by the link manager and the membership, read whole at scrape time, one label each.
   const countsBy = (name: string, help: string, label: string, read: () => Record<string, number>): void => {
     new Counter<string>({
@@ -65,8 +71,8 @@ export function meshSeries (mesh: MeshSources, registers: Registry[]): void {
     () => ({ in: stats().framesIn, out: stats().framesOut }))
   countsBy('p2pfaas_link_frames_sent_total', 'Frames this node sent on its links, by what they carried (pulse: liveness only; load: a pulse with load; records, digest, want: membership)', 'kind',
     () => stats().sent)
-  countsBy('p2pfaas_link_events_total', 'Overlay links made and lost, sessions dialled and failed, and pings sent to a link that had gone quiet (suspect_ping)', 'event',
-    () => ({ link_up: stats().linksUp, link_down: stats().linksDown, dial: stats().dials, dial_failed: stats().dialFailures, suspect_ping: stats().suspectPings }))
+  countsBy('p2pfaas_link_events_total', 'Overlay links made and lost, sessions dialled and failed, pings sent to a link that had gone quiet (suspect_ping), and to silent links when the ring broke (probe)', 'event',
+    () => ({ link_up: stats().linksUp, link_down: stats().linksDown, dial: stats().dials, dial_failed: stats().dialFailures, suspect_ping: stats().suspectPings, probe: stats().probes }))
   countsBy('p2pfaas_link_bytes_total', 'Bytes of frames on this node\'s overlay links, by direction', 'direction',
     () => ({ in: stats().bytesIn, out: stats().bytesOut }))
   countsBy('p2pfaas_member_records_total', 'Member records received from neighbours, by verdict (rejected ones cost their sender score)', 'result', () => {

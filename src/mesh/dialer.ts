@@ -50,14 +50,16 @@ export interface DialerLinks {
   /** Whether the link manager runs: a dial decided before it stopped is not made. */
   started: () => boolean
   hasSession: (peer: string) => boolean
-  /** Starts a session on a stream this node opened. */
-  attach: (stream: Stream, connection: Connection) => LinkSession
+  /** Starts a session on a stream this node opened; undefined when the peer's own, opened meanwhile, is kept instead. */
+  attach: (stream: Stream, connection: Connection) => LinkSession | undefined
   /** No link at all. */
   isolated: () => boolean
   /** Live links; with `opened`, only those this node opened. */
   linkCount: (opened?: boolean) => number
   /** Links this node asked for whose answer has not come yet. */
   linksAsked: () => number
+  /** Its neighbours in the ring (ring.ts) it has no session with. */
+  ringWanted: () => string[]
 }
 
 export interface DialerComponents {
@@ -135,6 +137,10 @@ export class Dialer {
       maxLinks: this.init.maxLinks
     }, this.c.rng)
     for (const peer of plan.links) void this.open({ peer, addrs: this.addrsOf(peer) }, true)
+    // Beyond its share: the links that let the whole fleet watch a ring rather than every link.
+    if (!this.seeking()) {
+      for (const peer of links.ringWanted()) if (!this.dialing.has(peer) && !gates.backingOff(peer) && !gates.isBanned(peer)) void this.open({ peer, addrs: this.addrsOf(peer) }, true)
+    }
     if (plan.redial != null) void this.open({ peer: plan.redial, addrs: this.addrsOf(plan.redial) }, links.linkCount() < this.init.maxLinks)
   }
 
@@ -237,6 +243,7 @@ export class Dialer {
       if (peer === this.c.membership.self || this.c.links.hasSession(peer) || this.c.gates.isBanned(peer) || this.c.gates.isForeign(peer)) return
       const stream = await conn.newStream(LINK_PROTOCOL, { signal })
       const s = this.c.links.attach(stream, conn)
+      if (s == null) return
       s.asksLink = link
       s.send({ hello: { record: this.c.membership.ownRecord().bytes, link, digest: this.c.membership.table.digest() } })
     } catch (err: any) {

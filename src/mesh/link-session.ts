@@ -116,10 +116,14 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
    * whose event loop was held up (by itself, not by the link) does not take its neighbours for dead.
    */
   quietTicks = 0
+  /** When this node last probed the link (the ring broke) and has not yet checked for the answer. */
+  probeAt?: number
   readonly openedAt: number
   /** The neighbour's digest in its last pulse, and how many pulses in a row it differed from ours. */
   theirDigest = 0n
   digestMismatches = 0
+  /** Since when (monotonic ms) the neighbour's pulses have said its view differs from ours, without a break. */
+  apartSince?: number
   lastSyncAt = -Infinity
   private readonly lp: ReturnType<typeof lpStream>
   private writing: Promise<void> = Promise.resolve()

@@ -2,6 +2,9 @@ import type { LinkSession } from './link-session.js'
 import type { Membership } from './membership.js'
 import type { LinkFrame } from '../wire/mesh.js'
 
+/** Heartbeats two views must stay apart (pulse after pulse) before they are compared whole. */
+const APART_HEARTBEATS = 2
+
 export interface RecordSyncInit {
   /** Pulse interval on every link (ms). */
   heartbeatMs: number
@@ -35,15 +38,22 @@ export class RecordSync {
     const moving = s.takeAnnounced()
     // Views that differ while announcements cross the link are converging, not apart (versions that
     // only add links wait for a pulse to ride, so while a fleet forms two views rarely match).
-    if (s.theirDigest === this.c.membership.table.digest()) s.digestMismatches = 0
-    else if (!moving) s.digestMismatches++
-    // Views that stay apart for two pulses are compared; the opener asks, so a pair never syncs twice at once.
-    if (s.initiator && s.digestMismatches >= 2 && this.c.now() - s.lastSyncAt > 3 * this.init.heartbeatMs) this.sendDigest(s)
+    const now = this.c.now()
+    if (s.theirDigest === this.c.membership.table.digest()) { s.digestMismatches = 0; s.apartSince = undefined } else if (!moving) {
+      s.digestMismatches++
+      s.apartSince ??= now
+    }
+    // Views that stay apart for two pulses, 2 heartbeats or more, are compared (on the ring, pulses
+    // come every heartbeat: two of them are not yet the time a lazy announcement may take); the
+    // opener asks, so a pair never syncs twice at once.
+    const apart = s.digestMismatches >= 2 && now - (s.apartSince ?? now) >= (APART_HEARTBEATS - 0.5) * this.init.heartbeatMs
+    if (s.initiator && apart && now - s.lastSyncAt > 3 * this.init.heartbeatMs) this.sendDigest(s)
   }
 
   sendDigest (s: LinkSession): void {
     s.lastSyncAt = this.c.now()
     s.digestMismatches = 0
+    s.apartSince = undefined
     s.send({ digest: this.c.membership.digestEntries() })
   }
 

@@ -9,6 +9,7 @@ import { RecordSync } from './link-sync.js'
 import type { Membership } from './membership.js'
 import { BAN_SCORE } from './neighbour-scores.js'
 import { BAN_MS, PeerGates } from './peer-gates.js'
+import { LinkWatch } from './link-watch.js'
 import type { LoadSource } from './load.js'
 import type { MeshView } from './view.js'
 import { createRemoteWarn, type Logger, type RemoteWarn } from '../log.js'
@@ -18,25 +19,6 @@ import type { Connection, IdentifyResult, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { TypedEventEmitter } from 'main-event'
 
-/**
- * A link's opener pings every PING_EVERY heartbeats (each ping is answered at once); a link quiet
- * for SUSPECT_AFTER heartbeats is pinged at once, by either end; one quiet for SILENT_HEARTBEATS is
- * dead: its connection is dropped and the link leaves both records. So a neighbour that stops
- * answering is dropped 3 to 4 heartbeats after its last word, while an idle link costs one round
- * trip every 2 heartbeats (each message costs an idle node 1 to 2 ms of CPU, most of it in waking
- * up for it: that, not bytes, is what an idle node spends on its links; protocols/load.md).
- */
-export const PING_EVERY = 2
-const SUSPECT_AFTER = 2
-export const SILENT_HEARTBEATS = 3
-/**
- * A frame that lands this much of a heartbeat before a boundary still counts for the heartbeat that
- * starts there: the opener's ping goes out on the boundary, and with two clocks a few ms apart it
- * lands a little before or a little after the responder's own tick. Without the slack, a ping that
- * beat the tick once and trailed it two heartbeats later made the link look quiet for 2 heartbeats
- * and drew a needless suspect ping (8 to 20 % more frames on an idle LAN fleet).
- */
-const QUIET_SLACK = 1 / 20
 /** A hello or a sync that has not finished in this long is abandoned. */
 const SESSION_SETUP_MS = 10_000
 /** Links a full node may take beyond its maximum from nodes below the target, before it has shed others. */
@@ -79,6 +61,8 @@ export interface LinkStats extends LinkTraffic {
   dialFailures: number
   /** Pings sent because a link had been quiet for SUSPECT_AFTER heartbeats (not on the schedule). */
   suspectPings: number
+  /** Pings sent to silent links when the ring broke (each answered within a heartbeat or the link dropped). */
+  probes: number
 }
 
 /**
@@ -89,7 +73,7 @@ export interface LinkStats extends LinkTraffic {
  */
 export class LinkManager {
   readonly stats: LinkStats = {
-    framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, linksUp: 0, linksDown: 0, dials: 0, dialFailures: 0, suspectPings: 0,
+    framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, linksUp: 0, linksDown: 0, dials: 0, dialFailures: 0, suspectPings: 0, probes: 0,
     sent: { hello: 0, pulse: 0, load: 0, records: 0, digest: 0, want: 0, have: 0 }
   }
   private readonly sessions = new Map<string, LinkSession>()
@@ -98,6 +82,7 @@ export class LinkManager {
   private readonly sync: RecordSync
   private readonly dialer: Dialer
   private readonly trimmer: ConnectionTrimmer
+  private readonly watch: LinkWatch
   private readonly log: Logger
   private readonly warn: RemoteWarn
   private readonly now: () => number
@@ -117,6 +102,16 @@ export class LinkManager {
     const { libp2p, membership, view, loadSource } = c
     this.load = new LoadRelay(init, { membership, view, loadSource, sessions: () => this.sessions.values(), now: this.now })
     this.sync = new RecordSync(init, { membership, now: this.now })
+    this.watch = new LinkWatch(init, {
+      membership,
+      view,
+      load: this.load,
+      sessions: () => this.sessions.values(),
+      session: peer => this.sessions.get(peer),
+      stats: this.stats,
+      log: this.log,
+      now: this.now
+    })
     this.dialer = new Dialer({ ...init, maxLinks: this.maxLinks }, {
       libp2p,
       membership,
@@ -127,7 +122,8 @@ export class LinkManager {
         attach: (stream, connection) => this.attach(stream, connection, true),
         isolated: () => this.isolated(),
         linkCount: opened => this.linkCount(opened),
-        linksAsked: () => this.linksAsked()
+        linksAsked: () => this.linksAsked(),
+        ringWanted: () => this.watch.ringWanted()
       },
       discovery: c.discovery,
       stats: this.stats,
@@ -176,6 +172,7 @@ export class LinkManager {
     await libp2p.handle(LINK_PROTOCOL, (stream, connection) => { this.onInbound(stream, connection) }, { maxInboundStreams: 4, maxOutboundStreams: 4 })
     libp2p.addEventListener('peer:identify', this.onIdentify)
     this.c.membership.addEventListener('ban', this.onBan)
+    this.watch.start()
     this.load.start()
     this.dialer.start()
     this.lastTick = this.now()
@@ -192,6 +189,7 @@ export class LinkManager {
     const { libp2p } = this.c
     libp2p.removeEventListener('peer:identify', this.onIdentify)
     this.c.membership.removeEventListener('ban', this.onBan)
+    this.watch.stop()
     this.dialer.stop()
     for (const s of [...this.sessions.values()]) s.close()
     await libp2p.unhandle(LINK_PROTOCOL)
@@ -204,15 +202,26 @@ export class LinkManager {
     if (!this.started || this.gates.isBanned(peer) || this.gates.isForeign(peer)) { stream.abort(new Error('refused')); return }
     const existing = this.sessions.get(peer)
     if (existing != null) {
-      // Both ends opened a session at once: the one opened by the smaller PeerId survives, at both ends.
-      // An established session replaced by a new one means the other end lost it: the new one wins.
-      if (existing.role === 'hello' && existing.initiator && this.c.membership.self < peer) { stream.abort(new Error('crossed hello')); return }
+      // Both ends opened a session at once: the one opened by the smaller PeerId survives, at both
+      // ends (see attach). Otherwise a new session means the other end lost the old one: it wins.
+      if (existing.initiator && existing.isOpen && this.c.membership.self < peer) { stream.abort(new Error('crossed session')); return }
       existing.abort('replaced by a new session')
     }
     this.attach(stream, connection, false)
   }
 
-  private attach (stream: Stream, connection: Connection, initiator: boolean): LinkSession {
+  /**
+   * Starts a session on a stream; undefined when this node opened it (`initiator`) while the peer's
+   * own session to it came up, and the peer's is the one both ends keep. Two sessions to one peer,
+   * each end writing to its own, left each end's pulses landing on a session the other no longer
+   * listened to.
+   */
+  private attach (stream: Stream, connection: Connection, initiator: boolean): LinkSession | undefined {
+    const existing = this.sessions.get(connection.remotePeer.toString())
+    if (initiator && existing != null) {
+      if (this.c.membership.self > existing.peer) { stream.abort(new Error('crossed session')); return undefined }
+      existing.abort('crossed session')
+    }
     sparseWindowUpdates(stream)
     const s = new LinkSession({ stream, connection, initiator, maxEntries: this.c.membership.table.maxMembers, now: this.now, traffic: this.stats, handle: this.onFrame })
     this.sessions.set(s.peer, s)
@@ -256,7 +265,7 @@ export class LinkManager {
     const own = this.c.membership.ownRecord()
     const digest = this.c.membership.table.digest()
     if (!s.initiator) {
-      const accept = hello.link && this.admits(sender.info.links.length)
+      const accept = hello.link && (this.admits(sender.info.links.length) || this.ringNeighbourWithRoom(s.peer))
       s.role = accept ? 'link' : 'sync'
       s.send({ hello: { record: own.bytes, link: accept, digest } })
       if (accept) {
@@ -313,7 +322,7 @@ export class LinkManager {
     let most = 1
     const table = this.c.membership.table
     for (const s of this.sessions.values()) {
-      if (s.role !== 'link' || s.peer === keep) continue
+      if (s.role !== 'link' || s.peer === keep || this.watch.isRingNeighbour(s.peer)) continue
       const theirs = table.get(s.peer)?.info.links.length ?? 0
       // The neighbour keeps at least the target number of links, and nobody is split off.
       if (theirs > Math.max(most, this.init.links) && table.canDropLink(s.peer)) { best = s; most = theirs }
@@ -382,36 +391,24 @@ export class LinkManager {
     const now = this.now()
     const elapsed = now - this.lastTick
     this.lastTick = now
-    const h = this.init.heartbeatMs
-    const silentMs = (SILENT_HEARTBEATS - 0.5) * h
-    // The (wall-clock) heartbeat this tick stands for: pings go out on the same ones everywhere
-    // (see scheduleTick). A link is quiet this heartbeat if nothing came since the one before began,
-    // give or take the clocks' difference (that start put in this.now()'s time), nor since this
-    // node's previous tick: after a stall of its own, the whole time since is its own heartbeat.
-    const wall = Date.now()
-    const beat = Math.round(wall / h)
-    const pingTick = beat % PING_EVERY === 0
-    const quietBefore = Math.min(now - elapsed, now - (wall - (beat - 1) * h) - QUIET_SLACK * h)
+    this.watch.beat(now, elapsed)
     for (const s of [...this.sessions.values()]) {
-      if (s.role === 'link') {
-        if (s.lastHeard < quietBefore) s.quietTicks++
-        if (s.quietTicks >= SILENT_HEARTBEATS && now - s.lastHeard > silentMs) {
-          this.log.info({ peer: s.peer, silentMs: Math.round(now - s.lastHeard) }, 'link silent: dropping it')
-          s.abort('silent')
-          void s.connection.close().catch(() => { s.connection.abort(new Error('silent link')) })
-          continue
-        }
-        const suspect = s.quietTicks >= SUSPECT_AFTER
-        if (suspect) this.stats.suspectPings++
-        if ((s.initiator && pingTick) || suspect) s.send({ pulse: this.load.pulse(s, true) })
-      } else if (now - s.openedAt > SESSION_SETUP_MS) {
-        s.abort(`${s.role} did not finish`)
-      }
+      if (s.role !== 'link' && now - s.openedAt > SESSION_SETUP_MS) s.abort(`${s.role} did not finish`)
     }
     this.c.membership.tick(elapsed)
     // Links taken beyond the maximum (from nodes that had too few) are given back one a heartbeat.
     if (this.linkCount() > this.maxLinks) this.shedLink()
     this.dialer.dial(now)
     this.trimmer.trim(now)
+  }
+
+  /** Whether the ring of watched links carries this node's liveness now (link-watch.ts). */
+  ringMode (): boolean {
+    return this.watch.ringMode()
+  }
+
+  /** A ring neighbour asking for a link gets one while this node has connections to spare (a link elsewhere is shed). */
+  private ringNeighbourWithRoom (peer: string): boolean {
+    return this.watch.isRingNeighbour(peer) && this.linkCount() < this.init.maxConnections
   }
 }

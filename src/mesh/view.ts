@@ -142,6 +142,16 @@ export class MeshView extends TypedEventEmitter<MeshViewEvents> {
   }
 
   /**
+   * A silent neighbour's load still holds: its link carries every change, and is alive as far as
+   * this node can tell (the ring watches it). Dates the load, not when the neighbour was last heard.
+   */
+  confirmLoad (peerId: string, at: number): void {
+    const peer = this.peers.get(peerId)
+    if (peer?.loadAt == null || !peer.link) return
+    this.peers.set(peerId, { ...peer, loadAt: at })
+  }
+
+  /**
    * A fresher reading of one function's load on a peer (from its answer to a call or a probe). For
    * a peer that is not a neighbour this is the only load this node gets, so it dates the load.
    */

@@ -165,12 +165,14 @@ export interface NodeCounters {
   /** V8's heap now (MiB): not a counter, but read from the same scrape. */
   heapUsedMiB: number
   heapTotalMiB: number
+  /** p2pfaas_mesh_ring: 1 while the ring of watched links carries the node's liveness, 0 while it watches every link. */
+  ring: number
 }
 
 /** What a node's /metrics says it has sent and collected so far: NaN for a series it does not export, or no answer. */
 export async function nodeCounters (lan: Lan, url: string | undefined): Promise<NodeCounters> {
   const res = url == null ? undefined : await lan.get(`${url}/metrics`, 3000)
-  if (res?.status !== 200) return { framesOut: NaN, majorGcs: NaN, heapTrims: NaN, heapUsedMiB: NaN, heapTotalMiB: NaN }
+  if (res?.status !== 200) return { framesOut: NaN, majorGcs: NaN, heapTrims: NaN, heapUsedMiB: NaN, heapTotalMiB: NaN, ring: NaN }
   const gcExported = /^# TYPE nodejs_gc_duration_seconds histogram$/m.test(res.body)
   const mib = (name: string): number => metricValue(res.body, name) / 1024 / 1024
   return {
@@ -178,7 +180,8 @@ export async function nodeCounters (lan: Lan, url: string | undefined): Promise<
     majorGcs: gcExported ? Number(/^nodejs_gc_duration_seconds_count\{kind="major"\} (\S+)$/m.exec(res.body)?.[1] ?? 0) : NaN,
     heapTrims: metricValue(res.body, 'p2pfaas_heap_trims_total'),
     heapUsedMiB: mib('nodejs_heap_size_used_bytes'),
-    heapTotalMiB: mib('nodejs_heap_size_total_bytes')
+    heapTotalMiB: mib('nodejs_heap_size_total_bytes'),
+    ring: metricValue(res.body, 'p2pfaas_mesh_ring')
   }
 }
 

@@ -70,7 +70,8 @@ async function standIn (role: 'member' | 'newcomer'): Promise<{ dialer: Dialer, 
       attach: () => { throw new Error('not reached') },
       isolated: () => role === 'newcomer',
       linkCount: () => role === 'member' ? 1 : 0,
-      linksAsked: () => 0
+      linksAsked: () => 0,
+      ringWanted: () => []
     },
     discovery,
     stats: { dials: 0, dialFailures: 0 },

@@ -306,6 +306,9 @@ describe('passing records on', () => {
     const seed = track(await loopbackMesh({ heartbeatMs: 500, links: 3, load }))
     const all = [seed, ...await Promise.all(Array.from({ length: 7 }, async () => track(await loopbackMesh({ heartbeatMs: 500, links: 3, bootstrap: [first(seed)] }))))]
     await waitFor('full membership', () => everyoneKnowsEveryone(all), 10_000)
+    // Links settled: once the members know each other they link to their ring neighbours, and a new
+    // link's hello hands over the records of its two ends whole.
+    await waitFor('the ring everywhere', () => all.every(m => m.links.ringMode()), 20_000)
     await waitFor('one digest', () => new Set(all.map(m => m.membership.table.digest())).size === 1, 10_000)
     // Count, at every other node, each version of the seed's record handed over whole (whatever else
     // still changes in the mesh meanwhile, e.g. links settling on a loaded machine).

@@ -1,0 +1,202 @@
+import { RING_MIN_MEMBERS, ringState, type RingState } from './ring.js'
+import type { LoadRelay } from './link-load.js'
+import type { LinkSession } from './link-session.js'
+import type { Membership } from './membership.js'
+import type { MeshView } from './view.js'
+import type { Logger } from '../log.js'
+
+/**
+ * Watching every link: a link's opener pings every PING_EVERY heartbeats (each ping is answered at
+ * once); a link quiet for SUSPECT_AFTER heartbeats is pinged at once, by either end; one quiet for
+ * SILENT_HEARTBEATS is dead: its connection is dropped and the link leaves both records. So a
+ * neighbour that stops answering is dropped 3 to 4 heartbeats after its last word, while an idle
+ * link costs one round trip every 2 heartbeats (each message costs an idle node 1 to 2 ms of CPU,
+ * most of it in waking up for it: that, not bytes, is what an idle node spends on its links;
+ * protocols/load.md).
+ */
+export const PING_EVERY = 2
+const SUSPECT_AFTER = 2
+export const SILENT_HEARTBEATS = 3
+/**
+ * Watching the ring (ring.ts): a node pulses its successor every heartbeat and watches only its
+ * predecessor, which pulses it as often: quiet for RING_SUSPECT_AFTER heartbeats it is pinged,
+ * quiet for RING_SILENT_HEARTBEATS it is dead. Twice the pulses, so the same two missed in a row
+ * and a ping left unanswered for a heartbeat: 2 to 3 heartbeats after its last word. The other
+ * links are silent; when the ring breaks (a ring neighbour's record drops a link, or a member
+ * leaves or joins) every node probes each of them at once and drops those unanswered within a
+ * heartbeat, so a dead member or a partition still leaves every view 3 to 4 heartbeats after the
+ * last word. One frame out a second per node, whatever its links.
+ */
+const RING_SUSPECT_AFTER = 1
+const RING_SILENT_HEARTBEATS = 2
+/**
+ * A frame that lands this much of a heartbeat before a boundary still counts for the heartbeat that
+ * starts there: the opener's ping goes out on the boundary, and with two clocks a few ms apart it
+ * lands a little before or a little after the responder's own tick. Without the slack, a ping that
+ * beat the tick once and trailed it two heartbeats later made the link look quiet for 2 heartbeats
+ * and drew a needless suspect ping (8 to 20 % more frames on an idle LAN fleet).
+ */
+const QUIET_SLACK = 1 / 20
+/** Changes to the member table after which the ring is looked at again. */
+const RING_EVENTS = ['member:join', 'member:update', 'member:leave', 'own:sealed'] as const
+
+export interface LinkWatchInit {
+  heartbeatMs: number
+}
+
+export interface LinkWatchComponents {
+  membership: Membership
+  view: MeshView
+  load: LoadRelay
+  /** The link manager's sessions as they are when asked. */
+  sessions: () => Iterable<LinkSession>
+  session: (peer: string) => LinkSession | undefined
+  /** The link manager's counters this adds to. */
+  stats: { suspectPings: number, probes: number }
+  log: Logger
+  now: () => number
+}
+
+/**
+ * The links' liveness: which links this node pings and watches, each heartbeat, and which it drops
+ * as dead. It watches every link until the ring is complete, then the ring alone, and probes the
+ * silent links whenever the ring breaks.
+ */
+export class LinkWatch {
+  /** The ring over the reachable members, as of the last change to the table. */
+  private ring: RingState = { complete: false }
+  private ringCheckQueued = false
+  private started = false
+  /** Deadlines of probes in flight, cancelled on stop. */
+  private readonly probeTimers = new Set<ReturnType<typeof setTimeout>>()
+
+  constructor (private readonly init: LinkWatchInit, private readonly c: LinkWatchComponents) {}
+
+  start (): void {
+    this.started = true
+    for (const event of RING_EVENTS) this.c.membership.addEventListener(event, this.queueRingCheck)
+  }
+
+  stop (): void {
+    this.started = false
+    for (const event of RING_EVENTS) this.c.membership.removeEventListener(event, this.queueRingCheck)
+    for (const timer of this.probeTimers) clearTimeout(timer)
+    this.probeTimers.clear()
+  }
+
+  /** Whether the ring carries this node's liveness now: complete, and both its ring links up here. */
+  ringMode (): boolean {
+    const { complete, pred, succ } = this.ring
+    return complete && this.c.session(pred!)?.role === 'link' && this.c.session(succ!)?.role === 'link'
+  }
+
+  isRingNeighbour (peer: string): boolean {
+    return this.ring.pred === peer || this.ring.succ === peer
+  }
+
+  /** Ring neighbours this node has no session with: the dialer links to them first. */
+  ringWanted (): string[] {
+    const table = this.c.membership.table
+    if (table.reachableSize < RING_MIN_MEMBERS) return []
+    return [...new Set([this.ring.pred, this.ring.succ])]
+      .filter((p): p is string => p != null && this.c.session(p) == null && table.get(p)?.reachable === true)
+  }
+
+  /**
+   * One heartbeat of every link: pulses and pings out, quiet heartbeats counted, dead links
+   * dropped. `elapsed`: since this node's previous heartbeat (longer after a stall of its own).
+   */
+  beat (now: number, elapsed: number): void {
+    const h = this.init.heartbeatMs
+    // The (wall-clock) heartbeat this tick stands for: pings go out on the same ones everywhere
+    // (see LinkManager.scheduleTick). A link is quiet this heartbeat if nothing came since the one
+    // before began, give or take the clocks' difference (that start put in this.now()'s time), nor
+    // since this node's previous tick: after a stall of its own, the whole time since is its own.
+    const wall = Date.now()
+    const beat = Math.round(wall / h)
+    const pingTick = beat % PING_EVERY === 0
+    const quietBefore = Math.min(now - elapsed, now - (wall - (beat - 1) * h) - QUIET_SLACK * h)
+    const ring = this.ringMode() ? this.ring : undefined
+    for (const s of [...this.c.sessions()]) {
+      if (s.role !== 'link') continue
+      if (ring != null && s.peer !== ring.pred) {
+        // A silent link: its load arrives on every change, and the ring bounds how long a dead
+        // neighbour's link stays up, so what it last said is as fresh as the link.
+        s.quietTicks = 0
+        this.c.view.confirmLoad(s.peer, now)
+        if (s.peer === ring.succ) s.send({ pulse: this.c.load.pulse(s, false) })
+        continue
+      }
+      const [suspectAfter, silentAfter] = ring != null ? [RING_SUSPECT_AFTER, RING_SILENT_HEARTBEATS] : [SUSPECT_AFTER, SILENT_HEARTBEATS]
+      if (s.lastHeard < quietBefore) s.quietTicks++
+      if (s.quietTicks >= silentAfter && now - s.lastHeard > (silentAfter - 0.5) * h) {
+        this.dropSilent(s, 'link silent: dropping it')
+        continue
+      }
+      const suspect = s.quietTicks >= suspectAfter
+      if (suspect) this.c.stats.suspectPings++
+      if ((ring == null && s.initiator && pingTick) || suspect) s.send({ pulse: this.c.load.pulse(s, true) })
+    }
+  }
+
+  private dropSilent (s: LinkSession, why: string): void {
+    this.c.log.info({ peer: s.peer, silentMs: Math.round(this.c.now() - s.lastHeard) }, why)
+    s.abort('silent')
+    void s.connection.close().catch(() => { s.connection.abort(new Error('silent link')) })
+    // The ring is broken here first: the other silent links are asked at once, not when the new
+    // record comes back around.
+    if (this.ring.complete) this.probeLinks()
+  }
+
+  private readonly queueRingCheck = (): void => {
+    if (this.ringCheckQueued || !this.started) return
+    this.ringCheckQueued = true
+    // Records come in batches: one look at the ring per batch.
+    setImmediate(() => {
+      this.ringCheckQueued = false
+      if (this.started) this.checkRing()
+    })
+  }
+
+  private checkRing (): void {
+    const table = this.c.membership.table
+    const self = table.get(table.self)
+    const members = [...(self != null ? [self] : []), ...table.reachable()].map(m => ({ peerId: m.info.peerId, links: m.info.links }))
+    const was = this.ring.complete
+    this.ring = ringState(table.self, members)
+    // The ring broke: a member left, or a ring neighbour's record lost its link (dead, cut off, or
+    // a newcomer not linked in yet). Silent links may be dead too: each is asked now.
+    if (was && !this.ring.complete) this.probeLinks()
+  }
+
+  /**
+   * Pings every link not heard from in the last half heartbeat; one still unanswered a heartbeat
+   * later is dropped as silent. A link already asked is not asked again before its answer is due.
+   */
+  private probeLinks (): void {
+    const now = this.c.now()
+    const h = this.init.heartbeatMs
+    let sent = 0
+    for (const s of this.c.sessions()) {
+      if (s.role !== 'link' || s.probeAt != null || now - s.lastHeard < h / 2) continue
+      s.probeAt = now
+      s.send({ pulse: this.c.load.pulse(s, true) })
+      sent++
+    }
+    if (sent === 0) return
+    this.c.stats.probes += sent
+    const timer = setTimeout(() => {
+      this.probeTimers.delete(timer)
+      this.endProbes(now)
+    }, h)
+    this.probeTimers.add(timer)
+  }
+
+  private endProbes (sentAt: number): void {
+    for (const s of [...this.c.sessions()]) {
+      if (s.probeAt == null || s.probeAt > sentAt) continue
+      s.probeAt = undefined
+      if (s.role === 'link' && s.isOpen && s.lastHeard < sentAt) this.dropSilent(s, 'link silent: a probe went unanswered')
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { RING_MIN_MEMBERS, ringPlace, ringState, type RingMember } from '../../src/mesh/ring.js'
+import { loopbackMesh, waitFor } from '../helpers/mesh.js'
+import type { Mesh } from '../../src/mesh/mesh.js'
+
+/** Members p0..p(n-1), each linked to the next (wrapping) and to `extra` more. */
+function ring (n: number, extra: Array<[number, number]> = []): RingMember[] {
+  const links = Array.from({ length: n }, () => new Set<string>())
+  const link = (a: number, b: number): void => { links[a]!.add(`p${b}`); links[b]!.add(`p${a}`) }
+  for (let i = 0; i < n; i++) link(i, (i + 1) % n)
+  for (const [a, b] of extra) link(a, b)
+  return links.map((l, i) => ({ peerId: `p${i}`, links: [...l] }))
+}
+
+describe('the ring of watched links (pure)', () => {
+  it('places a node between its neighbours in PeerId order, wrapping at both ends', () => {
+    expect(ringPlace('b', ['c', 'a', 'd'])).toEqual({ pred: 'a', succ: 'c' })
+    expect(ringPlace('a', ['c', 'b', 'd'])).toEqual({ pred: 'd', succ: 'b' })
+    expect(ringPlace('d', ['a', 'b', 'c', 'd'])).toEqual({ pred: 'c', succ: 'a' })
+    expect(ringPlace('a', [])).toEqual({})
+  })
+
+  it('is complete only when every member lists the next and the next lists it back', () => {
+    expect(ringState('p2', ring(6)).complete).toBe(true)
+    expect(ringState('p2', ring(6, [[0, 3], [1, 4]])).complete).toBe(true)
+    // One end of one ring link not listing it (it dropped the link, or has not linked yet).
+    const oneSided = ring(6).map(m => m.peerId === 'p4' ? { ...m, links: m.links.filter(l => l !== 'p5') } : m)
+    expect(ringState('p2', oneSided).complete).toBe(false)
+    // A member linked to others but not to its ring neighbour.
+    const missing = ring(6).map(m => m.peerId === 'p0' ? { ...m, links: ['p2', 'p3'] } : m)
+    expect(ringState('p2', missing).complete).toBe(false)
+    // A member this node does not count yet sits between two that are linked: not its ring.
+    expect(ringState('p2', [...ring(6), { peerId: 'p45', links: ['p4'] }]).complete).toBe(false)
+  })
+
+  it(`needs ${RING_MIN_MEMBERS} members, this node among them: below that watching every link costs no more`, () => {
+    expect(ringState('p0', ring(RING_MIN_MEMBERS - 1)).complete).toBe(false)
+    expect(ringState('p0', ring(RING_MIN_MEMBERS)).complete).toBe(true)
+    expect(ringState('x', ring(6)).complete).toBe(false)
+  })
+})
+
+const started: Mesh[] = []
+afterEach(async () => { await Promise.all(started.splice(0).map(async m => { await m.stop().catch(() => {}) })) })
+
+describe('the ring on real libp2p nodes (loopback, mDNS off)', () => {
+  it('links each member to the next, then sends one frame out per node a heartbeat, with no suspect ping', async () => {
+    const h = 200
+    const seed = await loopbackMesh({ links: 3, heartbeatMs: h })
+    started.push(seed)
+    const rest = await Promise.all(Array.from({ length: 6 }, async () => await loopbackMesh({ links: 3, heartbeatMs: h, bootstrap: [seed.libp2p.getMultiaddrs()[0]!] })))
+    started.push(...rest)
+    const all = [seed, ...rest]
+    // Links are made at random: the ring's own links come on top of them.
+    await waitFor('the ring everywhere', () => all.every(m => m.links.ringMode()), 30_000, 50)
+    const ids = all.map(m => m.peerId.toString()).sort()
+    for (const m of all) {
+      const i = ids.indexOf(m.peerId.toString())
+      expect(m.links.linkPeers()).toContain(ids[(i + 1) % ids.length])
+      expect(m.links.linkPeers()).toContain(ids[(i - 1 + ids.length) % ids.length])
+    }
+    const before = all.map(m => ({ ...m.links.stats, sent: { ...m.links.stats.sent } }))
+    const from = performance.now()
+    await new Promise(resolve => setTimeout(resolve, 30 * h))
+    const beats = (performance.now() - from) / h
+    const out = all.map((m, i) => (m.links.stats.framesOut - before[i]!.framesOut) / beats)
+    const mean = out.reduce((a, b) => a + b, 0) / out.length
+    // Each pulses its successor and nothing else (watching every link, 3 to 5 of them here, it
+    // was one round trip per link every 2 heartbeats: 1.5 to 2.5 frames out a heartbeat).
+    expect(mean, out.map(x => x.toFixed(2)).join(' ')).toBeGreaterThan(0.85)
+    expect(mean, out.map(x => x.toFixed(2)).join(' ')).toBeLessThan(1.15)
+    // Every pulse reached the session its receiver watches: none went quiet there.
+    const suspects = all.map((m, i) => m.links.stats.suspectPings - before[i]!.suspectPings)
+    expect(suspects.reduce((a, b) => a + b, 0), suspects.join(' ')).toBeLessThanOrEqual(1)
+    expect(all.every(m => m.links.ringMode())).toBe(true)
+  }, 60_000)
+})
