@@ -39,6 +39,15 @@ const RING_SILENT_HEARTBEATS = 2
 const QUIET_SLACK = 1 / 20
 /** Changes to the member table after which the ring is looked at again. */
 const RING_EVENTS = ['member:join', 'member:update', 'member:leave', 'own:sealed'] as const
+/**
+ * Heartbeats with nobody joining or leaving this node's view before it links to its ring
+ * successor. While a fleet forms, the ring changes with every member that becomes reachable: a
+ * node that linked to each new successor at once made a link, and soon shed one, for every few
+ * joiners, each a record version for every member to check, and a 64-node fleet starting on 2
+ * cores never formed.
+ */
+const RING_SETTLE_HEARTBEATS = 3
+const VIEW_EVENTS = ['member:join', 'member:leave'] as const
 
 export interface LinkWatchInit {
   heartbeatMs: number
@@ -66,6 +75,8 @@ export class LinkWatch {
   /** The ring over the reachable members, as of the last change to the table. */
   private ring: RingState = { complete: false }
   private ringCheckQueued = false
+  /** When a member last joined or left this node's view (monotonic ms). */
+  private viewChangedAt = -Infinity
   private started = false
   /** Deadlines of probes in flight, cancelled on stop. */
   private readonly probeTimers = new Set<ReturnType<typeof setTimeout>>()
@@ -75,11 +86,13 @@ export class LinkWatch {
   start (): void {
     this.started = true
     for (const event of RING_EVENTS) this.c.membership.addEventListener(event, this.queueRingCheck)
+    for (const event of VIEW_EVENTS) this.c.membership.addEventListener(event, this.onViewChange)
   }
 
   stop (): void {
     this.started = false
     for (const event of RING_EVENTS) this.c.membership.removeEventListener(event, this.queueRingCheck)
+    for (const event of VIEW_EVENTS) this.c.membership.removeEventListener(event, this.onViewChange)
     for (const timer of this.probeTimers) clearTimeout(timer)
     this.probeTimers.clear()
   }
@@ -94,12 +107,20 @@ export class LinkWatch {
     return this.ring.pred === peer || this.ring.succ === peer
   }
 
-  /** Ring neighbours this node has no session with: the dialer links to them first. */
+  /**
+   * The ring successor, when this node has no session with it and its view has settled: the dialer
+   * links to it beyond the node's share. Only the successor: the predecessor links to this node
+   * itself, and two ends dialling each other at once cost two handshakes for one link.
+   */
   ringWanted (): string[] {
     const table = this.c.membership.table
-    if (table.reachableSize < RING_MIN_MEMBERS) return []
-    return [...new Set([this.ring.pred, this.ring.succ])]
-      .filter((p): p is string => p != null && this.c.session(p) == null && table.get(p)?.reachable === true)
+    const succ = this.ring.succ
+    if (succ == null || table.reachableSize < RING_MIN_MEMBERS || this.c.session(succ) != null || table.get(succ)?.reachable !== true) return []
+    return this.c.now() - this.viewChangedAt >= RING_SETTLE_HEARTBEATS * this.init.heartbeatMs ? [succ] : []
+  }
+
+  private readonly onViewChange = (): void => {
+    this.viewChangedAt = this.c.now()
   }
 
   /**
