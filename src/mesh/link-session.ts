@@ -118,6 +118,11 @@ export class LinkSession extends TypedEventEmitter<LinkSessionEvents> {
   quietTicks = 0
   /** When this node last probed the link (the ring broke) and has not yet checked for the answer. */
   probeAt?: number
+  /**
+   * When the ring last vouched for this silent link (monotonic ms): its quiet heartbeats are counted
+   * from here once the node watches every link again, not from a last word long ago.
+   */
+  coveredAt = -Infinity
   readonly openedAt: number
   /** The neighbour's digest in its last pulse, and how many pulses in a row it differed from ours. */
   theirDigest = 0n

@@ -1,4 +1,4 @@
-import { RING_MIN_MEMBERS, ringState, type RingState } from './ring.js'
+import { RING_MIN_MEMBERS, ringLost, ringState, type RingMember, type RingState } from './ring.js'
 import type { LoadRelay } from './link-load.js'
 import type { LinkSession } from './link-session.js'
 import type { Membership } from './membership.js'
@@ -75,6 +75,8 @@ export class LinkWatch {
   /** The ring over the reachable members, as of the last change to the table. */
   private ring: RingState = { complete: false }
   private ringCheckQueued = false
+  /** The members of the ring when it was last complete, with their links. */
+  private lastRing: RingMember[] = []
   /** When a member last joined or left this node's view (monotonic ms). */
   private viewChangedAt = -Infinity
   private started = false
@@ -144,13 +146,15 @@ export class LinkWatch {
         // A silent link: its load arrives on every change, and the ring bounds how long a dead
         // neighbour's link stays up, so what it last said is as fresh as the link.
         s.quietTicks = 0
+        s.coveredAt = now
         this.c.view.confirmLoad(s.peer, now)
         if (s.peer === ring.succ) s.send({ pulse: this.c.load.pulse(s, false) })
         continue
       }
       const [suspectAfter, silentAfter] = ring != null ? [RING_SUSPECT_AFTER, RING_SILENT_HEARTBEATS] : [SUSPECT_AFTER, SILENT_HEARTBEATS]
-      if (s.lastHeard < quietBefore) s.quietTicks++
-      if (s.quietTicks >= silentAfter && now - s.lastHeard > (silentAfter - 0.5) * h) {
+      const heard = Math.max(s.lastHeard, s.coveredAt)
+      if (heard < quietBefore) s.quietTicks++
+      if (s.quietTicks >= silentAfter && now - heard > (silentAfter - 0.5) * h) {
         this.dropSilent(s, 'link silent: dropping it')
         continue
       }
@@ -185,9 +189,11 @@ export class LinkWatch {
     const members = [...(self != null ? [self] : []), ...table.reachable()].map(m => ({ peerId: m.info.peerId, links: m.info.links }))
     const was = this.ring.complete
     this.ring = ringState(table.self, members)
-    // The ring broke: a member left, or a ring neighbour's record lost its link (dead, cut off, or
-    // a newcomer not linked in yet). Silent links may be dead too: each is asked now.
-    if (was && !this.ring.complete) this.probeLinks()
+    // The ring broke by a loss: a member left, or a ring link is no longer listed (dead, cut off).
+    // Silent links may be dead too: each is asked now. A newcomer not linked in yet breaks it too,
+    // but threatens nobody's liveness: the ring vouched for every link until now (coveredAt).
+    if (was && !this.ring.complete && ringLost(this.lastRing, members)) this.probeLinks()
+    if (this.ring.complete) this.lastRing = members
   }
 
   /**

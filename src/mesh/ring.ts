@@ -60,3 +60,21 @@ export function ringState (self: string, members: readonly RingMember[]): RingSt
   }
   return { ...place, complete }
 }
+
+/**
+ * Whether the ring `before` (complete then) lost something in `now`: one of its members is gone,
+ * or two consecutive members both still there no longer list each other. Members that joined
+ * between them are not a loss.
+ */
+export function ringLost (before: readonly RingMember[], now: readonly RingMember[]): boolean {
+  const links = new Map(now.map(m => [m.peerId, m.links]))
+  const order = [...before].sort((a, b) => compare(a.peerId, b.peerId))
+  for (let i = 0; i < order.length; i++) {
+    const a = order[i]!.peerId
+    const b = order[(i + 1) % order.length]!.peerId
+    const la = links.get(a)
+    const lb = links.get(b)
+    if (la == null || lb == null || !la.includes(b) || !lb.includes(a)) return true
+  }
+  return false
+}

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { RING_MIN_MEMBERS, ringPlace, ringState, type RingMember } from '../../src/mesh/ring.js'
+import { RING_MIN_MEMBERS, ringLost, ringPlace, ringState, type RingMember } from '../../src/mesh/ring.js'
 import { loopbackMesh, waitFor } from '../helpers/mesh.js'
 import type { Mesh } from '../../src/mesh/mesh.js'
 
@@ -31,6 +31,18 @@ describe('the ring of watched links (pure)', () => {
     expect(ringState('p2', missing).complete).toBe(false)
     // A member this node does not count yet sits between two that are linked: not its ring.
     expect(ringState('p2', [...ring(6), { peerId: 'p45', links: ['p4'] }]).complete).toBe(false)
+  })
+
+  it('tells a loss (a member gone, a ring link dropped) from a joiner that is not linked in yet', () => {
+    const before = ring(6)
+    expect(ringLost(before, before)).toBe(false)
+    // A newcomer between p2 and p3, linked to p2 only: the ring is incomplete, but nothing was lost.
+    const joined = [...before.map(m => m.peerId === 'p2' ? { ...m, links: [...m.links, 'p25'] } : m), { peerId: 'p25', links: ['p2'] }]
+    expect(ringState('p0', joined).complete).toBe(false)
+    expect(ringLost(before, joined)).toBe(false)
+    // p4 gone from the view; p4 dropped by p5's record (its watcher found it silent).
+    expect(ringLost(before, before.filter(m => m.peerId !== 'p4'))).toBe(true)
+    expect(ringLost(before, before.map(m => m.peerId === 'p5' ? { ...m, links: m.links.filter(l => l !== 'p4') } : m))).toBe(true)
   })
 
   it(`needs ${RING_MIN_MEMBERS} members, this node among them: below that watching every link costs no more`, () => {
