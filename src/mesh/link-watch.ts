@@ -22,10 +22,10 @@ export const SILENT_HEARTBEATS = 3
  * predecessor, which pulses it as often: quiet for RING_SUSPECT_AFTER heartbeats it is pinged,
  * quiet for RING_SILENT_HEARTBEATS it is dead. Twice the pulses, so the same two missed in a row
  * and a ping left unanswered for a heartbeat: 2 to 3 heartbeats after its last word. The other
- * links are silent; when the ring breaks (a ring neighbour's record drops a link, or a member
- * leaves or joins) every node probes each of them at once and drops those unanswered within a
- * heartbeat, so a dead member or a partition still leaves every view 3 to 4 heartbeats after the
- * last word. One frame out a second per node, whatever its links.
+ * links are silent; when the ring breaks by a loss (a member leaves, or a ring link is no longer
+ * listed) every node probes each of them at once and drops those unanswered within a heartbeat, so
+ * a dead member or a partition still leaves every view 3 to 4 heartbeats after the last word. One
+ * frame out a second per node, whatever its links.
  */
 const RING_SUSPECT_AFTER = 1
 const RING_SILENT_HEARTBEATS = 2
@@ -69,7 +69,7 @@ export interface LinkWatchComponents {
 /**
  * The links' liveness: which links this node pings and watches, each heartbeat, and which it drops
  * as dead. It watches every link until the ring is complete, then the ring alone, and probes the
- * silent links whenever the ring breaks.
+ * silent links whenever the ring breaks by a loss.
  */
 export class LinkWatch {
   /** The ring over the reachable members, as of the last change to the table. */
