@@ -143,8 +143,8 @@ export const NODE_FLAGS = {
     env: 'P2PFAAS_HEARTBEAT',
     schema: ms('--heartbeat', 50, 60_000),
     default: String(DEFAULT_HEARTBEAT_MS),
-    help: "the overlay's clock: a ping on every link every 2, a link silent for 3 is dead",
-    doc: "the overlay's clock: a ping on every link every 2, a link silent for 3 is dead",
+    help: "the overlay's clock: a pulse to the ring successor every 1 (a ping on every link every 2 until the ring is complete); a member silent for 3 to 4 is dead",
+    doc: "the overlay's clock: a pulse to the ring successor every 1 (a ping on every link every 2 until the ring is complete); a member silent for 3 to 4 is dead",
     config: 'heartbeatMs'
   },
   links: {
