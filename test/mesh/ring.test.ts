@@ -81,9 +81,11 @@ describe('the ring on real libp2p nodes (loopback, mDNS off)', () => {
     // was one round trip per link every 2 heartbeats: 1.5 to 2.5 frames out a heartbeat).
     expect(mean, out.map(x => x.toFixed(2)).join(' ')).toBeGreaterThan(0.85)
     expect(mean, out.map(x => x.toFixed(2)).join(' ')).toBeLessThan(1.15)
-    // Every pulse reached the session its receiver watches: none went quiet there.
+    // Every pulse reached the session its receiver watches. A pulse held up past a heartbeat by a
+    // stall of this process (7 nodes share it, 200 ms heartbeats) draws one suspect ping now and
+    // then; a pulse going to a session its receiver does not read drew one every other heartbeat.
     const suspects = all.map((m, i) => m.links.stats.suspectPings - before[i]!.suspectPings)
-    expect(suspects.reduce((a, b) => a + b, 0), suspects.join(' ')).toBeLessThanOrEqual(1)
+    expect(Math.max(...suspects), suspects.join(' ')).toBeLessThanOrEqual(3)
     expect(all.every(m => m.links.ringMode())).toBe(true)
   }, 60_000)
 })
