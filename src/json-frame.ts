@@ -1,6 +1,6 @@
 import { lpStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
-import type { z } from 'zod'
+import type * as z from 'zod'
 
 /**
  * JSON frames of the management and observe protocols: UTF-8, strict on the way in (a frame that

@@ -1,4 +1,4 @@
-import type { z } from 'zod'
+import type * as z from 'zod'
 
 /** One problem, located by the path of the field it is about (empty path: the input as a whole). */
 export interface SpecIssue {

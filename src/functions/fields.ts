@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { describeValue, type SpecIssue } from './errors.js'
 import { FUNCTION_NAME } from '../rules.js'
 import { LABELS, type FunctionRuntimeKind } from './types.js'

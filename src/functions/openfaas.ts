@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { describeValue, FunctionSpecError, formatIssue, friendlyError, issuesFromZod, type SpecIssue } from './errors.js'
 import { envProcessSchema, imageSchema, isPlainObject, nameSchema, runtimeNeeds, stringMapSchema } from './fields.js'
 import { formatCpu, formatMemory, parseCpu, parseMemory } from './quantities.js'

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { FunctionSpecError, friendlyError, issuesFromZod, formatIssue } from './errors.js'
 import { envProcessSchema, imageSchema, nameSchema, runtimeNeeds, stringMapSchema } from './fields.js'
 import { CPU_RANGE, MEMORY_RANGE, TIMEOUT_RANGE } from './quantities.js'

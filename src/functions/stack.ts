@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import type * as Yaml from 'yaml'
-import { z } from 'zod'
+import * as z from 'zod'
 import { describeValue, FunctionSpecError, formatIssue, friendlyError, issuesFromZod, type SpecIssue } from './errors.js'
 import { isPlainObject } from './fields.js'
 import { validateDeployBody } from './openfaas.js'

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { z } from 'zod'
+import * as z from 'zod'
 import { formatIssue, friendlyError, issuesFromZod, type SpecIssue } from './errors.js'
 import { checkFunctionSpec, functionSpecSchema } from './spec-schema.js'
 import type { FunctionSpec } from './types.js'

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { readOptions, type AdminGuard } from './auth.js'
 import type { FunctionRegistry, NodeDefaults } from '../registry/registry.js'
 import type { FastifyInstance } from 'fastify'

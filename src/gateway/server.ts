@@ -28,6 +28,16 @@ export interface Gateway {
 }
 
 /**
+ * No route declares a JSON schema: zod checks every input where it enters. Given these, fastify
+ * never loads its own compilers (ajv and fast-json-stringify, half of what a node's start parsed;
+ * scripts/bundle.mjs leaves them out of the bundle), and a schema added by mistake fails loudly at
+ * start instead of validating beside zod.
+ */
+function noSchemas (): never {
+  throw new Error('gateway routes take no JSON schemas: validate with zod where the input enters')
+}
+
+/**
  * The node's HTTP front door. Route families register themselves on `app` before start (one
  * module each: health, mesh, later functions, invoke, metrics). Every request is bounded in size
  * and time, and every error answers JSON with a stable code.
@@ -49,7 +59,8 @@ export function createGateway (init: GatewayInit): Gateway {
     requestTimeout: 60_000,
     keepAliveTimeout: 10_000,
     routerOptions: { maxParamLength: 200 },
-    return503OnClosing: true
+    return503OnClosing: true,
+    schemaController: { compilersFactory: { buildValidator: noSchemas, buildSerializer: noSchemas } }
   })
   // `curl -d '{...}'` sends JSON labelled as a form, and the original's scripts do just that; its Go
   // server read the body as JSON whatever the label, so a form body that is JSON is read as JSON.

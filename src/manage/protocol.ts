@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { MAX_STACK_BYTES } from '../functions/stack.js'
 import type { ManageRequest } from './request.js'
 import type { FunctionLoadViewSchema, LocalFunctionSchema, NodeSelfSchema, PeerViewSchema, RESULT_SCHEMAS } from './results.js'

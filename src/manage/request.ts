@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { FUNCTION_NAME } from '../rules.js'
 import { MAX_STACK_BYTES } from '../functions/stack.js'
 

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import type { ManageRequest } from './request.js'
 import type { SlotLoad } from '../rules.js'
 

@@ -4,7 +4,7 @@
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { z } from 'zod'
+import * as z from 'zod'
 import type { Parsed } from '../functions/quantities.js'
 
 const isPeerId = (s: string): boolean => { try { peerIdFromString(s); return true } catch { return false } }

@@ -6,7 +6,7 @@
  */
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { z } from 'zod'
+import * as z from 'zod'
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_LINKS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MEMBERS } from '../mesh/defaults.js'
 import { MAX_BODY_BYTES } from '../rules.js'
 import { parseCpu, parseMemory } from '../functions/quantities.js'

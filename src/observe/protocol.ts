@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 /**
  * /p2pfaas/observe/1.0.0: what a node's dashboard asks every connected peer once a second while

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { PolicyError } from './errors.js'
 import { isReservedPolicyName } from './registry.js'
 import type { ParamSpecs } from './params.js'

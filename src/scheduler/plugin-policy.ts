@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { PolicyError } from './errors.js'
 import { checkParam, DEFAULT_MAX_HOPS, MAX_HOPS_SPEC, type ParamSpecs, type ParamValue } from './params.js'
 import type { PluginPolicy, PolicyPlugin } from './plugin.js'

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -66,5 +66,28 @@ describe('an idle p2pfaas node', () => {
     for (const bundled of ['fastify', 'prom-client', 'commander', 'libp2p']) expect(packages, bundled).not.toContain(bundled)
     // ...and not what --runtime process, no --functions and stderr not a terminal never use.
     for (const unused of ['dockerode', 'docker-modem', 'ssh2', '@grpc/grpc-js', 'undici', 'yaml', 'pino-pretty']) expect(packages, unused).not.toContain(unused)
+    // Fastify's schema compilers and inject() stay outside the bundle, and the gateway never asks
+    // for them (it gives its own compilers: src/gateway/server.ts).
+    for (const unused of ['ajv', '@fastify/ajv-compiler', 'fast-json-stringify', '@fastify/fast-json-stringify-compiler', 'light-my-request']) expect(packages, unused).not.toContain(unused)
+  })
+
+  it('is a bundle of ASCII only, without what it never runs', async () => {
+    const dir = repoPath('dist', 'src', 'bin')
+    const chunks = (await readdir(dir)).filter(f => f.endsWith('.js'))
+    expect(chunks.length).toBeGreaterThan(1)
+    const sources: string[] = []
+    for (const chunk of chunks) {
+      // One character beyond ASCII and V8 holds and scans the whole chunk as UTF-16.
+      expect(/[^\x00-\x7f]/.exec(await readFile(join(dir, chunk), 'utf8'))?.[0], chunk).toBeUndefined()
+      sources.push(...JSON.parse(await readFile(join(dir, `${chunk}.map`), 'utf8')).sources as string[])
+    }
+    const bundles = (path: RegExp): boolean => sources.some(s => path.test(s))
+    expect(bundles(/\/node_modules\/fastify\/fastify\.js$/), 'fastify').toBe(true)
+    // zod without its 40 locales (a namespace import lets esbuild drop what is not used)...
+    expect(bundles(/\/node_modules\/zod\/v4\/locales\/en\.js$/), 'zod, in English').toBe(true)
+    expect(bundles(/\/node_modules\/zod\/v4\/locales\/(?!en\.js$)[^/]+$/), 'zod, in any other language').toBe(false)
+    // ...and fastify without its schema compilers (only fast-json-stringify's small serializer, for
+    // fastify's own error replies).
+    for (const unused of [/\/node_modules\/ajv\//, /\/node_modules\/fast-json-stringify\/index\.js$/, /\/node_modules\/light-my-request\//]) expect(bundles(unused), String(unused)).toBe(false)
   })
 })

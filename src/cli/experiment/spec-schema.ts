@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { describeValue, friendlyError } from '../../functions/errors.js'
 import { FUNCTION_NAME } from '../../rules.js'
 import { parseDuration } from '../../functions/quantities.js'

@@ -12,7 +12,7 @@ import { closest } from '../../suggest.js'
 import { expectedCount } from '../bench/arrivals.js'
 import { LIMITS } from '../bench/options.js'
 import { experimentSchema, SPEC_LIMITS, type RawExperiment, type RawPolicy, type ServiceTime } from './spec-schema.js'
-import type { z } from 'zod'
+import type * as z from 'zod'
 
 export { SPEC_LIMITS, type ServiceTime } from './spec-schema.js'
 
