@@ -5,16 +5,15 @@ import { quietLog } from '../helpers/mesh.js'
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
 
-function gateway (): ReturnType<typeof createGateway> {
-  const g = createGateway({ host: '127.0.0.1', port: 0, log: quietLog })
+function gateway (bodyLimit?: number): ReturnType<typeof createGateway> {
+  const g = createGateway({ host: '127.0.0.1', port: 0, log: quietLog, bodyLimit })
   cleanups.push(async () => { await g.stop() })
   return g
 }
 
 describe('the gateway server', () => {
   it('answers JSON with a stable code for a body too large, a form that is not JSON, and no route', async () => {
-    const g = createGateway({ host: '127.0.0.1', port: 0, log: quietLog, bodyLimit: 64 })
-    cleanups.push(async () => { await g.stop() })
+    const g = gateway(64)
     g.app.post('/echo', async req => ({ got: req.body }))
     await g.start()
     const post = async (body: string, type: string): Promise<Response> => await fetch(`${g.url()}/echo`, { method: 'POST', body, headers: { 'content-type': type } })
