@@ -79,6 +79,8 @@ export function meshSeries (mesh: MeshSources, registers: Registry[]): void {
     const s = mesh.membership.stats
     return { accepted: s.recordsAccepted, ignored: s.recordsIgnored, rejected: s.recordsRejected, table_full: s.tableFull }
   })
+  countsBy('p2pfaas_member_own_versions_total', 'Versions of its own record this node signed, by what changed (start, addrs, functions, links_lost, links_gained, leaving; outranked: a restart found a newer record of its own in the mesh; a version that changed several counts under each). Every member receives and checks each version', 'cause',
+    () => ({ ...mesh.membership.stats.ownVersions }))
   // What mDNS costs the LAN: every packet here reaches every host, so these show suppression at work.
   countsBy('p2pfaas_mdns_packets_total', 'mDNS packets this node sent (query, answer, announcement) and took in (query_in, response_in: from others, for our service), and answers it held back (suppressed)', 'kind', (): Record<string, number> => {
     const s = mesh.mdnsStats()

@@ -3,6 +3,7 @@ import { cachedOwnAddrs, dialableAddrs, isDialable, peerIdIn, type OwnAddrs } fr
 import { shuffled } from '../scheduler/sampling.js'
 import { LINK_PROTOCOL, type LinkSession } from './link-session.js'
 import { chooseDials, type DialPlan } from './overlay.js'
+import { RING_MIN_MEMBERS, ringPlace } from './ring.js'
 import { MAX_REMEMBERED, type PeerGates } from './peer-gates.js'
 import type { MeshLibp2p } from './libp2p.js'
 import type { Membership } from './membership.js'
@@ -123,6 +124,7 @@ export class Dialer {
     const table = this.c.membership.table
     const { links, gates } = this.c
     const unreachable = table.unreachable()
+    const lost = unreachable.filter(m => m.everReachable).map(m => m.info.peerId)
     const plan: DialPlan = chooseDials({
       links: links.linkCount(),
       outbound: links.linkCount(true),
@@ -130,11 +132,13 @@ export class Dialer {
       targetLinks: this.init.links,
       reachable: table.reachable().map(m => m.info.peerId),
       unreachable: unreachable.map(m => m.info.peerId),
-      lost: unreachable.filter(m => m.everReachable).map(m => m.info.peerId),
+      lost,
       busy: peer => links.hasSession(peer) || this.dialing.has(peer) || gates.backingOff(peer) || gates.isBanned(peer) || gates.isForeign(peer),
       reachableCount: table.reachableSize,
       linksOf: peer => table.get(peer)?.info.links.length ?? 0,
-      maxLinks: this.init.maxLinks
+      maxLinks: this.init.maxLinks,
+      // Not for a node cut off from members it reached before: its ring neighbours may be the dead.
+      first: links.isolated() && lost.length === 0 ? this.joinerRing() : undefined
     }, this.c.rng)
     for (const peer of plan.links) void this.open({ peer, addrs: this.addrsOf(peer) }, true)
     // Beyond its share: the links that let the whole fleet watch a ring rather than every link.
@@ -142,6 +146,17 @@ export class Dialer {
       for (const peer of links.ringWanted()) if (!this.dialing.has(peer) && !gates.backingOff(peer) && !gates.isBanned(peer)) void this.open({ peer, addrs: this.addrsOf(peer) }, true)
     }
     if (plan.redial != null) void this.open({ peer: plan.redial, addrs: this.addrsOf(plan.redial) }, links.linkCount() < this.init.maxLinks)
+  }
+
+  /**
+   * A node with no link yet: its neighbours in the ring of the members a sync brought it (none of
+   * them reachable from here before its first link, so every one it knows of that is not leaving).
+   */
+  private joinerRing (): string[] {
+    const table = this.c.membership.table
+    if (table.size < RING_MIN_MEMBERS) return []
+    const { pred, succ } = ringPlace(table.self, table.all().filter(m => !m.info.leaving).map(m => m.info.peerId))
+    return [...new Set([succ, pred].filter((p): p is string => p != null && p !== table.self))]
   }
 
   /**

@@ -2,7 +2,7 @@ import { TypedEventEmitter } from 'main-event'
 import { DEFAULT_MAX_MEMBERS } from './defaults.js'
 import { MemberTable, type Member } from './members.js'
 import { certifyRecord, peekRecord, peerIdString, RecordError, sealRecord, type MemberInfo, type SignedRecord } from './record.js'
-import { onlyLinksAdded, sameInfo } from './versions.js'
+import { onlyLinksAdded, sameInfo, versionCauses, type VersionCause } from './versions.js'
 import { NeighbourScores, PENALTY } from './neighbour-scores.js'
 import { createRemoteWarn, type RemoteWarn } from '../log.js'
 import type { Logger } from '../log.js'
@@ -59,6 +59,8 @@ export interface MembershipStats {
   recordsIgnored: number
   recordsRejected: number
   tableFull: number
+  /** Versions of this node's own record it signed, by what each changed (one version may count under several). */
+  ownVersions: Record<VersionCause, number>
 }
 
 /** What an answer to a digest holds. */
@@ -75,7 +77,7 @@ export interface DigestAnswer {
 export class Membership extends TypedEventEmitter<MembershipEvents> {
   readonly table: MemberTable
   readonly self: string
-  readonly stats: MembershipStats = { recordsAccepted: 0, recordsIgnored: 0, recordsRejected: 0, tableFull: 0 }
+  readonly stats: MembershipStats = { recordsAccepted: 0, recordsIgnored: 0, recordsRejected: 0, tableFull: 0, ownVersions: { start: 0, addrs: 0, functions: 0, links_lost: 0, links_gained: 0, leaving: 0, outranked: 0 } }
   private readonly scores: NeighbourScores
   /** Versions asked of a neighbour lately, by `peerId/incarnation/seq`. */
   private readonly asked = new Map<string, number>()
@@ -164,6 +166,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     const run = (async () => {
       const latest = this.table.get(this.self)?.info
       if (latest != null && sameInfo(latest, this.own)) return
+      for (const cause of versionCauses(latest, this.own)) this.stats.ownVersions[cause]++
       this.own = { ...this.own, seq: latest != null && latest.incarnation === this.own.incarnation ? latest.seq + 1n : 1n }
       const record = await sealRecord(this.own, this.init.privateKey)
       this.lastSealAt = this.now()

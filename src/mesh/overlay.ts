@@ -42,6 +42,12 @@ export interface OverlayState {
   linksOf: (peer: string) => number
   /** The most links a member keeps before it gives one back (this node's own maximum, taken as everyone's). */
   maxLinks: number
+  /**
+   * Members to link to before any other, when free: a joiner's neighbours in the ring. It needs
+   * links to them anyway (ring.ts), and as part of its share they cost no link beyond it; taken
+   * after it, each is one more version of two records that every member must check.
+   */
+  first?: readonly string[]
 }
 
 export interface DialPlan {
@@ -65,9 +71,10 @@ export function chooseDials (s: OverlayState, rng: () => number): DialPlan {
   if (want > 0) {
     // Reachable members first (the mesh is there, this node just needs more neighbours); with
     // nobody reachable, anyone the table remembers (a node that has only synced with a seed).
-    let pool = s.reachable.filter(p => !s.busy(p))
-    if (pool.length === 0) pool = s.unreachable.filter(p => !s.busy(p))
-    links = sampleRoomyFirst(pool, want, s, rng)
+    const first = (s.first ?? []).filter(p => !s.busy(p)).slice(0, want)
+    let pool = s.reachable.filter(p => !s.busy(p) && !first.includes(p))
+    if (pool.length === 0) pool = s.unreachable.filter(p => !s.busy(p) && !first.includes(p))
+    links = [...first, ...sampleRoomyFirst(pool, want - first.length, s, rng)]
   }
   let redial: string | undefined
   if (s.links > 0 && s.lost.length > 0 && rng() < Math.min(1, REDIALS_PER_HEARTBEAT / Math.max(1, s.reachableCount))) {

@@ -20,5 +20,20 @@ export function sameInfo (a: MemberInfo, b: MemberInfo): boolean {
     a.functions.length === b.functions.length && a.functions.every((f, i) => sameSlots(f, b.functions[i]))
 }
 
+/** Why a node signs a new version of its own record: what differs from its last version (often several things). */
+export type VersionCause = 'start' | 'outranked' | 'leaving' | 'addrs' | 'functions' | 'links_lost' | 'links_gained'
+
+export function versionCauses (prev: MemberInfo | undefined, next: MemberInfo): VersionCause[] {
+  if (prev == null) return ['start']
+  if (prev.incarnation !== next.incarnation) return ['outranked']
+  const causes: VersionCause[] = []
+  if (prev.leaving !== next.leaving) causes.push('leaving')
+  if (!sameList(prev.addrs, next.addrs)) causes.push('addrs')
+  if (prev.functions.length !== next.functions.length || prev.functions.some((f, i) => !sameSlots(f, next.functions[i]))) causes.push('functions')
+  if (prev.links.some(l => !next.links.includes(l))) causes.push('links_lost')
+  if (next.links.some(l => !prev.links.includes(l))) causes.push('links_gained')
+  return causes
+}
+
 const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i])
 const sameSlots = (a: FunctionSlots, b: FunctionSlots | undefined): boolean => b != null && a.name === b.name && a.capacity === b.capacity

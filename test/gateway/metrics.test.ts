@@ -210,6 +210,9 @@ describe('GET /metrics', () => {
     expect(valueOf(m, 'p2pfaas_link_events_total', { event: 'suspect_ping' })).toBe(0)
     expect(valueOf(m, 'p2pfaas_member_records_total', { result: 'accepted' })).toBe(0)
     expect(valueOf(m, 'p2pfaas_member_records_total', { result: 'rejected' })).toBe(0)
+    // Alone, it signed its first version and has gained no link since.
+    expect(valueOf(m, 'p2pfaas_member_own_versions_total', { cause: 'start' })).toBe(1)
+    expect(valueOf(m, 'p2pfaas_member_own_versions_total', { cause: 'links_gained' })).toBe(0)
     const info = m.samples.filter(x => x.name === 'p2pfaas_node_info')
     expect(info).toHaveLength(1)
     expect(info[0]!.labels.peer_id).toBe(t.node.mesh.peerId.toString())
@@ -267,6 +270,9 @@ describe('GET /metrics', () => {
       expect(valueOf(m, 'p2pfaas_link_bytes_total', { direction: 'out' })).toBeGreaterThan(0)
       expect(valueOf(m, 'p2pfaas_member_records_total', { result: 'accepted' })).toBeGreaterThanOrEqual(1)
       expect(valueOf(m, 'p2pfaas_member_records_total', { result: 'rejected' })).toBe(0)
+      // Its link to the other node is in a version of its own record.
+      expect(valueOf(m, 'p2pfaas_member_own_versions_total', { cause: 'start' })).toBe(1)
+      expect(valueOf(m, 'p2pfaas_member_own_versions_total', { cause: 'links_gained' })).toBeGreaterThanOrEqual(1)
     }
   })
 

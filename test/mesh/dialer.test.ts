@@ -36,7 +36,7 @@ async function hear (discovery: Discovery, member = false, host = 9): Promise<st
  * a busy LAN. What the dialer tried is kept in `dialled`; `clock` is its time, and its rng always
  * draws 0 (so a member is always among the two that look again at a stranger).
  */
-async function standIn (role: 'member' | 'newcomer'): Promise<{ dialer: Dialer, discovery: Discovery, dialled: string[], learn: (n: number) => void, clock: { t: number }, gates: PeerGates }> {
+async function standIn (role: 'member' | 'newcomer'): Promise<{ self: string, dialer: Dialer, discovery: Discovery, dialled: string[], learn: (n: number | string[]) => void, clock: { t: number }, gates: PeerGates }> {
   const self = (await newPeer()).toString()
   const dialled: string[] = []
   const discovery: Discovery = new TypedEventEmitter()
@@ -44,13 +44,16 @@ async function standIn (role: 'member' | 'newcomer'): Promise<{ dialer: Dialer, 
   const gates = new PeerGates({ now: () => clock.t, rng: () => 0.5 })
   let started = true
   let known: string[] = []
+  // Member i of the table listens at 10.0.1.i.
+  const entry = (p: string): unknown => ({ reachable: false, info: { peerId: p, addrs: [`/ip4/10.0.1.${known.indexOf(p)}/tcp/4001`], links: [], leaving: false } })
   const table = {
     self,
-    get: (p: string) => known.includes(p) ? { reachable: false, info: { peerId: p, addrs: [], links: [] } } : undefined,
+    get: (p: string) => known.includes(p) ? entry(p) : undefined,
     get size () { return 1 + known.length },
     reachableSize: role === 'member' ? 3 : 1,
     reachable: () => [],
-    unreachable: () => known.map(p => ({ info: { peerId: p, addrs: [], links: [] } }))
+    unreachable: () => known.map(entry),
+    all: () => [{ reachable: true, info: { peerId: self, addrs: [], links: [], leaving: false } }, ...known.map(entry)]
   }
   const components = {
     libp2p: {
@@ -83,8 +86,8 @@ async function standIn (role: 'member' | 'newcomer'): Promise<{ dialer: Dialer, 
   const stop = dialer.stop.bind(dialer)
   dialer.stop = () => { started = false; stop() }
   dialer.start()
-  const learn = (n: number): void => { known = Array.from({ length: n }, (_, i) => `member-${i}`) }
-  return { dialer, discovery, dialled, learn, clock, gates }
+  const learn = (n: number | string[]): void => { known = typeof n === 'number' ? Array.from({ length: n }, (_, i) => `member-${i}`) : n }
+  return { self, dialer, discovery, dialled, learn, clock, gates }
 }
 
 describe('the dialer, hearing a stranger', () => {
@@ -193,6 +196,23 @@ describe('the dialer, joining through peers heard on the LAN', () => {
     clock.t = 5000
     dialer.dial(clock.t)
     expect(syncsTo(8)).toBe(1)
+    dialer.stop()
+  })
+
+  it('a joiner links to its two neighbours in the ring first: its share, not two links beyond it', async () => {
+    const { self, dialer, dialled, learn, clock } = await standIn('newcomer')
+    const members = await Promise.all(Array.from({ length: 6 }, async () => (await newPeer()).toString()))
+    const order = [...members, self].sort()
+    const at = order.indexOf(self)
+    const ring = [order[(at + 1) % order.length]!, order[(at - 1 + order.length) % order.length]!]
+    // A sync's answer: six members, none reachable before this node links. The ring neighbours come
+    // last, where the stand-in's rng (always 0) would never pick them at random.
+    learn([...members.filter(m => !ring.includes(m)), ...ring])
+    clock.t = 1000
+    dialer.dial(clock.t)
+    // --links 4: two of its own, and those are its successor and predecessor.
+    const hosts = dialled.map(d => /10\.0\.1\.(\d+)\//.exec(d)?.[1]).filter(h => h != null).map(Number)
+    expect(hosts.map(i => [...members.filter(m => !ring.includes(m)), ...ring][i]).sort()).toEqual([...ring].sort())
     dialer.stop()
   })
 })

@@ -40,6 +40,22 @@ describe('overlay: whom a node dials', () => {
     expect(new Set(links).size).toBe(4)
   })
 
+  it('links to the members it is given first (a joiner\'s ring neighbours) as part of its share, then at random', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const { links } = chooseDials(state({ first: ['m3', 'm9'] }), rng(seed))
+      expect(links).toHaveLength(4)
+      expect(links.slice(0, 2)).toEqual(['m3', 'm9'])
+      expect(new Set(links).size).toBe(4)
+    }
+    // One of them is busy (being dialled, backing off): the other, and the rest at random.
+    const { links } = chooseDials(state({ first: ['m3', 'm9'], busy: p => p === 'm9' }), rng())
+    expect(links[0]).toBe('m3')
+    expect(links).not.toContain('m9')
+    expect(links).toHaveLength(4)
+    // No more than its share: with two dials left, just those two.
+    expect(chooseDials(state({ first: ['m3', 'm9', 'm5'], links: 2, outbound: 2 }), rng()).links).toEqual(['m3', 'm9'])
+  })
+
   it('with nobody reachable, links to members it remembers (a node that only synced with a seed)', () => {
     const { links } = chooseDials(state({ reachable: [], unreachable: ['a', 'b', 'c'], reachableCount: 1 }), rng())
     expect(links.sort()).toEqual(['a', 'b', 'c'])

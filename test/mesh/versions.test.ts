@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { onlyLinksAdded, sameInfo } from '../../src/mesh/versions.js'
+import { onlyLinksAdded, sameInfo, versionCauses } from '../../src/mesh/versions.js'
 import type { MemberInfo } from '../../src/mesh/record.js'
 
 const v1: MemberInfo = {
@@ -24,5 +24,15 @@ describe('what a version changed', () => {
     expect(sameInfo(v1, next({}))).toBe(true)
     expect(sameInfo(v1, next({ links: ['b', 'a'] }))).toBe(false)
     expect(sameInfo(v1, next({ functions: [] }))).toBe(false)
+  })
+
+  it('why a node signed a version: everything that differs from its last one', () => {
+    expect(versionCauses(undefined, v1)).toEqual(['start'])
+    expect(versionCauses(v1, next({ incarnation: 6n, links: [] }))).toEqual(['outranked'])
+    expect(versionCauses(v1, next({ leaving: true, links: [] }))).toEqual(['leaving', 'links_lost'])
+    expect(versionCauses(v1, next({ addrs: [] }))).toEqual(['addrs'])
+    expect(versionCauses(v1, next({ functions: [{ name: 'echo', capacity: 5 }], links: ['a', 'b', 'c'] }))).toEqual(['functions', 'links_gained'])
+    expect(versionCauses(v1, next({ links: ['a', 'c'] }))).toEqual(['links_lost', 'links_gained'])
+    expect(versionCauses(v1, next({ links: ['b', 'a', 'c'] }))).toEqual(['links_gained'])
   })
 })
