@@ -94,6 +94,8 @@ const MEMBER_POLL_MS = 1000
 /** TTL of our records, as @libp2p/mdns sends them (s). */
 const RECORD_TTL_S = 120
 const [MAX_KNOWN_ANSWERS, MAX_ADDRESSES, MAX_TXT_BYTES, OWN_QUERY_IDS] = [32, 16, 255, 8]
+/** Distinct address lists whose parse is kept: a LAN of 256 nodes, each with one list. */
+const MAX_PARSED = 256
 /** Records looked at per packet: a packet is at most 64 KiB, but nothing valid of ours needs more. */
 const MAX_RECORDS = 64
 
@@ -137,6 +139,8 @@ class MdnsDiscoveryService extends TypedEventEmitter<MdnsDiscoveryEvents> implem
   private readonly responsesSinceQuery = { member: 0, isolated: 0 }
   /** Instance names heard lately (for the known-answer section of our queries), oldest first. */
   private readonly known = new Map<string, { at: number, ttl: number }>()
+  /** Address lists heard lately and the peer each names (undefined: none valid), oldest first. */
+  private readonly parsed = new Map<string, PeerInfo | undefined>()
   private readonly counters: MdnsStats = { queriesSent: 0, queriesReceived: 0, answersSent: 0, answersSuppressed: 0, announcementsSent: 0, responsesReceived: 0 }
 
   constructor (private readonly init: MdnsDiscoveryInit, private readonly components: MdnsDiscoveryComponents) {
@@ -193,6 +197,7 @@ class MdnsDiscoveryService extends TypedEventEmitter<MdnsDiscoveryEvents> implem
     mdns.removeAllListeners('query').removeAllListeners('response')
     await new Promise<void>(resolve => { mdns.destroy(resolve) })
     this.known.clear()
+    this.parsed.clear()
     this.member = false
     this.responsesSinceQuery.member = this.responsesSinceQuery.isolated = 0
   }
@@ -325,7 +330,7 @@ class MdnsDiscoveryService extends TypedEventEmitter<MdnsDiscoveryEvents> implem
       const strings = records.filter(r => r.type === 'TXT' && lower(r.name) === name).flatMap(txtStrings)
       const txt = strings.filter(s => s.startsWith('dnsaddr='))
       if (txt.length === 0 || txt.length > MAX_ADDRESSES) continue
-      const peer = this.parsePeer(txt.map(s => s.slice('dnsaddr='.length)))
+      const peer = this.peerOf(txt)
       if (peer == null) continue
       const found: HeardPeer = { ...peer, member: strings.includes(MEMBER_TXT) }
       const ttl = Math.min(Math.max(Number(ptr.ttl ?? RECORD_TTL_S), 0), 4500)
@@ -337,6 +342,20 @@ class MdnsDiscoveryService extends TypedEventEmitter<MdnsDiscoveryEvents> implem
       this.safeDispatchEvent('peer', { detail: found })
     }
     if (foreign) this.counters.responsesReceived++
+  }
+
+  /**
+   * The peer a response's `dnsaddr=` strings name. Every node's announcements and answers reach
+   * every host, and on a LAN of N nodes most come again and again from the same few: each distinct
+   * list is parsed once (a multiaddr each, a PeerId), and a short list of them kept.
+   */
+  private peerOf (txt: string[]): PeerInfo | undefined {
+    const key = txt.join('\n')
+    if (this.parsed.has(key)) return this.parsed.get(key)
+    const peer = this.parsePeer(txt.map(s => s.slice('dnsaddr='.length)))
+    if (this.parsed.size >= MAX_PARSED) this.parsed.delete(this.parsed.keys().next().value as string)
+    this.parsed.set(key, peer)
+    return peer
   }
 
   /** The peer the addresses name, or nothing unless at least one carries a valid PeerId (not ours). */

@@ -19,6 +19,8 @@ export { DEFAULT_HEARTBEAT_MS }
 const CLIENT_CONNECTION_HEADROOM = 128
 /** Under the peer store's one-hour address age (see refreshAddrs). */
 const ADDRESS_REFRESH_MS = 20 * 60_000
+/** At most this long between two listings of the addresses /mesh shows (see addrs below). */
+const SHOWN_ADDRS_TTL_MS = 5000
 
 export interface MeshInit {
   privateKey: PrivateKey
@@ -141,7 +143,14 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
   const connectedTo = (peerId: PeerId): boolean => libp2p.getConnections(peerId).some(c => c.status === 'open')
   const onConnectionOpen = (evt: CustomEvent<Connection>): void => { view.setConnected(evt.detail.remotePeer.toString(), true) }
   const onDisconnect = (evt: CustomEvent<PeerId>): void => { view.setConnected(evt.detail.toString(), connectedTo(evt.detail)) }
-  const onSelfUpdate = (): void => { membership.update({ addrs: recordAddrs(libp2p) }) }
+  // This node's addresses as /mesh and the dashboard show them, listed again only when libp2p says
+  // they changed (and at most 5 s apart): libp2p lists them afresh on every call, and a reader that
+  // polls every node's /mesh (a dashboard, bench:scale at N=64) made that a node's costliest call.
+  let shownAddrs: { at: number, addrs: string[] } | undefined
+  const onSelfUpdate = (): void => {
+    shownAddrs = undefined
+    membership.update({ addrs: recordAddrs(libp2p) })
+  }
 
   return {
     libp2p,
@@ -150,7 +159,11 @@ export async function createMesh (init: MeshInit): Promise<Mesh> {
     links: linkManager,
     peerId: libp2p.peerId,
     mdnsStats: () => mdns?.stats,
-    addrs: () => libp2p.getMultiaddrs().map(String),
+    addrs: () => {
+      const now = performance.now()
+      if (shownAddrs == null || now - shownAddrs.at >= SHOWN_ADDRS_TTL_MS) shownAddrs = { at: now, addrs: libp2p.getMultiaddrs().map(String) }
+      return shownAddrs.addrs
+    },
     async start () {
       membership.addEventListener('member:join', onJoinOrUpdate)
       membership.addEventListener('member:update', onJoinOrUpdate)
