@@ -1,4 +1,4 @@
-import { RING_MIN_MEMBERS, ringLost, ringState, type RingMember, type RingState } from './ring.js'
+import { RING_MIN_MEMBERS, ringLost, ringState, standingRing, type RingMember, type RingState } from './ring.js'
 import type { LoadRelay } from './link-load.js'
 import type { LinkSession } from './link-session.js'
 import type { Membership } from './membership.js'
@@ -77,6 +77,8 @@ export class LinkWatch {
   private ringCheckQueued = false
   /** The members of the ring when it was last complete, with their links. */
   private lastRing: RingMember[] = []
+  /** While the ring is incomplete by joins alone: this node's place in the last complete one (see duty). */
+  private grace?: { pred: string, succ: string, members: ReadonlySet<string> }
   /** When a member last joined or left this node's view (monotonic ms). */
   private viewChangedAt = -Infinity
   private started = false
@@ -105,8 +107,9 @@ export class LinkWatch {
     return complete && this.c.session(pred!)?.role === 'link' && this.c.session(succ!)?.role === 'link'
   }
 
+  /** A neighbour in the ring, or in the last complete one while this node keeps that (see duty): its link is not shed. */
   isRingNeighbour (peer: string): boolean {
-    return this.ring.pred === peer || this.ring.succ === peer
+    return this.ring.pred === peer || this.ring.succ === peer || this.grace?.pred === peer || this.grace?.succ === peer
   }
 
   /**
@@ -139,10 +142,10 @@ export class LinkWatch {
     const beat = Math.round(wall / h)
     const pingTick = beat % PING_EVERY === 0
     const quietBefore = Math.min(now - elapsed, now - (wall - (beat - 1) * h) - QUIET_SLACK * h)
-    const ring = this.ringMode() ? this.ring : undefined
+    const ring = this.duty()
     for (const s of [...this.c.sessions()]) {
       if (s.role !== 'link') continue
-      if (ring != null && s.peer !== ring.pred) {
+      if (ring != null && s.peer !== ring.pred && ring.covers(s.peer)) {
         // A silent link: its load arrives on every change, and the ring bounds how long a dead
         // neighbour's link stays up, so what it last said is as fresh as the link.
         s.quietTicks = 0
@@ -151,7 +154,8 @@ export class LinkWatch {
         if (s.peer === ring.succ) s.send({ pulse: this.c.load.pulse(s, false) })
         continue
       }
-      const [suspectAfter, silentAfter] = ring != null ? [RING_SUSPECT_AFTER, RING_SILENT_HEARTBEATS] : [SUSPECT_AFTER, SILENT_HEARTBEATS]
+      const watchedAsRing = ring != null && s.peer === ring.pred
+      const [suspectAfter, silentAfter] = watchedAsRing ? [RING_SUSPECT_AFTER, RING_SILENT_HEARTBEATS] : [SUSPECT_AFTER, SILENT_HEARTBEATS]
       const heard = Math.max(s.lastHeard, s.coveredAt)
       if (heard < quietBefore) s.quietTicks++
       if (s.quietTicks >= silentAfter && now - heard > (silentAfter - 0.5) * h) {
@@ -160,7 +164,7 @@ export class LinkWatch {
       }
       const suspect = s.quietTicks >= suspectAfter
       if (suspect) this.c.stats.suspectPings++
-      if ((ring == null && s.initiator && pingTick) || suspect) s.send({ pulse: this.c.load.pulse(s, true) })
+      if ((!watchedAsRing && s.initiator && pingTick) || suspect) s.send({ pulse: this.c.load.pulse(s, true) })
     }
   }
 
@@ -170,7 +174,27 @@ export class LinkWatch {
     void s.connection.close().catch(() => { s.connection.abort(new Error('silent link')) })
     // The ring is broken here first: the other silent links are asked at once, not when the new
     // record comes back around.
-    if (this.ring.complete) this.probeLinks()
+    if (this.covering()) this.probeLinks()
+  }
+
+  /**
+   * The ring this node keeps its part of now, if any: the complete one; or, while the ring is
+   * incomplete only because members joined since it was last complete (none lost, every link of it
+   * still listed), that last complete ring. Newcomers do not threaten anyone's liveness: the old
+   * ring still watches every old member, and only links to newcomers need watching one by one.
+   * While a fleet forms the ring is incomplete most of the time, and watching every link then was
+   * most of the frames a forming fleet sent.
+   */
+  private duty (): { pred: string, succ: string, covers: (peer: string) => boolean } | undefined {
+    const linked = (peer: string | undefined): peer is string => peer != null && this.c.session(peer)?.role === 'link'
+    if (this.ring.complete) return linked(this.ring.pred) && linked(this.ring.succ) ? { pred: this.ring.pred, succ: this.ring.succ, covers: () => true } : undefined
+    const g = this.grace
+    return g != null && linked(g.pred) && linked(g.succ) ? { pred: g.pred, succ: g.succ, covers: peer => g.members.has(peer) } : undefined
+  }
+
+  /** Whether a ring vouches for silent links now (see duty). */
+  private covering (): boolean {
+    return this.ring.complete || this.grace != null
   }
 
   private readonly queueRingCheck = (): void => {
@@ -187,13 +211,16 @@ export class LinkWatch {
     const table = this.c.membership.table
     const self = table.get(table.self)
     const members = [...(self != null ? [self] : []), ...table.reachable()].map(m => ({ peerId: m.info.peerId, links: m.info.links }))
-    const was = this.ring.complete
+    const was = this.covering()
     this.ring = ringState(table.self, members)
     // The ring broke by a loss: a member left, or a ring link is no longer listed (dead, cut off).
     // Silent links may be dead too: each is asked now. A newcomer not linked in yet breaks it too,
-    // but threatens nobody's liveness: the ring vouched for every link until now (coveredAt).
-    if (was && !this.ring.complete && ringLost(this.lastRing, members)) this.probeLinks()
+    // but threatens nobody's liveness: the ring vouched for every link until now (coveredAt), and
+    // its last complete form goes on doing so (duty).
+    const lost = !this.ring.complete && this.lastRing.length > 0 && ringLost(this.lastRing, members)
+    if (was && lost) this.probeLinks()
     if (this.ring.complete) this.lastRing = members
+    this.grace = this.ring.complete || lost ? undefined : standingRing(table.self, this.lastRing, members)
   }
 
   /**

@@ -78,3 +78,15 @@ export function ringLost (before: readonly RingMember[], now: readonly RingMembe
   }
   return false
 }
+
+/**
+ * While the ring over `now` is incomplete: this node's place in the last complete ring `before`,
+ * if that ring lost nothing since (members only joined) and this node was in it. Its members then
+ * go on watching each other through it, and only links to newcomers need watching one by one.
+ */
+export function standingRing (self: string, before: readonly RingMember[], now: readonly RingMember[]): (Required<RingPlace> & { members: ReadonlySet<string> }) | undefined {
+  const ids = before.map(m => m.peerId)
+  if (ids.length < RING_MIN_MEMBERS || !ids.includes(self) || ringLost(before, now)) return undefined
+  const { pred, succ } = ringPlace(self, ids)
+  return pred != null && succ != null ? { pred, succ, members: new Set(ids) } : undefined
+}

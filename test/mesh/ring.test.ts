@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { RING_MIN_MEMBERS, ringLost, ringPlace, ringState, type RingMember } from '../../src/mesh/ring.js'
+import { RING_MIN_MEMBERS, ringLost, ringPlace, ringState, standingRing, type RingMember } from '../../src/mesh/ring.js'
 import { loopbackMesh, waitFor } from '../helpers/mesh.js'
 import type { Mesh } from '../../src/mesh/mesh.js'
 
@@ -43,6 +43,25 @@ describe('the ring of watched links (pure)', () => {
     // p4 gone from the view; p4 dropped by p5's record (its watcher found it silent).
     expect(ringLost(before, before.filter(m => m.peerId !== 'p4'))).toBe(true)
     expect(ringLost(before, before.map(m => m.peerId === 'p5' ? { ...m, links: m.links.filter(l => l !== 'p4') } : m))).toBe(true)
+  })
+
+  it('while members only joined since it was complete, keeps each old member in its place in the last complete ring', () => {
+    const before = ring(6)
+    // A newcomer between p2 and p3 is linked to p2 only: the ring over everyone is incomplete.
+    const joined = [...before.map(m => m.peerId === 'p2' ? { ...m, links: [...m.links, 'p25'] } : m), { peerId: 'p25', links: ['p2'] }]
+    const kept = standingRing('p3', before, joined)!
+    expect({ pred: kept.pred, succ: kept.succ }).toEqual({ pred: 'p2', succ: 'p4' })
+    // Old members' links are watched through it; the newcomer's are not.
+    expect(kept.members.has('p0')).toBe(true)
+    expect(kept.members.has('p25')).toBe(false)
+    // The newcomer itself has no place in it: it watches all its links.
+    expect(standingRing('p25', before, joined)).toBeUndefined()
+    // A loss since (p4 gone, or p5 no longer listing p4): no standing ring, every link is watched.
+    expect(standingRing('p3', before, joined.filter(m => m.peerId !== 'p4'))).toBeUndefined()
+    expect(standingRing('p3', before, joined.map(m => m.peerId === 'p5' ? { ...m, links: m.links.filter(l => l !== 'p4') } : m))).toBeUndefined()
+    // Never complete yet, or too small to be a ring: nothing to keep.
+    expect(standingRing('p3', [], joined)).toBeUndefined()
+    expect(standingRing('p1', ring(RING_MIN_MEMBERS - 1), ring(RING_MIN_MEMBERS - 1))).toBeUndefined()
   })
 
   it(`needs ${RING_MIN_MEMBERS} members, this node among them: below that watching every link costs no more`, () => {
