@@ -77,8 +77,8 @@ export class LinkWatch {
   private ringCheckQueued = false
   /** The members of the ring when it was last complete, with their links. */
   private lastRing: RingMember[] = []
-  /** While the ring is incomplete by joins alone: this node's place in the last complete one (see duty). */
-  private grace?: { pred: string, succ: string, members: ReadonlySet<string> }
+  /** While the ring is incomplete by joins alone: this node's place in the last complete one, the standing ring (see duty). */
+  private standing?: { pred: string, succ: string, members: ReadonlySet<string> }
   /** When a member last joined or left this node's view (monotonic ms). */
   private viewChangedAt = -Infinity
   private started = false
@@ -109,7 +109,7 @@ export class LinkWatch {
 
   /** A neighbour in the ring, or in the last complete one while this node keeps that (see duty): its link is not shed. */
   isRingNeighbour (peer: string): boolean {
-    return this.ring.pred === peer || this.ring.succ === peer || this.grace?.pred === peer || this.grace?.succ === peer
+    return this.ring.pred === peer || this.ring.succ === peer || this.standing?.pred === peer || this.standing?.succ === peer
   }
 
   /**
@@ -182,19 +182,19 @@ export class LinkWatch {
    * incomplete only because members joined since it was last complete (none lost, every link of it
    * still listed), that last complete ring. Newcomers do not threaten anyone's liveness: the old
    * ring still watches every old member, and only links to newcomers need watching one by one.
-   * While a fleet forms the ring is incomplete most of the time, and watching every link then was
-   * most of the frames a forming fleet sent.
+   * While a fleet forms the ring is incomplete most of the time, and watching every link then made
+   * about a third of the frames a forming fleet sent (protocols/membership.md, "The ring").
    */
   private duty (): { pred: string, succ: string, covers: (peer: string) => boolean } | undefined {
     const linked = (peer: string | undefined): peer is string => peer != null && this.c.session(peer)?.role === 'link'
     if (this.ring.complete) return linked(this.ring.pred) && linked(this.ring.succ) ? { pred: this.ring.pred, succ: this.ring.succ, covers: () => true } : undefined
-    const g = this.grace
+    const g = this.standing
     return g != null && linked(g.pred) && linked(g.succ) ? { pred: g.pred, succ: g.succ, covers: peer => g.members.has(peer) } : undefined
   }
 
   /** Whether a ring vouches for silent links now (see duty). */
   private covering (): boolean {
-    return this.ring.complete || this.grace != null
+    return this.ring.complete || this.standing != null
   }
 
   private readonly queueRingCheck = (): void => {
@@ -220,7 +220,7 @@ export class LinkWatch {
     const lost = !this.ring.complete && this.lastRing.length > 0 && ringLost(this.lastRing, members)
     if (was && lost) this.probeLinks()
     if (this.ring.complete) this.lastRing = members
-    this.grace = this.ring.complete || lost ? undefined : standingRing(table.self, this.lastRing, members)
+    this.standing = this.ring.complete || lost ? undefined : standingRing(table.self, this.lastRing, members)
   }
 
   /**
