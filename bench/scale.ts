@@ -10,6 +10,7 @@ import {
 } from '../test/helpers/fleet-sample.js'
 import { startBareFleet, waitForBareMesh } from './bare-fleet.js'
 import { renderSvg, seriesPlot } from '../src/plot/vega.js'
+import { machineTicks } from '../test/helpers/proc.js'
 
 /**
  * What the mesh costs per node as the fleet grows: N nodes (one per host of a LAN of network
@@ -67,6 +68,38 @@ if (PACE !== 'join' && PACE !== 'boot') {
 }
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+/** A case starts once the machine is this calm (busy share of all cores over a second, twice in a row)... */
+const CALM_BUSY_PCT = 20
+/** ...or after this long, whatever it is. */
+const CALM_BOUND_MS = 90_000
+
+interface Calm {
+  /** How long the case waited for the machine to calm down. */
+  waitedMs: number
+  /** The machine's busy share of all cores over the last second before the case started. */
+  busyPct: number
+}
+
+/**
+ * Waits for the machine to finish what the previous case left (64 processes exiting, a load
+ * average of 10 or more): a fleet spawned into that formed up to half again slower, so its figures
+ * would measure the previous case as much as this one.
+ */
+async function waitForCalm (): Promise<Calm> {
+  const t0 = performance.now()
+  let calmInARow = 0
+  let busyPct = NaN
+  while (true) {
+    const a = machineTicks()
+    await sleep(1000)
+    const b = machineTicks()
+    busyPct = (b.busy - a.busy) / Math.max(1, b.total - a.total) * 100
+    calmInARow = busyPct < CALM_BUSY_PCT ? calmInARow + 1 : 0
+    if (calmInARow >= 2 || performance.now() - t0 > CALM_BOUND_MS) break
+  }
+  return { waitedMs: Math.round(performance.now() - t0), busyPct }
+}
 const log = (line: string): void => { process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`) }
 const since = (from: number, to: number | null): number | null => to == null ? null : Math.round(to - from)
 const message = (err: unknown): string => err instanceof Error ? err.message : String(err)
@@ -104,6 +137,8 @@ interface Run {
   variant: FleetVariant
   startedAt: string
   loadAvgAtStart: number[]
+  /** The machine before our fleet started (the bare fleet's start waits likewise). */
+  calm: Calm
   ours: OursRun
   bare?: BareRun
 }
@@ -173,7 +208,7 @@ const pair = (a: string, b: string): string => `${a} / ${b}`
 
 function tableOf (runs: Run[]): string {
   const rows = [
-    '| N | variant | load avg (1 min) at start | first spawn → full | last spawn → full (boot + join) | last spawn → hand-off ready | CPU s per node to full, mean·max | full → settled | bare: last spawn → connected | traffic B/s per node (ours / bare) | idle CPU % of a core per node, mean·max (ours / bare) | machine busy % (ours / bare window) | RSS MiB per node, mean·max (ours / bare) | heap MiB | staleness p50 / p99 ms | links per node, mean·max | hand-off ok / tried (not linked) |',
+    '| N | variant | at start: machine busy % (waited s) · load avg (1 min) | first spawn → full | last spawn → full (boot + join) | last spawn → hand-off ready | CPU s per node to full, mean·max | full → settled | bare: last spawn → connected | traffic B/s per node (ours / bare) | idle CPU % of a core per node, mean·max (ours / bare) | machine busy % (ours / bare window) | RSS MiB per node, mean·max (ours / bare) | heap MiB | staleness p50 / p99 ms | links per node, mean·max | hand-off ok / tried (not linked) |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'
   ]
   for (const r of runs) {
@@ -190,7 +225,7 @@ function tableOf (runs: Run[]): string {
     rows.push('| ' + [
       r.n,
       r.variant,
-      f(r.loadAvgAtStart[0], 1),
+      `${f(r.calm.busyPct)} (${f(r.calm.waitedMs / 1000)}) · ${f(r.loadAvgAtStart[0], 1)}`,
       o.error != null && m == null ? `failed: ${o.error.split('\n')[0]!.slice(0, 80)}` : fmtMs(o.firstSpawnToFullMs),
       fmtMs(o.lastSpawnToFullMs) + (o.bootMs != null && o.healthyToFullMs != null ? ` (${fmtMs(o.bootMs)} + ${fmtMs(o.healthyToFullMs)})` : '') + notFull,
       fmtMs(o.lastSpawnToHandOffReadyMs) + notReady,
@@ -264,15 +299,21 @@ const header = [
   `idle window ${IDLE_SECONDS} s with nobody polling, once settled; staleness = age of link peers' load, ${STALENESS_SECONDS} s from 4 nodes at a time every 250 ms;`,
   `hand-off check: from every node, ${HANDOFF_PER_NODE} calls to functions of other nodes (i+1, i+N/2, i-1), "not linked" = calls to a node the caller had no direct link to.`,
   'Floors: bare libp2p nodes (bench/bare-node.mjs) at the same N: a full mesh by stock @libp2p/mdns; for bootstrap, a star on node 1.',
-  'Machine busy = the whole machine (all processes, all cores) during each idle window.'
+  'Machine busy = the whole machine (all processes, all cores) during each idle window.',
+  `Each fleet starts once the machine is calm (under ${CALM_BUSY_PCT} % busy over a second, twice in a row; at most ${CALM_BOUND_MS / 1000} s): "at start" is that last second.`
 ].join('\n')
 
 process.stderr.write(header + '\n\n')
 const runs: Run[] = []
 for (const n of sizes) {
   for (const variant of variants) {
-    const run: Run = { n, variant, startedAt: new Date().toISOString(), loadAvgAtStart: loadavg(), ours: await runOurs(n, variant) }
-    if (values['no-bare'] !== true) run.bare = await runBare(n, variant)
+    const calm = await waitForCalm()
+    log(`N=${n} ${variant}: machine ${f(calm.busyPct)} % busy after waiting ${fmtMs(calm.waitedMs)}`)
+    const run: Run = { n, variant, startedAt: new Date().toISOString(), loadAvgAtStart: loadavg(), calm, ours: await runOurs(n, variant) }
+    if (values['no-bare'] !== true) {
+      await waitForCalm()
+      run.bare = await runBare(n, variant)
+    }
     runs.push(run)
   }
 }
