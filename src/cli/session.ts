@@ -23,6 +23,7 @@ const EXIT_BY_CODE: Readonly<Record<string, number>> = {
   THROTTLED: EXIT.overloaded,
   FUNCTION_NOT_FOUND: EXIT.notFound,
   UNREACHABLE: EXIT.unreachable,
+  FUNCTION_UNREACHABLE: EXIT.unreachable,
   LOST: EXIT.unreachable,
   TIMEOUT: EXIT.timeout,
   BAD_REQUEST: EXIT.usage,

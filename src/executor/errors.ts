@@ -2,6 +2,8 @@ import type { RuntimeErrorCode } from '../runtime/types.js'
 
 /** Every code a call can end with besides a function's own answer; stable, clients match on them. */
 export type CallErrorCode = RuntimeErrorCode | 'OVERLOADED' | 'BAD_REQUEST' | 'PEER_LOST' | 'HOP_LIMIT'
+  /** Deployed only on members this node cannot reach now (dead, hung or cut off, not yet forgotten). */
+  | 'FUNCTION_UNREACHABLE'
   /** A peer handed this node more calls than --peer-invoke-rate allows it (src/mesh/peer-limiter.ts). */
   | 'THROTTLED'
 
@@ -9,6 +11,7 @@ export const HTTP_STATUS: Record<CallErrorCode, number> = {
   OVERLOADED: 429,
   TIMEOUT: 504,
   FUNCTION_NOT_FOUND: 404,
+  FUNCTION_UNREACHABLE: 503,
   RUNTIME_UNAVAILABLE: 503,
   FUNCTION_CRASHED: 502,
   RESPONSE_TOO_LARGE: 502,

@@ -108,11 +108,18 @@ export class InvokeHandlers implements Startable {
   /** Routes an accepted frame's call: a verdict once this node or a peer takes it, then one response. */
   private async run (call: Call, lp: Lp): Promise<void> {
     let verdictSent: Promise<void> | undefined
+    const callerGone = new AbortController()
     const accept = (): void => {
-      verdictSent ??= lp.write(encodeFrame({ verdict: { accepted: true, code: '', message: '', load: this.loadOf(call.function) } }))
+      if (verdictSent != null) return
+      verdictSent = lp.write(encodeFrame({ verdict: { accepted: true, code: '', message: '', load: this.loadOf(call.function) } }))
+      // A verdict that cannot be written means the caller is gone (its deadline, a dropped link). It
+      // reads that as a refusal, nothing ran, and may try another peer: so the call must not run
+      // here. Observed at once: left unobserved while the call ran, the rejection was unhandled and
+      // took the whole node down (a starved node, answering seconds late, crashed so).
+      verdictSent.catch((err: unknown) => { callerGone.abort(err) })
     }
     try {
-      const outcome = await this.c.service.route(call, accept)
+      const outcome = await this.c.service.route(call, accept, callerGone.signal)
       accept()
       await verdictSent
       await lp.write(this.responseFrame(call, outcome))

@@ -40,6 +40,12 @@ export interface InvokeServiceComponents {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>
   /** The task type and deadline a function's labels give (p2pfaas.task-type, p2pfaas.deadline); none when absent. */
   taskLabels?: (fn: string) => TaskLabels | undefined
+  /**
+   * Members that have `fn` deployed but cannot be reached now (dead, hung, cut off: the table keeps
+   * them a while) and did not say they were leaving. With none reachable, a call is answered
+   * FUNCTION_UNREACHABLE (503, worth retrying) rather than FUNCTION_NOT_FOUND. Default: none.
+   */
+  unreachableHolders?: (fn: string) => string[]
 }
 
 export type { RoutedEvent }
@@ -48,6 +54,13 @@ export interface InvokeServiceEvents {
   /** A call found somewhere to run (here or a peer) and is about to start there. */
   'call:started': CustomEvent<{ call: Call, decision: 'local' | 'forward' }>
   'call:routed': CustomEvent<RoutedEvent>
+}
+
+/** The peers that turned a call down before accepting it: the last one's reason, and how many could not be reached at all. */
+interface Refusals {
+  last: string
+  tried: number
+  unreachable: number
 }
 
 /**
@@ -81,14 +94,21 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
     return from + (this.c.executor.admission(fn)?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS)
   }
 
-  /** `onAccepted` fires once, when this node or a peer has taken responsibility for the call. */
-  async route (call: Call, onAccepted?: () => void): Promise<CallOutcome> {
+  /**
+   * `onAccepted` fires once, when this node or a peer has taken responsibility for the call.
+   * `cancel` ends the call as its deadline would (the caller is gone: what runs is aborted, what
+   * waits never starts).
+   */
+  async route (call: Call, onAccepted?: () => void, cancel?: AbortSignal): Promise<CallOutcome> {
     const started = performance.now()
     const remaining = call.deadline - started
     // Before anything is decided: no trace, and no call:routed (nothing was routed).
     if (remaining <= 0) throw new CallError('TIMEOUT', 'the call arrived with no time left')
     const deadline = new AbortController()
     const timer = setTimeout(() => { deadline.abort(new DOMException('deadline passed', 'TimeoutError')) }, remaining)
+    const onCancel = (): void => { deadline.abort(cancel?.reason) }
+    if (cancel?.aborted === true) onCancel()
+    else cancel?.addEventListener('abort', onCancel, { once: true })
     let probes = 0
     let chosen: Chosen | undefined
     const task = taskOfCall(call, this.c.taskLabels?.(call.function))
@@ -107,13 +127,19 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
       }
       this.safeDispatchEvent('call:started', { detail: { call, decision: decision.action } })
       if (decision.action === 'forward') {
-        const refusal = { last: '' }
+        const refusal: Refusals = { last: '', tried: 0, unreachable: 0 }
         const forwarded = await this.forward(call, decision.peers, deadline.signal, onAccepted, entry, refusal)
         if (forwarded != null) return this.routed(call, 'forward', forwarded, probes, chosen)
         if (decision.ifRefused === 'reject') {
           throw new TracedCallError('OVERLOADED', `the peers chosen for ${call.function} refused the call and ${chosen.policy.name} does not run it here instead (${decision.reason}; the last refusal: ${refusal.last})`, [entry('reject')])
         }
-        if (local == null) throw new TracedCallError('OVERLOADED', `every peer with ${call.function} refused the call (the last: ${refusal.last})`, [entry('reject')])
+        if (local == null) {
+          // None of them said no: none could be reached (a dial or stream that failed before any verdict).
+          if (refusal.unreachable === refusal.tried && refusal.tried > 0) {
+            throw new TracedCallError('FUNCTION_UNREACHABLE', `no member with ${call.function} could be reached (tried ${refusal.tried}; the last: ${refusal.last})`, [entry('forward')])
+          }
+          throw new TracedCallError('OVERLOADED', `every peer with ${call.function} refused the call (the last: ${refusal.last})`, [entry('reject')])
+        }
         // Every peer refused before accepting: run it here after all (the executor queues or refuses).
       }
       const result = await this.c.executor.call(call.function, {
@@ -129,6 +155,7 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
       throw callError
     } finally {
       clearTimeout(timer)
+      cancel?.removeEventListener('abort', onCancel)
     }
   }
 
@@ -170,13 +197,20 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
       // first, least loaded first, then the others in random order (a connection is made on demand).
       const known = [...candidates].sort((a, b) => loadOf(a) - loadOf(b)).map(p => p.peerId)
       const others = shuffled(this.holders(call).filter(id => !known.includes(id)), this.c.rng)
-      if (known.length + others.length === 0) throw new CallError('FUNCTION_NOT_FOUND', `function ${call.function} is not deployed on this node or any member of the mesh`)
+      if (known.length + others.length === 0) throw this.nowhere(call.function)
       decision = { action: 'forward', peers: [...known, ...others], reason: 'not deployed here' }
       byPolicy = false
     }
     // afterProbe never answers probe (the rules refuse it): this only tells the compiler.
     if (decision.action === 'probe') throw new Error(`scheduling policy ${policy.name} asked to probe again after probing`)
     return { decision, probingMs, probes, chosen: { policy, action: decision.action, byPolicy, task }, local }
+  }
+
+  /** Why a function deployed on no reachable member cannot run: nowhere at all, or only out of reach now. */
+  private nowhere (fn: string): CallError {
+    const away = this.c.unreachableHolders?.(fn) ?? []
+    if (away.length === 0) return new CallError('FUNCTION_NOT_FOUND', `function ${fn} is not deployed on this node or any member of the mesh`)
+    return new CallError('FUNCTION_UNREACHABLE', `function ${fn} is deployed only on ${away.length === 1 ? 'a member' : `${away.length} members`} this node cannot reach now (down, hung or cut off): ${away.slice(0, 3).join(', ')}${away.length > 3 ? ', ...' : ''}`)
   }
 
   /** The call as a policy sees it: built here only, with this node's load per task type as it is now. */
@@ -216,7 +250,7 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
 
   /** Tries peers in order; undefined when all refused before accepting (the call may still run here). */
   private async forward (call: Call, peers: string[], signal: AbortSignal, onAccepted: (() => void) | undefined,
-    entry: (d: TraceEntry['decision']) => TraceEntry, refusal: { last: string }): Promise<CallOutcome | undefined> {
+    entry: (d: TraceEntry['decision']) => TraceEntry, refusal: Refusals): Promise<CallOutcome | undefined> {
     for (const peer of peers.slice(0, this.maxAttempts)) {
       if (signal.aborted) throw new CallError('TIMEOUT', `no peer answered for ${call.function} before the deadline`)
       // A refusal only counts against a peer that said it had room: trying a full-looking one was our gamble.
@@ -239,6 +273,8 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
         if (lookedFree) this.backoff.refused(peer)
         this.c.log.debug({ peer, code: result.code, callId: call.callId }, 'peer refused a call')
         refusal.last = `${result.code}, ${result.message}`.slice(0, 200)
+        refusal.tried++
+        if (result.code === 'UNREACHABLE') refusal.unreachable++
         continue
       }
       if (result.outcome === 'lost') {

@@ -122,7 +122,10 @@ export async function createNode (config: NodeConfig, log: Logger): Promise<P2pf
     policy: () => policy,
     rng,
     log,
-    taskLabels: taskLabelsOf(registry)
+    taskLabels: taskLabelsOf(registry),
+    unreachableHolders: fn => mesh.membership.table.unreachable()
+      .filter(m => !m.info.leaving && m.info.functions.some(f => f.name === fn))
+      .map(m => m.info.peerId)
   })
   // The one listener to calls: the OpenFaaS status, /metrics and the dashboard read its counts.
   const calls = new CallAccounting({ invoke, executor, self: mesh.peerId.toString() })

@@ -90,6 +90,40 @@ describe('faults around a hand-off', () => {
 })
 
 describe('bad frames on the invoke protocol', () => {
+  it('a caller gone before the verdict: the call does not run, and the node stays up', async () => {
+    // Threshold with tau: at its threshold, a call is decided only 600 ms after it arrived, so the
+    // caller can leave between its request and the verdict, as callers of a starved node do.
+    const a = await startTestNode({ runtime: 'process', policy: 'threshold:T=1,tauMs=600ms' })
+    started.push(a)
+    const fn = { service: 'slow', labels: { 'p2pfaas.runtime': 'emulated', 'p2pfaas.service-time': 'fixed:10ms', 'p2pfaas.concurrency': '2', 'p2pfaas.queue': '2', 'p2pfaas.timeout': '20s' } }
+    const res = await fetch(`${a.url}/system/functions`, { method: 'POST', headers: { authorization: a.auth, 'content-type': 'application/json' }, body: JSON.stringify(fn) })
+    expect(res.status).toBe(202)
+    const ended: Array<{ status: number, code?: string }> = []
+    a.node.executor.addEventListener('call:end', e => { if (e.detail.name === 'slow') ended.push({ status: e.detail.status, code: e.detail.code }) })
+    // One slot busy: the node is at its threshold (T=1), so the next call waits for tau.
+    const busy = fetch(`${a.url}/function/slow?ms=2000`, { method: 'POST', headers: { 'X-P2pfaas-Scheduler-Bypass': 'true' } })
+    await waitFor('one slot busy', () => a.node.executor.loadOf('slow')?.running === 1, 5000, 5)
+
+    const { privateKey, peerId } = await newPeer()
+    const caller = await createMeshLibp2p({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'] })
+    started.push({ stop: async () => { await caller.stop() } })
+    await caller.start()
+    const stream = await caller.dialProtocol(multiaddr(a.node.mesh.addrs()[0]!), INVOKE_PROTOCOL)
+    const call = { callId: 'gone', function: 'slow', method: 'POST', path: '/', query: 'ms=10', headers: {}, body: new Uint8Array(), hops: 0, visited: [], deadline: performance.now() + 10_000, idempotent: false, bypass: false, forceForward: false }
+    await lpStream(stream).write(encodeRequest(call, peerId.toString()))
+    await waitFor('the call waiting for tau', () => a.node.executor.loadOf('slow')?.running === 1 && ended.length === 0, 1000, 5)
+    stream.abort(new Error('the caller gives up'))
+
+    // Decided after tau: a free slot, admitted, the verdict fails to go out, and the call is dropped.
+    await waitFor('the abandoned call ended', () => ended.length >= 1, 5000, 10)
+    expect(ended[0]).toMatchObject({ code: 'TIMEOUT' })
+    expect(ended[0]!.status).not.toBe(200)
+    expect((await busy).status).toBe(200)
+    expect(ended.filter(e => e.status === 200)).toHaveLength(1)
+    // Still serving.
+    expect((await fetch(`${a.url}/function/slow?ms=1`, { method: 'POST' })).status).toBe(200)
+  })
+
   it('answers malformed, inconsistent and oversized frames with a refusal or a closed stream, and keeps serving', async () => {
     const [a] = await mesh(1)
     const { privateKey, peerId } = await newPeer()

@@ -51,6 +51,7 @@ interface Options {
   probe?: (o: ProbeOptions) => Promise<ProbeResult['load']>
   /** What running the call here does; default: answers 200 'ran here'. */
   run?: () => Promise<{ response: { status: number, headers: Record<string, string>, body: Uint8Array }, queueMs: number, execMs: number }>
+  unreachableHolders?: (fn: string) => string[]
 }
 
 function build (o: Options): { service: InvokeService, ran: string[], handOffs: HandOffOptions[], routed: RoutedEvent[], noted: string[] } {
@@ -85,7 +86,7 @@ function build (o: Options): { service: InvokeService, ran: string[], handOffs: 
     functionLoad: (id, fn) => peers.find(p => p.peerId === id)?.load.functions.find(f => f.name === fn),
     noteFunctionLoad: (peer, fn, load) => { noted.push(`${peer} ${fn} ${load.running}/${load.capacity}`) }
   }
-  const service = new InvokeService({ maxBodyBytes: 1024 }, { self: SELF, client, executor, view, policy: () => o.policy, rng: seededRng(1), log: pino({ level: 'silent' }) })
+  const service = new InvokeService({ maxBodyBytes: 1024 }, { self: SELF, client, executor, view, policy: () => o.policy, rng: seededRng(1), log: pino({ level: 'silent' }), unreachableHolders: o.unreachableHolders })
   service.addEventListener('call:routed', e => { routed.push(e.detail) })
   return { service, ran, handOffs, routed, noted }
 }
@@ -194,6 +195,25 @@ describe('InvokeService routing', () => {
     expect(peersOf(outcome.trace)).toEqual([`${SELF}:forward`, `${A}:local`])
     const none = build({ policy: fixed({ action: 'local', reason: 'test' }), local: undefined })
     expect(await none.service.route(call()).catch((e: unknown) => e)).toMatchObject({ code: 'FUNCTION_NOT_FOUND', status: 404 })
+  })
+
+  it('answers FUNCTION_UNREACHABLE (503) when only members out of reach have the function (out of the view, or not answering), 404 when nobody has it', async () => {
+    const away = build({ policy: fixed({ action: 'local', reason: 'test' }), local: undefined, unreachableHolders: fn => fn === FN ? [A] : [] })
+    const err = await away.service.route(call()).catch((e: unknown) => e) as TracedCallError
+    expect(err).toMatchObject({ code: 'FUNCTION_UNREACHABLE', status: 503 })
+    expect(err.message).toContain(A)
+    expect(away.routed).toMatchObject([{ code: 'FUNCTION_UNREACHABLE', status: 503 }])
+    const elsewhere = build({ policy: fixed({ action: 'local', reason: 'test' }), local: undefined, unreachableHolders: fn => fn === 'other' ? [A] : [] })
+    expect(await elsewhere.service.route(call()).catch((e: unknown) => e)).toMatchObject({ code: 'FUNCTION_NOT_FOUND', status: 404 })
+    // Listed but not answering: every hand-off failed before a verdict, so none said no.
+    const silent = build({ policy: fixed({ action: 'local', reason: 'test' }), local: undefined, peers: [member(A)] })
+    expect(await silent.service.route(call()).catch((e: unknown) => e)).toMatchObject({ code: 'FUNCTION_UNREACHABLE', status: 503 })
+    expect(silent.routed[0]?.decision).not.toBe('reject')
+    const refusing = build({ policy: fixed({ action: 'local', reason: 'test' }), local: undefined, peers: [member(A)], answers: { [A]: [{ outcome: 'refused', code: 'OVERLOADED', message: 'full' }] } })
+    expect(await refusing.service.route(call()).catch((e: unknown) => e)).toMatchObject({ code: 'OVERLOADED', status: 429 })
+    // A reachable member with it comes first: the one out of reach changes nothing.
+    const both = build({ policy: fixed({ action: 'local', reason: 'test' }), local: undefined, peers: [member(A)], answers: { [A]: [answered(A)] }, unreachableHolders: () => [B] })
+    expect(peersOf((await both.service.route(call())).trace)).toEqual([`${SELF}:forward`, `${A}:local`])
   })
 
   it('probes the peers a policy asks about, then decides from their answers', async () => {
