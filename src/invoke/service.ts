@@ -56,13 +56,6 @@ export interface InvokeServiceEvents {
   'call:routed': CustomEvent<RoutedEvent>
 }
 
-/** The peers that turned a call down before accepting it: the last one's reason, and how many could not be reached at all. */
-interface Refusals {
-  last: string
-  tried: number
-  unreachable: number
-}
-
 /**
  * Where a call runs: asks the policy, probes when it wants to, runs the call here or hands it to a
  * peer, falls back to the next peer (or here) when one refuses before accepting, and never runs an
@@ -127,19 +120,13 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
       }
       this.safeDispatchEvent('call:started', { detail: { call, decision: decision.action } })
       if (decision.action === 'forward') {
-        const refusal: Refusals = { last: '', tried: 0, unreachable: 0 }
+        const refusal = { last: '' }
         const forwarded = await this.forward(call, decision.peers, deadline.signal, onAccepted, entry, refusal)
         if (forwarded != null) return this.routed(call, 'forward', forwarded, probes, chosen)
         if (decision.ifRefused === 'reject') {
           throw new TracedCallError('OVERLOADED', `the peers chosen for ${call.function} refused the call and ${chosen.policy.name} does not run it here instead (${decision.reason}; the last refusal: ${refusal.last})`, [entry('reject')])
         }
-        if (local == null) {
-          // None of them said no: none could be reached (a dial or stream that failed before any verdict).
-          if (refusal.unreachable === refusal.tried && refusal.tried > 0) {
-            throw new TracedCallError('FUNCTION_UNREACHABLE', `no member with ${call.function} could be reached (tried ${refusal.tried}; the last: ${refusal.last})`, [entry('forward')])
-          }
-          throw new TracedCallError('OVERLOADED', `every peer with ${call.function} refused the call (the last: ${refusal.last})`, [entry('reject')])
-        }
+        if (local == null) throw new TracedCallError('OVERLOADED', `every peer with ${call.function} refused the call (the last: ${refusal.last})`, [entry('reject')])
         // Every peer refused before accepting: run it here after all (the executor queues or refuses).
       }
       const result = await this.c.executor.call(call.function, {
@@ -250,7 +237,7 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
 
   /** Tries peers in order; undefined when all refused before accepting (the call may still run here). */
   private async forward (call: Call, peers: string[], signal: AbortSignal, onAccepted: (() => void) | undefined,
-    entry: (d: TraceEntry['decision']) => TraceEntry, refusal: Refusals): Promise<CallOutcome | undefined> {
+    entry: (d: TraceEntry['decision']) => TraceEntry, refusal: { last: string }): Promise<CallOutcome | undefined> {
     for (const peer of peers.slice(0, this.maxAttempts)) {
       if (signal.aborted) throw new CallError('TIMEOUT', `no peer answered for ${call.function} before the deadline`)
       // A refusal only counts against a peer that said it had room: trying a full-looking one was our gamble.
@@ -273,8 +260,6 @@ export class InvokeService extends TypedEventEmitter<InvokeServiceEvents> {
         if (lookedFree) this.backoff.refused(peer)
         this.c.log.debug({ peer, code: result.code, callId: call.callId }, 'peer refused a call')
         refusal.last = `${result.code}, ${result.message}`.slice(0, 200)
-        refusal.tried++
-        if (result.code === 'UNREACHABLE') refusal.unreachable++
         continue
       }
       if (result.outcome === 'lost') {

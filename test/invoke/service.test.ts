@@ -197,7 +197,7 @@ describe('InvokeService routing', () => {
     expect(await none.service.route(call()).catch((e: unknown) => e)).toMatchObject({ code: 'FUNCTION_NOT_FOUND', status: 404 })
   })
 
-  it('answers FUNCTION_UNREACHABLE (503) when only members out of reach have the function (out of the view, or not answering), 404 when nobody has it', async () => {
+  it('answers FUNCTION_UNREACHABLE (503) when only members out of reach have the function, and 404 when they have other functions only', async () => {
     const away = build({ policy: fixed({ action: 'local', reason: 'test' }), local: undefined, unreachableHolders: fn => fn === FN ? [A] : [] })
     const err = await away.service.route(call()).catch((e: unknown) => e) as TracedCallError
     expect(err).toMatchObject({ code: 'FUNCTION_UNREACHABLE', status: 503 })
@@ -205,12 +205,6 @@ describe('InvokeService routing', () => {
     expect(away.routed).toMatchObject([{ code: 'FUNCTION_UNREACHABLE', status: 503 }])
     const elsewhere = build({ policy: fixed({ action: 'local', reason: 'test' }), local: undefined, unreachableHolders: fn => fn === 'other' ? [A] : [] })
     expect(await elsewhere.service.route(call()).catch((e: unknown) => e)).toMatchObject({ code: 'FUNCTION_NOT_FOUND', status: 404 })
-    // Listed but not answering: every hand-off failed before a verdict, so none said no.
-    const silent = build({ policy: fixed({ action: 'local', reason: 'test' }), local: undefined, peers: [member(A)] })
-    expect(await silent.service.route(call()).catch((e: unknown) => e)).toMatchObject({ code: 'FUNCTION_UNREACHABLE', status: 503 })
-    expect(silent.routed[0]?.decision).not.toBe('reject')
-    const refusing = build({ policy: fixed({ action: 'local', reason: 'test' }), local: undefined, peers: [member(A)], answers: { [A]: [{ outcome: 'refused', code: 'OVERLOADED', message: 'full' }] } })
-    expect(await refusing.service.route(call()).catch((e: unknown) => e)).toMatchObject({ code: 'OVERLOADED', status: 429 })
     // A reachable member with it comes first: the one out of reach changes nothing.
     const both = build({ policy: fixed({ action: 'local', reason: 'test' }), local: undefined, peers: [member(A)], answers: { [A]: [answered(A)] }, unreachableHolders: () => [B] })
     expect(peersOf((await both.service.route(call())).trace)).toEqual([`${SELF}:forward`, `${A}:local`])
