@@ -10,7 +10,7 @@ import {
 } from '../test/helpers/fleet-sample.js'
 import { startBareFleet, waitForBareMesh } from './bare-fleet.js'
 import { renderSvg, seriesPlot } from '../src/plot/vega.js'
-import { machineTicks } from '../test/helpers/proc.js'
+import { waitForCalm, type Calm } from '../test/helpers/proc.js'
 
 /**
  * What the mesh costs per node as the fleet grows: N nodes (one per host of a LAN of network
@@ -73,33 +73,12 @@ const sleep = async (ms: number): Promise<void> => { await new Promise(resolve =
 const CALM_BUSY_PCT = 20
 /** ...or after this long, whatever it is. */
 const CALM_BOUND_MS = 90_000
-
-interface Calm {
-  /** How long the case waited for the machine to calm down. */
-  waitedMs: number
-  /** The machine's busy share of all cores over the last second before the case started. */
-  busyPct: number
-}
-
 /**
  * Waits for the machine to finish what the previous case left (64 processes exiting, a load
  * average of 10 or more): a fleet spawned into that formed up to half again slower, so its figures
  * would measure the previous case as much as this one.
  */
-async function waitForCalm (): Promise<Calm> {
-  const t0 = performance.now()
-  let calmInARow = 0
-  let busyPct = NaN
-  while (true) {
-    const a = machineTicks()
-    await sleep(1000)
-    const b = machineTicks()
-    busyPct = (b.busy - a.busy) / Math.max(1, b.total - a.total) * 100
-    calmInARow = busyPct < CALM_BUSY_PCT ? calmInARow + 1 : 0
-    if (calmInARow >= 2 || performance.now() - t0 > CALM_BOUND_MS) break
-  }
-  return { waitedMs: Math.round(performance.now() - t0), busyPct }
-}
+const waitCalm = async (): Promise<Calm> => await waitForCalm({ busyBelow: CALM_BUSY_PCT / 100, inARow: 2, boundMs: CALM_BOUND_MS })
 const log = (line: string): void => { process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`) }
 const since = (from: number, to: number | null): number | null => to == null ? null : Math.round(to - from)
 const message = (err: unknown): string => err instanceof Error ? err.message : String(err)
@@ -307,11 +286,11 @@ process.stderr.write(header + '\n\n')
 const runs: Run[] = []
 for (const n of sizes) {
   for (const variant of variants) {
-    const calm = await waitForCalm()
+    const calm = await waitCalm()
     log(`N=${n} ${variant}: machine ${f(calm.busyPct)} % busy after waiting ${fmtMs(calm.waitedMs)}`)
     const run: Run = { n, variant, startedAt: new Date().toISOString(), loadAvgAtStart: loadavg(), calm, ours: await runOurs(n, variant) }
     if (values['no-bare'] !== true) {
-      await waitForCalm()
+      await waitCalm()
       run.bare = await runBare(n, variant)
     }
     runs.push(run)

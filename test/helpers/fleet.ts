@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CLI } from './cli.js'
 import { createLan, type Host, type HostProcess, type Lan } from './lan.js'
-import { machineTicks } from './proc.js'
+import { waitForCalm } from './proc.js'
 
 /**
  * A fleet of P2PFaaS node processes, one per host of a LAN of network namespaces, and the
@@ -253,15 +253,6 @@ export async function startFleet (init: FleetInit): Promise<Fleet> {
         await sleep(2 * POLL_MS)
       }
     }
-    const waitCalm = async (): Promise<void> => {
-      const deadline = performance.now() + CALM_BOUND_MS
-      while (performance.now() < deadline) {
-        const a = machineTicks()
-        await sleep(1000)
-        const b = machineTicks()
-        if ((b.busy - a.busy) / Math.max(1, b.total - a.total) < CALM_BUSY) return
-      }
-    }
     for (let k = 0; k < rest.length; k += wave) {
       const js = rest.slice(k, k + wave)
       for (const j of js) spawn(j, bootstrap)
@@ -269,7 +260,7 @@ export async function startFleet (init: FleetInit): Promise<Fleet> {
       await waitHealthy(js)
       const healthy = performance.now() - w0
       const last = k + wave >= rest.length
-      if (init.pace === 'join' && !last) { await waitJoined(js.at(-1)!); await waitCalm() }
+      if (init.pace === 'join' && !last) { await waitJoined(js.at(-1)!); await waitForCalm({ busyBelow: CALM_BUSY, inARow: 1, boundMs: CALM_BOUND_MS }) }
       if (process.env.FLEET_DEBUG != null) process.stderr.write(`wave ${js.join(',')}: healthy in ${Math.round(healthy)} ms, next after ${Math.round(performance.now() - w0)} ms\n`)
     }
 

@@ -77,6 +77,31 @@ export function machineTicks (): { busy: number, total: number, cores: number } 
   return { busy: total - idle, total, cores: lines.filter(l => /^cpu\d+ /.test(l)).length }
 }
 
+export interface Calm {
+  /** How long it waited for the machine to calm down (ms). */
+  waitedMs: number
+  /** The machine's busy share of all its cores over the last second, in %. */
+  busyPct: number
+}
+
+/**
+ * Waits until the machine is calm: under `busyBelow` (a share, 0.5 = half) of all its cores busy
+ * over a second, `inARow` seconds in a row, or `boundMs` has passed, whatever it is then.
+ */
+export async function waitForCalm (o: { busyBelow: number, inARow: number, boundMs: number }): Promise<Calm> {
+  const t0 = performance.now()
+  let calmInARow = 0
+  let busy = NaN
+  do {
+    const a = machineTicks()
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    const b = machineTicks()
+    busy = (b.busy - a.busy) / Math.max(1, b.total - a.total)
+    calmInARow = busy < o.busyBelow ? calmInARow + 1 : 0
+  } while (calmInARow < o.inARow && performance.now() - t0 < o.boundMs)
+  return { waitedMs: Math.round(performance.now() - t0), busyPct: busy * 100 }
+}
+
 export function rssMiB (pid: number | undefined): number {
   if (pid == null) return NaN
   try {
