@@ -41,41 +41,35 @@ interface Layout {
   write(share: number | null): void
 }
 
-function v1 (dir: string, root: string): Layout {
-  return {
-    dir,
-    root,
-    write (share) {
-      if (share == null) { writeFileSync(join(dir, 'cpu.cfs_quota_us'), '-1'); return }
-      const { quota, period } = budget(share)
-      // The quota must fit the period at every step: lift it, set the period, then the quota.
-      writeFileSync(join(dir, 'cpu.cfs_quota_us'), '-1')
-      writeFileSync(join(dir, 'cpu.cfs_period_us'), String(period))
-      writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(quota))
-    }
-  }
+/** cgroup v1: period and quota in two files; the quota must fit the period at every step. */
+function writeV1 (dir: string, share: number | null): void {
+  writeFileSync(join(dir, 'cpu.cfs_quota_us'), '-1')
+  if (share == null) return
+  const { quota, period } = budget(share)
+  writeFileSync(join(dir, 'cpu.cfs_period_us'), String(period))
+  writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(quota))
 }
 
-function v2 (dir: string, root: string): Layout {
-  return {
-    dir,
-    root,
-    write (share) {
-      const { quota, period } = budget(share ?? 1)
-      writeFileSync(join(dir, 'cpu.max'), share == null ? `max ${PERIOD_US}` : `${quota} ${period}`)
-    }
-  }
+/** cgroup v2: both in `cpu.max`. */
+function writeV2 (dir: string, share: number | null): void {
+  if (share == null) { writeFileSync(join(dir, 'cpu.max'), `max ${PERIOD_US}`); return }
+  const { quota, period } = budget(share)
+  writeFileSync(join(dir, 'cpu.max'), `${quota} ${period}`)
 }
 
 /** Where to make the group; throws saying why when this machine has no CPU controller we can use. */
 function layoutFor (name: string): Layout {
   const v1Root = '/sys/fs/cgroup/cpu'
-  if (existsSync(join(v1Root, 'cpu.cfs_quota_us'))) return v1(join(v1Root, name), v1Root)
+  if (existsSync(join(v1Root, 'cpu.cfs_quota_us'))) {
+    const dir = join(v1Root, name)
+    return { dir, root: v1Root, write: share => { writeV1(dir, share) } }
+  }
   const v2Root = '/sys/fs/cgroup'
   const controllers = existsSync(join(v2Root, 'cgroup.controllers')) ? readFileSync(join(v2Root, 'cgroup.controllers'), 'utf8') : ''
   if (controllers.split(/\s+/).includes('cpu')) {
     writeFileSync(join(v2Root, 'cgroup.subtree_control'), '+cpu')
-    return v2(join(v2Root, name), v2Root)
+    const dir = join(v2Root, name)
+    return { dir, root: v2Root, write: share => { writeV2(dir, share) } }
   }
   throw new Error('no CPU controller: neither /sys/fs/cgroup/cpu/cpu.cfs_quota_us (cgroup v1) nor "cpu" in /sys/fs/cgroup/cgroup.controllers (v2); a starved node cannot be made here')
 }
